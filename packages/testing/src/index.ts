@@ -1,1 +1,5 @@
-export {};
+export * from './test-env';
+export * from './free-port';
+export * from './http-client';
+export * from './child-process';
+export * from './stack';

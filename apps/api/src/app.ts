@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import type { ApiDeps } from './deps';
+import { authenticate } from './middleware/auth';
+import { errorHandler, notFoundRoute } from './middleware/error-handler';
+import { projectRateLimit } from './middleware/rate-limit';
+import { buildOpenApiDocument } from './openapi';
+import { adminRoutes } from './routes/admin.routes';
+import { artifactsRoutes } from './routes/artifacts.routes';
+import { filesRoutes } from './routes/files.routes';
+import { healthRoutes } from './routes/health.routes';
+import { jobsRoutes } from './routes/jobs.routes';
+
+/** The Express app: routers per resource, auth and rate limits in front, one error middleware. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(deps.metrics.middleware());
+  // Parsed after authentication, so an anonymous caller cannot make us parse 10 MB of JSON.
+  const json = express.json({ limit: deps.settings.maxJsonBytes, strict: false });
+
+  app.use('/', healthRoutes(deps));
+  const openApi = buildOpenApiDocument(deps.settings.publicBaseUrl);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  app.use('/v1/artifacts', artifactsRoutes(deps));
+  const rateLimit = projectRateLimit(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.DEFAULT_REQUESTS_PER_MINUTE);
+  app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, jobsRoutes(deps));
+  app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, filesRoutes(deps));
+  app.use('/admin/v1', authenticate(deps.apiKeys, 'admin'), json, adminRoutes(deps));
+
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

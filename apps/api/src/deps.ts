@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type { Settings } from '@genqueue/config';
+import {
+  ApiKeysRepository,
+  ArtifactsRepository,
+  createPrismaClient,
+  FilesRepository,
+  JobQueries,
+  JobsRepository,
+  ProjectsRepository,
+  SystemSettingsRepository,
+  type PrismaClient,
+} from '@genqueue/db';
+import { createRedis, JobEventBus, JobQueues } from '@genqueue/queue';
+import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
+import { createUpstreamClient } from '@genqueue/upstream';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ArtifactUrls } from './services/artifact-urls';
+import { JobActions } from './services/job-actions';
+import { JobSubmission } from './services/job-submission';
+import { JobViews } from './services/job-views';
+import { JobWaiter } from './services/job-waiter';
+import { ApiMetrics } from './services/metrics';
+import { UpstreamInfo } from './services/upstream-info';
+
+export type ApiDeps = {
+  settings: Settings;
+  logger: Logger;
+  prisma: PrismaClient;
+  redis: Redis;
+  storage: ObjectStorage;
+  projects: ProjectsRepository;
+  apiKeys: ApiKeysRepository;
+  jobs: JobsRepository;
+  jobQueries: JobQueries;
+  artifacts: ArtifactsRepository;
+  files: FilesRepository;
+  queues: JobQueues;
+  events: JobEventBus;
+  submission: JobSubmission;
+  actions: JobActions;
+  waiter: JobWaiter;
+  views: JobViews;
+  artifactUrls: ArtifactUrls;
+  upstreamInfo: UpstreamInfo;
+  metrics: ApiMetrics;
+  close(): Promise<void>;
+};
+
+export const EVENTS_CHANNEL_SUFFIX = 'job-events';
+
+export function upstreamBaseUrl(settings: Settings): string {
+  return settings.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${settings.SIMULATOR_PORT}`;
+}
+
+/** The API's composition root: every connection is made here and handed down. */
+export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
+  const prisma = createPrismaClient(settings.DATABASE_URL);
+  const redis = createRedis(settings.REDIS_URL, 'producer');
+  const subscriber = createRedis(settings.REDIS_URL, 'worker');
+  redis.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
+  const projects = new ProjectsRepository(prisma);
+  const apiKeys = new ApiKeysRepository(prisma);
+  const jobs = new JobsRepository(prisma);
+  const jobQueries = new JobQueries(prisma);
+  const artifacts = new ArtifactsRepository(prisma);
+  const files = new FilesRepository(prisma);
+  const queues = new JobQueues(redis, settings.QUEUE_PREFIX);
+  const events = new JobEventBus(redis, subscriber, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
+  const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
+    randomBytes(32).toString('base64url'),
+  );
+  const artifactUrls = new ArtifactUrls(settings.publicBaseUrl, signingSecret);
+  const submission = new JobSubmission({
+    jobs,
+    files,
+    artifacts,
+    queues,
+    events,
+    logger,
+    retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
+  });
+  const upstream = createUpstreamClient({ baseUrl: upstreamBaseUrl(settings), apiKey: settings.UPSTREAM_API_KEY });
+  return {
+    settings,
+    logger,
+    prisma,
+    redis,
+    storage,
+    projects,
+    apiKeys,
+    jobs,
+    jobQueries,
+    artifacts,
+    files,
+    queues,
+    events,
+    submission,
+    actions: new JobActions(jobs, artifacts, queues, events, submission),
+    waiter: new JobWaiter(jobs, events),
+    views: new JobViews(artifacts, artifactUrls),
+    artifactUrls,
+    upstreamInfo: new UpstreamInfo(upstream.account, upstreamBaseUrl(settings), settings.UPSTREAM_CACHE_SEC * 1000, logger),
+    metrics: new ApiMetrics(),
+    async close() {
+      await queues.close().catch(() => undefined);
+      subscriber.disconnect();
+      redis.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { createLogger, loadSettings } from '@genqueue/config';
+import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
+import { startApi } from './server';
+
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  const logger = createLogger(settings, 'api');
+  await migrateDatabase(settings.DATABASE_URL);
+  const prisma = createPrismaClient(settings.DATABASE_URL);
+  const boot = await ensureBootstrap(prisma, settings.ADMIN_API_KEY);
+  await prisma.$disconnect();
+  if (boot.createdProjectKey) console.log(`Created project "default" with API key: ${boot.createdProjectKey}`);
+  if (boot.createdAdminKey) console.log(`Created admin key: ${boot.createdAdminKey}`);
+  const api = await startApi(settings, logger);
+  logger.info({ url: api.url }, 'api.listening');
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'api.shutting_down');
+    await api.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

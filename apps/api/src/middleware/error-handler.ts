@@ -1,0 +1,51 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, type ApiErrorCode } from '@genqueue/core';
+import { isPostgresUnavailable } from '@genqueue/db';
+import type { Logger } from 'pino';
+
+const HTTP_STATUS: Record<ApiErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export function errorBody(err: AppError): { error: { code: string; message: string; details: unknown[] } } {
+  return { error: { code: err.code, message: err.message, details: err.details } };
+}
+
+/** Turns body-parser's own errors (bad JSON, too large) into the contract's errors. */
+function fromBodyParser(err: { type?: string; status?: number; message?: string }): AppError | null {
+  if (err.type === 'entity.parse.failed') {
+    return new AppError('invalid_request', 'The request body is not valid JSON', [{ path: '(body)', message: err.message ?? 'invalid JSON' }]);
+  }
+  if (err.type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large');
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+    return new AppError('invalid_request', 'The request body encoding is not supported');
+  }
+  return null;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let appError: AppError | null = err instanceof AppError ? err : fromBodyParser(err ?? {});
+    if (!appError && isPostgresUnavailable(err)) {
+      appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
+    }
+    if (!appError) {
+      logger.error({ err }, 'http.unhandled_error');
+      res.status(500).json({ error: { code: 'internal_error', message: 'Internal error', details: [] } });
+      return;
+    }
+    if (appError.retryAfterSec !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSec));
+    res.status(HTTP_STATUS[appError.code]).json(errorBody(appError));
+  };
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `No route for ${req.method} ${req.path}`));
+};

@@ -1,0 +1,57 @@
+import { Router, type Request } from 'express';
+import { AppError, newId } from '@genqueue/core';
+import type { File } from '@genqueue/db';
+import type { ApiDeps } from '../deps';
+import { requireProjectId } from '../middleware/auth';
+import { receiveUpload } from '../services/multipart-upload';
+
+export function publicFile(file: File): Record<string, unknown> {
+  return {
+    id: file.id,
+    object: 'file',
+    purpose: file.purpose,
+    filename: file.filename,
+    bytes: Number(file.bytes),
+    content_type: file.contentType,
+    sha256: file.sha256,
+    created_at: file.createdAt.toISOString(),
+  };
+}
+
+export function filesRoutes(deps: ApiDeps): Router {
+  const router = Router();
+
+  async function ownedFile(req: Request): Promise<File> {
+    const id = String(req.params['id']);
+    const file = /^file_[0-9A-Z]{26}$/.test(id) ? await deps.files.findForProject(requireProjectId(req), id) : null;
+    if (!file) throw new AppError('not_found', `File ${id} not found`);
+    return file;
+  }
+
+  router.post('/', async (req, res) => {
+    const projectId = requireProjectId(req);
+    const id = newId('file');
+    const storageKey = `files/${projectId}/${id}`;
+    const upload = await receiveUpload(req, deps.storage, storageKey, deps.settings.uploadLimitBytes);
+    try {
+      const file = await deps.files.create({ id, projectId, storageKey, ...upload });
+      res.status(201).json(publicFile(file));
+    } catch (err) {
+      await deps.storage.delete(storageKey).catch(() => undefined);
+      throw err;
+    }
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(publicFile(await ownedFile(req)));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const file = await ownedFile(req);
+    const deleted = await deps.files.markDeleted(file.projectId, file.id);
+    if (deleted) await deps.storage.delete(file.storageKey);
+    res.json({ id: file.id, object: 'file', deleted: true });
+  });
+
+  return router;
+}

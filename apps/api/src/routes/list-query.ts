@@ -1,0 +1,40 @@
+import type { Request } from 'express';
+import { AppError, MetadataSchema } from '@genqueue/core';
+import type { JobListFilter } from '@genqueue/db';
+import { decodeCursor } from '@genqueue/db';
+import { parseOr400 } from './validation';
+import { ListJobsQuerySchema } from './schemas';
+
+/** `metadata[KEY]=VALUE` pairs from the raw query string. */
+function metadataFilter(query: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const match = /^metadata\[(.+)\]$/.exec(key);
+    if (!match?.[1]) continue;
+    if (typeof value !== 'string') throw new AppError('invalid_request', 'A metadata filter must appear once', [{ path: key, message: 'repeated' }]);
+    out[match[1]] = value;
+  }
+  return parseOr400(MetadataSchema, out, 'metadata filter', 'metadata');
+}
+
+export function parseListQuery(req: Request): { filter: JobListFilter; limit: number; cursor: string | null } {
+  const query = req.query as Record<string, unknown>;
+  const known = Object.fromEntries(Object.entries(query).filter(([k]) => !k.startsWith('metadata[')));
+  const parsed = parseOr400(ListJobsQuerySchema, known, 'query');
+  if (parsed.cursor && !decodeCursor(parsed.cursor)) {
+    throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
+  }
+  return {
+    filter: {
+      type: parsed.type,
+      status: parsed.status,
+      createdAfter: parsed.created_after ? new Date(parsed.created_after) : undefined,
+      createdBefore: parsed.created_before ? new Date(parsed.created_before) : undefined,
+      metadata: metadataFilter(query),
+      q: parsed.q,
+      projectId: parsed.project_id,
+    },
+    limit: parsed.limit,
+    cursor: parsed.cursor ?? null,
+  };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { JOB_STATUSES } from '@genqueue/core';
+
+export const JOB_ID_PATTERN = /^job_[0-9A-Z]{26}$/;
+
+export const ListJobsQuerySchema = z.object({
+  type: z.string().max(64).optional(),
+  status: z.enum(JOB_STATUSES).optional(),
+  created_after: z.iso.datetime({ offset: true }).optional(),
+  created_before: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  project_id: z.string().max(64).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+});
+
+export const WaitQuerySchema = z.object({
+  wait: z.coerce.number().int().min(0).max(60).default(0),
+});
+
+export const BulkRequestSchema = z.strictObject({
+  jobs: z.array(z.unknown()).min(1, 'needs at least one job').max(1000, 'at most 1000 jobs'),
+});
+
+export const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const ProjectLimitsSchema = z.strictObject({
+  requests_per_minute: z.int().min(1).max(1_000_000).optional(),
+  max_running_jobs: z.int().min(1).max(1_000_000).optional(),
+});
+
+export const CreateProjectSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+  limits: ProjectLimitsSchema.optional(),
+});
+
+export const CreateApiKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+});

@@ -1,0 +1,53 @@
+import { AppError, findJobType, isFinalStatus } from '@genqueue/core';
+import type { ArtifactsRepository, Change, Job, JobsRepository } from '@genqueue/db';
+import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import type { JobSubmission } from './job-submission';
+
+/** Cancel and retry: guarded transitions, so a race with a worker has exactly one winner. */
+export class JobActions {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly artifacts: ArtifactsRepository,
+    private readonly queues: JobQueues,
+    private readonly events: JobEventBus,
+    private readonly submission: JobSubmission,
+  ) {}
+
+  async cancel(job: Job): Promise<Job> {
+    const change = await this.jobs.transition(job.id, 'canceled', {}, ['queued', 'running']);
+    if (!change) throw new AppError('conflict', `The job is ${await this.statusOf(job)} and can no longer be canceled`);
+    const spec = findJobType(job.type);
+    if (spec) await this.queues.removeIfIdle(spec.family, job.id).catch(() => undefined);
+    await this.publish(change);
+    return change.job;
+  }
+
+  async retry(job: Job): Promise<Job> {
+    const spec = findJobType(job.type);
+    if (!spec) throw new AppError('conflict', `Jobs of type ${job.type} can no longer run`);
+    const change = await this.jobs.transition(job.id, 'queued', {}, ['failed', 'canceled']);
+    if (!change) throw new AppError('conflict', `Only failed or canceled jobs can be retried; this one is ${await this.statusOf(job)}`);
+    await this.artifacts.detachFromJob(job.id);
+    // A BullMQ entry of the previous run may linger (failed set): drop it so the id can be added again.
+    await this.queues.removeIfIdle(spec.family, job.id).catch(() => undefined);
+    await this.submission.enqueue(spec.family, change.job);
+    await this.publish(change);
+    return change.job;
+  }
+
+  private async statusOf(job: Job): Promise<string> {
+    const fresh = await this.jobs.findById(job.id);
+    const status = fresh?.status ?? job.status;
+    return isFinalStatus(status) ? status : `${status}`;
+  }
+
+  private publish(change: Change): Promise<void> {
+    return this.events.publish({
+      jobId: change.job.id,
+      projectId: change.job.projectId,
+      seq: change.event.seq,
+      status: change.job.status,
+      type: change.event.type,
+    });
+  }
+}

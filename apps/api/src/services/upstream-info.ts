@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+
+export type UpstreamAccount = {
+  listModels(): Promise<unknown>;
+  getBalance(): Promise<unknown>;
+};
+
+type Cached = { at: number; value: Record<string, unknown> };
+
+/** The gateway's balance and model list, cached so the dashboard never hammers its rate-limited routes. */
+export class UpstreamInfo {
+  private cached: Cached | null = null;
+  private inFlight: Promise<Record<string, unknown>> | null = null;
+
+  constructor(
+    private readonly account: UpstreamAccount,
+    private readonly baseUrl: string,
+    private readonly cacheMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async get(): Promise<Record<string, unknown>> {
+    if (this.cached && Date.now() - this.cached.at < this.cacheMs) return { ...this.cached.value, cached: true };
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private async load(): Promise<Record<string, unknown>> {
+    const [balance, models] = await Promise.allSettled([this.account.getBalance(), this.account.listModels()]);
+    const failure = (r: PromiseRejectedResult) => {
+      this.logger.warn({ err: r.reason }, 'upstream.info_failed');
+      return { message: r.reason instanceof Error ? r.reason.message : String(r.reason) };
+    };
+    const value = {
+      object: 'upstream',
+      base_url: this.baseUrl,
+      fetched_at: new Date().toISOString(),
+      balance: balance.status === 'fulfilled' ? balance.value : null,
+      balance_error: balance.status === 'rejected' ? failure(balance) : null,
+      models: models.status === 'fulfilled' ? models.value : [],
+      models_error: models.status === 'rejected' ? failure(models) : null,
+    };
+    this.cached = { at: Date.now(), value };
+    return { ...value, cached: false };
+  }
+}

@@ -1,0 +1,66 @@
+import { publicBlobUrl } from '../blob-url';
+import type { CatalogModel } from '../catalog';
+import { mediaSeed } from '../media/seeds';
+import { createImageBlob, createVideoBlob, pngBase64 } from '../media/produce';
+import { clip, estimateTokens, findBannedWord } from '../prompt';
+import type { SimulatorState } from '../state';
+
+/** What a chat answer will say, step by step; streamed as deltas or joined for a plain answer. */
+export type ChatScript = {
+  /** Each entry is one delta; `isPaced` entries are preceded by a pause of `streamStepMs`. */
+  steps: { content: string; isPaced: boolean }[];
+  finishReason: 'stop' | 'content_filter';
+  completionTokens: number;
+  mediaCount: number;
+};
+
+export type ChatPrompt = { text: string; inputSha256s: string[] };
+
+const step = (content: string, isPaced = false) => ({ content, isPaced });
+
+/** Families that can answer on `/v1/chat/completions`. */
+export const CHAT_FAMILIES = new Set(['chat-text', 'gemini-text', 'gemini-image', 'chat-image-link', 'chat-video-link']);
+
+/**
+ * Gemini image models put the image inline as a data URL in one delta (upstream.md §6);
+ * reverse-proxied image/video models print progress, then a link to the simulator's blobs.
+ */
+export function buildChatScript(state: SimulatorState, model: CatalogModel, prompt: ChatPrompt, baseUrl: string): ChatScript {
+  const seed = mediaSeed(model.id, prompt.text, 0, prompt.inputSha256s);
+  const isBanned = findBannedWord(prompt.text, state.options.bannedWords) !== null;
+
+  if (model.family === 'gemini-image' && !prompt.text.toLowerCase().includes('text only')) {
+    if (isBanned) return textScript("I can't generate that image.", 'content_filter');
+    state.balance.charge(state.options.imageCostQuota);
+    const content = `Here is your image:\n![image](data:image/png;base64,${pngBase64(state, seed)})`;
+    return { steps: [step(content)], finishReason: 'stop', completionTokens: 1290 + 5, mediaCount: 1 };
+  }
+  if (model.family === 'chat-image-link' || model.family === 'chat-video-link') {
+    const isVideo = model.family === 'chat-video-link';
+    state.balance.charge(state.options.imageCostQuota);
+    const link = isVideo
+      ? `[video](${publicBlobUrl(baseUrl, createVideoBlob(state, seed))})`
+      : `![image](${publicBlobUrl(baseUrl, createImageBlob(state, seed, false))})`;
+    const steps = [
+      step(`\`\`\`json\n${JSON.stringify({ prompt: prompt.text, ratio: '1:1', n: 1 }, null, 2)}\n\`\`\`\n\n`),
+      step('> 🕐 排队中.\n\n', true),
+      step('> ⚡ 生成中', true),
+      ...[25, 50, 75, 100].map((pct) => step(`\n> 🏃 进度 ${pct}%`, true)),
+      step(`\n\n> ✅ ${isVideo ? '视频' : '图片'}生成完成\n\n`, true),
+      step(`${link}\n\n`),
+    ];
+    return { steps, finishReason: 'stop', completionTokens: estimateTokens(steps.map((s) => s.content).join('')), mediaCount: 1 };
+  }
+  if (isBanned) return textScript('I cannot help with that request.', 'content_filter');
+  return textScript(`This is a simulated reply to: ${clip(prompt.text)}`, 'stop');
+}
+
+function textScript(text: string, finishReason: ChatScript['finishReason']): ChatScript {
+  const words = text.split(/(?<= )/);
+  const third = Math.max(1, Math.ceil(words.length / 3));
+  const steps = [0, 1, 2]
+    .map((i) => words.slice(i * third, (i + 1) * third).join(''))
+    .filter(Boolean)
+    .map((content, i) => step(content, i > 0));
+  return { steps, finishReason, completionTokens: estimateTokens(text), mediaCount: 0 };
+}

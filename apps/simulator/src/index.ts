@@ -1,0 +1,15 @@
+export { createSimulatorApp } from './app';
+export { startSimulator, type RunningSimulator, type StartSimulatorOptions } from './server';
+export { createSimulatorState, SimulatorState, type UploadRecord, type UploadedPart } from './state';
+export { resolveOptions, DEFAULT_BANNED_WORDS, type SimulatorOptions, type ResolvedOptions, type WindowLimit } from './options';
+export { createClock, type SimClock, type ClockOptions } from './clock';
+export { FAULT_KINDS, FaultBook, type Fault, type FaultInput, type FaultKind } from './faults';
+export { ROUTE_KEYS, type RouteKey } from './route-keys';
+export { CATALOG, findModel, type CatalogModel, type ModelFamily } from './catalog';
+export { QUOTA_PER_USD } from './balance';
+export { renderPng, encodeRgbPng, PNG_SIGNATURE } from './media/png';
+export { renderMp4 } from './media/mp4';
+export { crc32 } from './media/crc32';
+export { generationSeed, editSeed, mediaSeed } from './media/seeds';
+export { formatRequestId } from './ids';
+export * as gatewayErrors from './errors';

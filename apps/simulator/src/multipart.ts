@@ -1,0 +1,36 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+
+export type MultipartFile = { field: string; filename: string; contentType: string; data: Buffer };
+export type ParsedMultipart = { fields: Record<string, string>; files: MultipartFile[] };
+
+export const isMultipart = (req: Request): boolean => (req.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+
+/** Reads a whole multipart body (the gateway buffers uploads too, up to 128 MB). */
+export function parseMultipart(req: Request, maxFileBytes = 128 * 1024 * 1024): Promise<ParsedMultipart> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    const files: MultipartFile[] = [];
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { fileSize: maxFileBytes } });
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, data: Buffer.concat(chunks) }));
+    });
+    parser.on('error', (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
+    parser.on('close', () => resolve({ fields, files }));
+    req.pipe(parser);
+  });
+}
+
+/** `image`, `image[]` and `image[N]` parts are input images; `mask` is not. */
+export const isImageField = (field: string): boolean => field === 'image' || field.startsWith('image[');

@@ -1,0 +1,19 @@
+import type { ImageEditInput } from '@genqueue/core';
+import { inputOf, type JobHandler } from './handler';
+import { storeGatewayImages } from './image-output';
+
+export const imageEditHandler: JobHandler = async (ctx) => {
+  const input = inputOf<ImageEditInput>(ctx.job);
+  const projectId = ctx.job.projectId;
+  const images = [];
+  for (const [i, source] of input.images.entries()) {
+    images.push(await ctx.media.resolve(projectId, source, `image-${i}.png`, ctx.signal));
+  }
+  const mask = input.mask ? await ctx.media.resolve(projectId, input.mask, 'mask.png', ctx.signal) : undefined;
+  const result = await ctx.upstream.images.edit(
+    { model: input.model, prompt: input.prompt, n: input.n, size: input.size, quality: input.quality, images, mask },
+    { signal: ctx.signal },
+  );
+  const stored = await storeGatewayImages(ctx, result.images);
+  return { output: result.usage ? { images: stored, usage: result.usage } : { images: stored } };
+};

@@ -1,0 +1,24 @@
+import type { ImageGenerateInput } from '@genqueue/core';
+import { inputOf, type JobHandler } from './handler';
+import { storeGatewayImages } from './image-output';
+
+export const imageGenerateHandler: JobHandler = async (ctx) => {
+  const input = inputOf<ImageGenerateInput>(ctx.job);
+  const extra: Record<string, unknown> = {};
+  if (input.background) extra['background'] = input.background;
+  if (input.output_format) extra['output_format'] = input.output_format;
+  const result = await ctx.upstream.images.generate(
+    {
+      model: input.model,
+      prompt: input.prompt,
+      n: input.n,
+      size: input.size,
+      quality: input.quality,
+      responseFormat: input.response_format,
+      extra,
+    },
+    { signal: ctx.signal },
+  );
+  const images = await storeGatewayImages(ctx, result.images);
+  return { output: result.usage ? { images, usage: result.usage } : { images } };
+};

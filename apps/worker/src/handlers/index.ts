@@ -1,0 +1,13 @@
+import type { JobHandler } from './handler';
+import { imageEditHandler } from './image-edit.handler';
+import { imageGeminiHandler } from './image-gemini.handler';
+import { imageGenerateHandler } from './image-generate.handler';
+import { mediaChatHandler } from './media-chat.handler';
+
+/** Job type → handler. A type accepted by the API without a handler here fails its jobs clearly. */
+export const HANDLERS: Record<string, JobHandler> = {
+  'image.generate': imageGenerateHandler,
+  'image.edit': imageEditHandler,
+  'image.gemini': imageGeminiHandler,
+  'media.chat': mediaChatHandler,
+};

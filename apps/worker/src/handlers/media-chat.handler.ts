@@ -1,0 +1,33 @@
+import type { MediaChatInput } from '@genqueue/core';
+import { extractMediaLinks } from '@genqueue/upstream';
+import { inputOf, type JobHandler } from './handler';
+
+const DATA_URL_IN_TEXT = /data:[\w.+-]+\/[\w.+-]+;base64,[A-Za-z0-9+/=]+/g;
+
+export const mediaChatHandler: JobHandler = async (ctx) => {
+  const input = inputOf<MediaChatInput>(ctx.job);
+  const extra: Record<string, unknown> = {};
+  if (input.temperature !== undefined) extra['temperature'] = input.temperature;
+  if (input.max_tokens !== undefined) extra['max_tokens'] = input.max_tokens;
+  const result = await ctx.upstream.chat.streamCompletion(
+    { model: input.model, messages: input.messages, extra },
+    { signal: ctx.signal },
+  );
+  const media: Array<{ artifact_id: string; source: 'data' | 'url' }> = [];
+  const replacements = new Map<string, string>();
+  for (const link of extractMediaLinks(result.text)) {
+    const downloaded = await ctx.upstream.download(link.url, { signal: ctx.signal });
+    const kind = downloaded.contentType.startsWith('video/') ? 'video' : 'image';
+    const artifact = await ctx.artifacts.save(ctx.job, {
+      kind,
+      data: downloaded.bytes,
+      contentType: link.mimeType ?? downloaded.contentType,
+      sourceUrl: link.kind === 'data' ? 'data:' : link.url,
+    });
+    media.push({ artifact_id: artifact.id, source: link.kind });
+    if (link.kind === 'data') replacements.set(link.url, `artifact:${artifact.id}`);
+  }
+  // Multi-MB base64 does not belong in a JSON output: point at the stored artifact instead.
+  const text = result.text.replace(DATA_URL_IN_TEXT, (url) => replacements.get(url) ?? 'data:(omitted)');
+  return { output: { text, media, ...(result.usage ? { usage: result.usage } : {}) } };
+};

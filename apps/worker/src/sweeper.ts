@@ -1,0 +1,64 @@
+import { findJobType, type JobFamily } from '@genqueue/core';
+import type { Change, JobsRepository } from '@genqueue/db';
+import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import type { Logger } from 'pino';
+
+export type SweeperDeps = {
+  jobs: JobsRepository;
+  queues: JobQueues;
+  events: JobEventBus;
+  logger: Logger;
+  retry: { maxAttempts: number; baseDelayMs: number };
+  /** rows untouched this long are checked against Redis */
+  staleAfterMs: number;
+  batchSize: number;
+};
+
+export type SweepReport = { expired: number; timedOut: number; requeued: number };
+
+/**
+ * One maintenance tick. Postgres is the truth: jobs past their clocks are ended, and jobs Redis
+ * no longer knows (lost enqueue, Redis restart) are enqueued again.
+ */
+export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepReport> {
+  const report: SweepReport = { expired: 0, timedOut: 0, requeued: 0 };
+  const publish = async (change: Change | null) => {
+    if (!change) return false;
+    await deps.events.publish({
+      jobId: change.job.id,
+      projectId: change.job.projectId,
+      seq: change.event.seq,
+      status: change.job.status,
+      type: change.event.type,
+    });
+    return true;
+  };
+
+  for (const row of await deps.jobs.findExpiredQueued(now, deps.batchSize)) {
+    const change = await deps.jobs.transition(row.id, 'expired', {
+      error: { code: 'expired', message: 'The job did not start within its queue TTL', retryable: false },
+    });
+    if (await publish(change)) report.expired += 1;
+    const family = findJobType(row.type)?.family;
+    if (family) await deps.queues.removeIfIdle(family, row.id);
+  }
+
+  for (const row of await deps.jobs.findOverdueRunning(now, deps.batchSize)) {
+    const message = row.reason === 'deadline' ? 'The job passed its deadline' : 'No progress from the gateway within the inactivity timeout';
+    const change = await deps.jobs.transition(row.id, 'failed', { error: { code: 'upstream_timeout', message, retryable: false } }, ['running']);
+    if (await publish(change)) report.timedOut += 1;
+  }
+
+  for (const row of await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize)) {
+    const family: JobFamily | undefined = findJobType(row.type)?.family;
+    if (!family || (await deps.queues.isKnown(family, row.id))) continue;
+    await deps.queues.enqueue(family, row.id, {
+      priority: row.priority,
+      maxAttempts: deps.retry.maxAttempts,
+      backoffDelayMs: deps.retry.baseDelayMs,
+    });
+    report.requeued += 1;
+    deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
+  }
+  return report;
+}

@@ -1,0 +1,118 @@
+import { Worker, type Queue } from 'bullmq';
+import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import type { Settings } from '@genqueue/config';
+import {
+  ArtifactsRepository,
+  createPrismaClient,
+  FilesRepository,
+  JobsRepository,
+  type PrismaClient,
+} from '@genqueue/db';
+import { createRedis, JITTER_BACKOFF, JobEventBus, JobQueues, MAINTENANCE_QUEUE, queueNameFor } from '@genqueue/queue';
+import { LocalDirectoryStorage } from '@genqueue/storage';
+import { createUpstreamClient } from '@genqueue/upstream';
+import type { Logger } from 'pino';
+import { JobRunner } from './job-runner';
+import { ArtifactWriter } from './media/artifact-writer';
+import { MediaResolver } from './media/media-resolver';
+import { jitteredBackoff, jobProcessor } from './processors/job.processor';
+import { sweep, type SweeperDeps } from './sweeper';
+
+const EVENTS_CHANNEL_SUFFIX = 'job-events';
+const SWEEP_SCHEDULER_ID = 'sweep';
+
+export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
+
+function familiesToRun(settings: Settings): JobFamily[] {
+  if (!settings.WORKER_QUEUES) return [...JOB_FAMILIES];
+  const wanted = settings.WORKER_QUEUES.split(',').map((s) => s.trim());
+  const unknown = wanted.filter((w) => !(JOB_FAMILIES as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new Error(`WORKER_QUEUES names unknown families: ${unknown.join(', ')}`);
+  return wanted as JobFamily[];
+}
+
+/** The worker's composition root: connections, one BullMQ worker per family, and the sweeper. */
+export async function startWorkers(settings: Settings, logger: Logger, upstreamBaseUrl: string): Promise<WorkerHost> {
+  const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL);
+  const connection = createRedis(settings.REDIS_URL, 'worker');
+  const publisher = createRedis(settings.REDIS_URL, 'worker');
+  connection.on('error', () => undefined);
+  publisher.on('error', () => undefined);
+  const queues = new JobQueues(publisher, settings.QUEUE_PREFIX);
+  const events = new JobEventBus(publisher, null, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
+  const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
+  const jobs = new JobsRepository(prisma);
+  const artifacts = new ArtifactsRepository(prisma);
+  const upstream = createUpstreamClient({ baseUrl: upstreamBaseUrl, apiKey: settings.UPSTREAM_API_KEY });
+  const runner = new JobRunner({
+    jobs,
+    artifacts,
+    events,
+    upstream,
+    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream),
+    artifactWriter: new ArtifactWriter(storage, artifacts),
+    logger,
+  });
+  const shutdown = new AbortController();
+  const backoff = jitteredBackoff(settings.RETRY_BASE_DELAY_MS, settings.RETRY_MAX_DELAY_MS);
+  const workers: Worker[] = [];
+
+  for (const family of familiesToRun(settings)) {
+    const lane = settings.lanes[family];
+    const queue: Queue = queues.queue(family);
+    const worker = new Worker(
+      queueNameFor(family),
+      jobProcessor({ runner, queue, rateLimitPauseMs: settings.RATE_LIMIT_PAUSE_MS, shutdownSignal: shutdown.signal }),
+      {
+        connection,
+        prefix: settings.QUEUE_PREFIX,
+        concurrency: lane.concurrency,
+        limiter: { max: lane.requestsPerMinute, duration: 60_000 },
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string) => (type === JITTER_BACKOFF ? backoff(attemptsMade) : 0),
+        },
+      },
+    );
+    worker.on('error', (err) => logger.warn({ err, family }, 'worker.error'));
+    workers.push(worker);
+  }
+
+  const sweeperDeps: SweeperDeps = {
+    jobs,
+    queues,
+    events,
+    logger,
+    retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
+    staleAfterMs: 10_000,
+    batchSize: 500,
+  };
+  const maintenance = new Worker(
+    MAINTENANCE_QUEUE,
+    async () => {
+      const report = await sweep(sweeperDeps);
+      if (report.expired + report.timedOut + report.requeued > 0) logger.info(report, 'sweeper.tick');
+    },
+    { connection, prefix: settings.QUEUE_PREFIX, concurrency: 1 },
+  );
+  maintenance.on('error', (err) => logger.warn({ err }, 'worker.error'));
+  workers.push(maintenance);
+  // One scheduler for all processes: each tick runs once, on whichever worker takes it.
+  await queues.maintenance
+    .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: settings.SWEEP_INTERVAL_MS }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 100 } })
+    .catch((err: unknown) => logger.warn({ err }, 'sweeper.schedule_failed'));
+
+  return {
+    workers,
+    async close(graceMs = 15_000) {
+      // Active jobs may finish within the grace period; after it their upstream calls are aborted
+      // and BullMQ's stalled-job check hands them to another worker.
+      const grace = setTimeout(() => shutdown.abort(), graceMs);
+      await Promise.all(workers.map((w) => w.close()));
+      clearTimeout(grace);
+      await queues.close().catch(() => undefined);
+      connection.disconnect();
+      publisher.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}

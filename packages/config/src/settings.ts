@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Lane limits: how many calls of a lane run at once, and how many may start per minute. */
+export const LANE_NAMES = ['image', 'video', 'mj', 'audio', 'embedding'] as const;
+export type LaneName = (typeof LANE_NAMES)[number];
+export type LaneLimits = { concurrency: number; requestsPerMinute: number };
+
+const LANE_DEFAULTS: Record<LaneName, LaneLimits> = {
+  image: { concurrency: 8, requestsPerMinute: 120 },
+  video: { concurrency: 20, requestsPerMinute: 120 },
+  mj: { concurrency: 20, requestsPerMinute: 120 },
+  audio: { concurrency: 4, requestsPerMinute: 60 },
+  embedding: { concurrency: 4, requestsPerMinute: 600 },
+};
+
+export const SettingsSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/genqueue'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; hash-tagged so every key of a queue lands on one Redis Cluster slot. */
+  QUEUE_PREFIX: z.string().min(1).default('{gq}'),
+  UPSTREAM_BASE_URL: z.url().optional(),
+  UPSTREAM_API_KEY: z.string().optional(),
+  SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(8090),
+  SIMULATOR_FAST_TIME: bool.default(false),
+  ADMIN_API_KEY: z.string().min(16).optional(),
+  STORAGE_DIR: z.string().default('./data/artifacts'),
+  PUBLIC_BASE_URL: z.url().optional(),
+  ALLOW_PRIVATE_URLS: bool.optional(),
+  MAX_JSON_MB: z.coerce.number().positive().default(10),
+  UPLOAD_LIMIT_AUDIO_MB: z.coerce.number().positive().default(25),
+  UPLOAD_LIMIT_IMAGE_MB: z.coerce.number().positive().default(50),
+  UPLOAD_LIMIT_BATCH_MB: z.coerce.number().positive().default(512),
+  /** default per-project request limit when a project sets none */
+  DEFAULT_REQUESTS_PER_MINUTE: positiveInt.default(600),
+  JOB_MAX_ATTEMPTS: positiveInt.default(5),
+  RETRY_BASE_DELAY_MS: positiveInt.default(2_000),
+  RETRY_MAX_DELAY_MS: positiveInt.default(120_000),
+  /** how long a 429 from the gateway pauses the whole lane */
+  RATE_LIMIT_PAUSE_MS: positiveInt.default(5_000),
+  SWEEP_INTERVAL_MS: positiveInt.default(15_000),
+  UPSTREAM_CACHE_SEC: positiveInt.default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_QUEUES: z.string().optional(),
+});
+
+export type RawSettings = z.infer<typeof SettingsSchema>;
+
+export type Settings = RawSettings & {
+  publicBaseUrl: string;
+  allowPrivateUrls: boolean;
+  lanes: Record<LaneName, LaneLimits>;
+  maxJsonBytes: number;
+  uploadLimitBytes: Record<'audio' | 'image' | 'batch', number>;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const MB = 1024 * 1024;
+
+function laneLimits(env: Record<string, string | undefined>): Record<LaneName, LaneLimits> {
+  const out = {} as Record<LaneName, LaneLimits>;
+  for (const lane of LANE_NAMES) {
+    const key = lane.toUpperCase();
+    const concurrency = positiveInt.default(LANE_DEFAULTS[lane].concurrency).safeParse(env[`LANE_${key}_CONCURRENCY`]);
+    const rpm = positiveInt.default(LANE_DEFAULTS[lane].requestsPerMinute).safeParse(env[`LANE_${key}_RPM`]);
+    if (!concurrency.success || !rpm.success) {
+      throw new ConfigError(`LANE_${key}_CONCURRENCY and LANE_${key}_RPM must be positive integers`);
+    }
+    out[lane] = { concurrency: concurrency.data, requestsPerMinute: rpm.data };
+  }
+  return out;
+}
+
+/** Parses settings once per process from an env-like record; every value has a working default. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = SettingsSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid settings:\n${z.prettifyError(parsed.error)}`);
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    publicBaseUrl: (raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/+$/, ''),
+    allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? raw.NODE_ENV !== 'production',
+    lanes: laneLimits(cleaned),
+    maxJsonBytes: Math.floor(raw.MAX_JSON_MB * MB),
+    uploadLimitBytes: {
+      audio: Math.floor(raw.UPLOAD_LIMIT_AUDIO_MB * MB),
+      image: Math.floor(raw.UPLOAD_LIMIT_IMAGE_MB * MB),
+      batch: Math.floor(raw.UPLOAD_LIMIT_BATCH_MB * MB),
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Prefixed, sortable ids: `<prefix>_<ULID>`.
+ * WARNING: id formats are a persisted contract (rows, BullMQ job ids, webhook ids). Do not change them.
+ */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export type IdPrefix = 'job' | 'evt' | 'art' | 'file' | 'prj' | 'key' | 'whd' | 'msg' | 'wep';
+
+let lastTimeMs = -1;
+let lastRandom: number[] = [];
+
+function encodeTime(timeMs: number): string {
+  let out = '';
+  let rest = timeMs;
+  for (let i = 0; i < 10; i += 1) {
+    out = CROCKFORD[rest % 32] + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
+}
+
+function freshRandom(): number[] {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b % 32);
+}
+
+/** Monotonic within a process: ids made in the same millisecond still sort in creation order. */
+function nextRandom(timeMs: number): number[] {
+  if (timeMs !== lastTimeMs) {
+    lastTimeMs = timeMs;
+    lastRandom = freshRandom();
+    return lastRandom;
+  }
+  const next = [...lastRandom];
+  for (let i = next.length - 1; i >= 0; i -= 1) {
+    const digit = (next[i] ?? 0) + 1;
+    if (digit < 32) {
+      next[i] = digit;
+      break;
+    }
+    next[i] = 0;
+  }
+  lastRandom = next;
+  return next;
+}
+
+export function ulid(timeMs: number = Date.now()): string {
+  return encodeTime(timeMs) + nextRandom(timeMs).map((d) => CROCKFORD[d]).join('');
+}
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${ulid()}`;
+}
+
+export function hasPrefix(id: string, prefix: IdPrefix): boolean {
+  return new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`).test(id);
+}

@@ -1,0 +1,112 @@
+import type { JobError } from './errors';
+
+/** A job row as the domain sees it (camelCase); repositories return this shape. */
+export type JobRecord = {
+  id: string;
+  projectId: string;
+  type: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  progress: number;
+  attempts: number;
+  metadata: unknown;
+  priority: number;
+  webhookUrl: string | null;
+  webhookEvents: string[];
+  upstreamTaskId: string | null;
+  upstreamStatus: string | null;
+  parentId: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+};
+
+export type ArtifactRecord = {
+  id: string;
+  jobId: string | null;
+  kind: string;
+  contentType: string;
+  bytes: bigint | number;
+  sha256: string;
+  createdAt: Date;
+};
+
+export type PublicArtifact = {
+  id: string;
+  object: 'artifact';
+  kind: string;
+  content_type: string;
+  bytes: number;
+  sha256: string;
+  url?: string;
+};
+
+export type PublicJob = {
+  id: string;
+  object: 'job';
+  type: string;
+  status: string;
+  progress: number;
+  input: unknown;
+  output: unknown;
+  error: JobError | null;
+  artifacts: PublicArtifact[];
+  metadata: unknown;
+  webhook_url: string | null;
+  webhook_events: string[];
+  priority: number;
+  attempts: number;
+  upstream: { task_id: string | null; status: string | null };
+  parent_id: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+};
+
+/** Signs an artifact id into a URL; supplied by the API (it knows the public base URL and the secret). */
+export type ArtifactUrlSigner = (artifactId: string) => string;
+
+export function toPublicArtifact(artifact: ArtifactRecord, signUrl?: ArtifactUrlSigner): PublicArtifact {
+  const view: PublicArtifact = {
+    id: artifact.id,
+    object: 'artifact',
+    kind: artifact.kind,
+    content_type: artifact.contentType,
+    bytes: Number(artifact.bytes),
+    sha256: artifact.sha256,
+  };
+  if (signUrl) view.url = signUrl(artifact.id);
+  return view;
+}
+
+/** The wire form of a job (snake_case). Without a signer, artifacts carry no `url` (stored event snapshots). */
+export function toPublicJob(job: JobRecord, artifacts: ArtifactRecord[], signUrl?: ArtifactUrlSigner): PublicJob {
+  return {
+    id: job.id,
+    object: 'job',
+    type: job.type,
+    status: job.status,
+    progress: job.progress,
+    input: job.input,
+    output: job.output ?? null,
+    error: (job.error as JobError | null) ?? null,
+    artifacts: artifacts.map((a) => toPublicArtifact(a, signUrl)),
+    metadata: job.metadata ?? {},
+    webhook_url: job.webhookUrl,
+    webhook_events: job.webhookEvents,
+    priority: job.priority,
+    attempts: job.attempts,
+    upstream: { task_id: job.upstreamTaskId, status: job.upstreamStatus },
+    parent_id: job.parentId,
+    created_at: job.createdAt.toISOString(),
+    started_at: job.startedAt?.toISOString() ?? null,
+    finished_at: job.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** Adds fresh signed URLs to the artifacts of a stored snapshot (events keep none: they would expire). */
+export function withSignedArtifactUrls(job: PublicJob, signUrl: ArtifactUrlSigner): PublicJob {
+  return { ...job, artifacts: job.artifacts.map((a) => ({ ...a, url: signUrl(a.id) })) };
+}

@@ -1,0 +1,199 @@
+import {
+  eventTypeFor,
+  newId,
+  sourcesOf,
+  type JobError,
+  type JobEventType,
+  type JobStatus,
+} from '@genqueue/core';
+import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
+import { appendEvent } from './job-snapshot';
+import { asJson } from './types';
+
+export type NewJob = {
+  projectId: string;
+  type: string;
+  input: unknown;
+  metadata: Record<string, string>;
+  priority: number;
+  webhookUrl: string | null;
+  webhookEvents: string[];
+  idempotencyKey: string | null;
+  idempotencyHash: string | null;
+  parentId: string | null;
+  ttlSec: number;
+  inactivityTimeoutSec: number;
+  deadlineSec: number;
+};
+
+export type Change = { job: Job; event: JobEvent };
+
+/** Fields a worker may set along with a status change or a running update. */
+export type JobPatch = {
+  output?: unknown;
+  error?: JobError | null;
+  progress?: number;
+  upstreamTaskId?: string | null;
+  upstreamStatus?: string | null;
+  upstreamState?: unknown;
+  lastProgressAt?: Date;
+};
+
+function patchData(patch: JobPatch): Prisma.JobUpdateManyMutationInput {
+  const data: Prisma.JobUpdateManyMutationInput = {};
+  if (patch.output !== undefined) data.output = asJson(patch.output);
+  if (patch.error !== undefined) data.error = patch.error === null ? Prisma.DbNull : asJson(patch.error);
+  if (patch.progress !== undefined) data.progress = patch.progress;
+  if (patch.upstreamTaskId !== undefined) data.upstreamTaskId = patch.upstreamTaskId;
+  if (patch.upstreamStatus !== undefined) data.upstreamStatus = patch.upstreamStatus;
+  if (patch.upstreamState !== undefined) data.upstreamState = asJson(patch.upstreamState);
+  if (patch.lastProgressAt !== undefined) data.lastProgressAt = patch.lastProgressAt;
+  return data;
+}
+
+export class JobsRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** Inserts the job and its `job.created` event in one transaction. */
+  create(input: NewJob, now = new Date()): Promise<Change> {
+    return this.db.$transaction(async (tx) => {
+      if (input.idempotencyKey) {
+        // A key older than its 24 h window is free again: detach it from the old job.
+        await tx.job.updateMany({
+          where: {
+            projectId: input.projectId,
+            idempotencyKey: input.idempotencyKey,
+            createdAt: { lt: new Date(now.getTime() - 86_400_000) },
+          },
+          data: { idempotencyKey: null },
+        });
+      }
+      const job = await tx.job.create({
+        data: {
+          id: newId('job'),
+          projectId: input.projectId,
+          type: input.type,
+          status: 'queued',
+          input: asJson(input.input),
+          metadata: asJson(input.metadata),
+          priority: input.priority,
+          webhookUrl: input.webhookUrl,
+          webhookEvents: input.webhookEvents,
+          idempotencyKey: input.idempotencyKey,
+          idempotencyHash: input.idempotencyHash,
+          parentId: input.parentId,
+          eventSeq: 1,
+          queueExpiresAt: new Date(now.getTime() + input.ttlSec * 1000),
+          inactivityTimeoutSec: input.inactivityTimeoutSec,
+          deadlineSec: input.deadlineSec,
+          createdAt: now,
+          updatedAt: now,
+        },
+      });
+      const event = await appendEvent(tx, job, 'job.created');
+      return { job, event };
+    });
+  }
+
+  findById(id: string): Promise<Job | null> {
+    return this.db.job.findUnique({ where: { id } });
+  }
+
+  findForProject(projectId: string, id: string): Promise<Job | null> {
+    return this.db.job.findFirst({ where: { id, projectId } });
+  }
+
+  findByIdempotencyKey(projectId: string, key: string): Promise<Job | null> {
+    return this.db.job.findUnique({ where: { projectId_idempotencyKey: { projectId, idempotencyKey: key } } });
+  }
+
+  /**
+   * Guarded status change: applies only if the job is in a status from which `to` is legal
+   * (or in `from`, when given). Writes the event in the same transaction. Null when another actor won.
+   */
+  transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[]): Promise<Change | null> {
+    const allowed = from ?? sourcesOf(to);
+    return this.db.$transaction(async (tx) => {
+      const current = await tx.job.findUnique({ where: { id: jobId }, select: { status: true, deadlineSec: true, createdAt: true, queueExpiresAt: true } });
+      if (!current || !allowed.includes(current.status as JobStatus)) return null;
+      const now = new Date();
+      const data: Prisma.JobUpdateManyMutationInput = {
+        ...patchData(patch),
+        status: to,
+        eventSeq: { increment: 1 },
+        updatedAt: now,
+      };
+      if (to === 'running') {
+        data.startedAt = now;
+        data.lastProgressAt = now;
+        data.attempts = { increment: 1 };
+        data.finishedAt = null;
+        data.deadlineAt = new Date(now.getTime() + current.deadlineSec * 1000);
+      }
+      if (to === 'queued') {
+        Object.assign(data, { startedAt: null, finishedAt: null, progress: 0, error: Prisma.DbNull, output: Prisma.DbNull });
+        Object.assign(data, { upstreamTaskId: null, upstreamStatus: null, upstreamState: Prisma.DbNull, deadlineAt: null });
+        // A retried job gets its original queue TTL again, counted from now.
+        data.queueExpiresAt = new Date(now.getTime() + (current.queueExpiresAt.getTime() - current.createdAt.getTime()));
+      }
+      if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') data.finishedAt = now;
+      if (to === 'succeeded') data.progress = 100;
+      const [job] = await tx.job.updateManyAndReturn({
+        where: { id: jobId, status: current.status },
+        data,
+      });
+      if (!job) return null;
+      const event = await appendEvent(tx, job, eventTypeFor(to, current.status as JobStatus));
+      return { job, event };
+    });
+  }
+
+  /** Updates a running job (progress, upstream state); writes an event only when `eventType` is given. */
+  updateRunning(jobId: string, patch: JobPatch, eventType?: JobEventType): Promise<Change | { job: Job; event: null } | null> {
+    return this.db.$transaction(async (tx) => {
+      const [job] = await tx.job.updateManyAndReturn({
+        where: { id: jobId, status: 'running' },
+        data: { ...patchData(patch), updatedAt: new Date(), ...(eventType ? { eventSeq: { increment: 1 } } : {}) },
+      });
+      if (!job) return null;
+      if (!eventType) return { job, event: null };
+      return { job, event: await appendEvent(tx, job, eventType) };
+    });
+  }
+
+  /** Queued rows past their queue TTL. */
+  findExpiredQueued(now: Date, limit: number): Promise<Pick<Job, 'id' | 'type'>[]> {
+    return this.db.job.findMany({
+      where: { status: 'queued', queueExpiresAt: { lt: now } },
+      select: { id: true, type: true },
+      take: limit,
+    });
+  }
+
+  /** Queued or running rows not touched for a while: candidates for re-enqueueing if Redis lost them. */
+  findStale(olderThan: Date, limit: number): Promise<Pick<Job, 'id' | 'type' | 'status' | 'priority'>[]> {
+    return this.db.job.findMany({
+      where: { status: { in: ['queued', 'running'] }, updatedAt: { lt: olderThan } },
+      select: { id: true, type: true, status: true, priority: true },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Running rows past their hard deadline or silent past their inactivity timeout. */
+  async findOverdueRunning(now: Date, limit: number): Promise<{ id: string; reason: 'deadline' | 'inactivity' }[]> {
+    const rows = await this.db.$queryRaw<{ id: string; reason: 'deadline' | 'inactivity' }[]>`
+      SELECT id,
+             CASE WHEN deadline_at < ${now} THEN 'deadline' ELSE 'inactivity' END AS reason
+        FROM jobs
+       WHERE status = 'running'
+         AND (deadline_at < ${now}
+              OR last_progress_at + make_interval(secs => inactivity_timeout_sec) < ${now})
+       LIMIT ${limit}`;
+    return rows;
+  }
+
+  countRunningForProject(projectId: string): Promise<number> {
+    return this.db.job.count({ where: { projectId, status: 'running' } });
+  }
+}

@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+
+export type JobSignal = { jobId: string; projectId: string; seq: number; status: string; type: string };
+
+/** Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth. */
+export class JobEventBus {
+  private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
+  private subscribed = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    /** a connection used only for SUBSCRIBE (Redis forbids other commands on it) */
+    private readonly subscriber: Redis | null,
+    private readonly channel: string,
+  ) {}
+
+  async publish(signal: JobSignal): Promise<void> {
+    try {
+      await this.publisher.publish(this.channel, JSON.stringify(signal));
+    } catch {
+      // live notification only: waiters fall back to reading Postgres
+    }
+  }
+
+  /** Calls `listener` for signals of `key` (a job id, or a project id for project-wide streams). */
+  async listen(key: string, listener: (signal: JobSignal) => void): Promise<() => void> {
+    await this.ensureSubscribed();
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  private async ensureSubscribed(): Promise<void> {
+    if (this.subscribed || !this.subscriber) return;
+    this.subscribed = true;
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      let signal: JobSignal;
+      try {
+        signal = JSON.parse(message) as JobSignal;
+      } catch {
+        return;
+      }
+      for (const key of [signal.jobId, signal.projectId]) {
+        for (const listener of this.listeners.get(key) ?? []) listener(signal);
+      }
+    });
+    try {
+      await this.subscriber.subscribe(this.channel);
+    } catch {
+      // Redis down: ioredis re-subscribes on reconnect; waiters also re-read Postgres
+    }
+  }
+}

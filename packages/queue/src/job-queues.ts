@@ -1,0 +1,68 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor } from './catalog';
+
+export type EnqueueOptions = { priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
+
+/** Producer side of the job queues: one BullMQ Queue per family, sharing one connection. */
+export class JobQueues {
+  private readonly queues = new Map<JobFamily, Queue>();
+  readonly maintenance: Queue;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {
+    for (const family of JOB_FAMILIES) {
+      this.queues.set(family, new Queue(queueNameFor(family), { connection, prefix, skipWaitingForReady: true }));
+    }
+    this.maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix, skipWaitingForReady: true });
+  }
+
+  queue(family: JobFamily): Queue {
+    const queue = this.queues.get(family);
+    if (!queue) throw new Error(`no queue for family ${family}`);
+    return queue;
+  }
+
+  /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
+  async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
+    const data = JobRefSchema.parse({ jobId });
+    await this.queue(family).add(family, data, {
+      jobId,
+      priority: options.priority,
+      delay: options.delayMs,
+      attempts: options.maxAttempts,
+      backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
+      ...FINISHED_RETENTION,
+    });
+  }
+
+  /** Takes a waiting or delayed job out of Redis; an active (locked) one stays and sees the row's status. */
+  async removeIfIdle(family: JobFamily, jobId: string): Promise<void> {
+    try {
+      await this.queue(family).remove(jobId);
+    } catch {
+      // locked by a worker: the processor notices the canceled row on its next step
+    }
+  }
+
+  /** Whether Redis still holds the job in any state. */
+  async isKnown(family: JobFamily, jobId: string): Promise<boolean> {
+    const state = await this.queue(family).getJobState(jobId);
+    return state !== 'unknown';
+  }
+
+  async depths(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [family, queue] of this.queues) {
+      out[family] = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values(), this.maintenance].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTsProcess, type ManagedProcess } from './child-process';
+import { freePort } from './free-port';
+import { HttpClient } from './http-client';
+import { testDatabaseUrl, testRedisUrl } from './test-env';
+
+export type StackOptions = {
+  /** extra environment for the API and worker (settings of api.md) */
+  env?: Record<string, string>;
+  simulatorEnv?: Record<string, string>;
+  /** start no worker (tests that check what happens while none runs) */
+  withoutWorker?: boolean;
+};
+
+export type Project = { id: string; key: string };
+
+/**
+ * A whole genqueue for one test file: simulator, API and worker as real processes on the shared
+ * test database, with their own BullMQ prefix and storage directory.
+ */
+export class TestStack {
+  readonly api: HttpClient;
+  readonly sim: HttpClient;
+  worker: ManagedProcess | null = null;
+
+  private constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly adminKey: string,
+    readonly logDir: string,
+    private readonly processes: { simulator: ManagedProcess; api: ManagedProcess },
+    readonly apiUrl: string,
+    readonly simulatorUrl: string,
+  ) {
+    this.api = new HttpClient(apiUrl);
+    this.sim = new HttpClient(simulatorUrl);
+  }
+
+  static async start(options: StackOptions = {}): Promise<TestStack> {
+    const tag = randomBytes(4).toString('hex');
+    const logDir = mkdtempSync(path.join(tmpdir(), `genqueue-test-${tag}-`));
+    const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
+    const simulatorUrl = `http://127.0.0.1:${simPort}`;
+    const adminKey = `gqa_test_${randomBytes(16).toString('hex')}`;
+    const simulator = startTsProcess(
+      'simulator',
+      'apps/simulator/src/main.ts',
+      { ...process.env, SIMULATOR_PORT: String(simPort), SIMULATOR_FAST_TIME: '1', ...options.simulatorEnv },
+      logDir,
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: String(apiPort),
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDatabaseUrl(),
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: `{gqt-${tag}}`,
+      STORAGE_DIR: path.join(logDir, 'artifacts'),
+      UPSTREAM_BASE_URL: simulatorUrl,
+      ADMIN_API_KEY: adminKey,
+      LOG_LEVEL: 'info',
+      RETRY_BASE_DELAY_MS: '100',
+      RETRY_MAX_DELAY_MS: '1000',
+      RATE_LIMIT_PAUSE_MS: '200',
+      SWEEP_INTERVAL_MS: '1000',
+      ...options.env,
+    };
+    const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);
+    await Promise.all([simulator.waitForLine('simulator.started'), api.waitForLine('api.listening', 60_000)]);
+    const stack = new TestStack(env, adminKey, logDir, { simulator, api }, `http://127.0.0.1:${apiPort}`, simulatorUrl);
+    if (!options.withoutWorker) await stack.startWorker();
+    return stack;
+  }
+
+  async startWorker(extraEnv: Record<string, string> = {}): Promise<ManagedProcess> {
+    const worker = startTsProcess('worker', 'apps/worker/src/main.ts', { ...this.env, ...extraEnv }, this.logDir);
+    await worker.waitForLine('worker.started', 60_000);
+    this.worker = worker;
+    return worker;
+  }
+
+  async stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.worker?.stop(signal);
+    this.worker = null;
+  }
+
+  /** A new project with its own key, through the admin API. */
+  async createProject(limits?: Record<string, number>): Promise<Project> {
+    const name = `p-${randomBytes(6).toString('hex')}`;
+    const project = await this.api.post('/admin/v1/projects', { key: this.adminKey, body: { name, ...(limits ? { limits } : {}) } });
+    if (project.status !== 201) throw new Error(`create project: ${project.status} ${project.text}`);
+    const key = await this.api.post(`/admin/v1/projects/${project.body.id}/api-keys`, { key: this.adminKey, body: {} });
+    if (key.status !== 201) throw new Error(`create key: ${key.status} ${key.text}`);
+    return { id: project.body.id, key: key.body.key };
+  }
+
+  /** Submits a job and holds until it is final (through the API's own ?wait). */
+  async runJob(key: string, body: unknown): Promise<any> {
+    const created = await this.api.post('/v1/jobs', { key, body });
+    if (created.status !== 202) throw new Error(`submit: ${created.status} ${created.text}`);
+    return this.waitFinal(key, created.body.id);
+  }
+
+  async waitFinal(key: string, jobId: string, maxWaits = 4): Promise<any> {
+    for (let i = 0; i < maxWaits; i += 1) {
+      const res = await this.api.get(`/v1/jobs/${jobId}?wait=30`, { key });
+      if (['succeeded', 'failed', 'canceled', 'expired'].includes(res.body.status)) return res.body;
+    }
+    throw new Error(`job ${jobId} not final after ${maxWaits * 30} s (logs: ${this.logDir})`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.worker?.stop(), this.processes.api.stop(), this.processes.simulator.stop()]);
+  }
+}

@@ -1,0 +1,59 @@
+import { createAccountApi, type AccountApi } from './account';
+import { createChatApi, type ChatApi } from './chat';
+import { download, type DownloadOptions, type DownloadResult } from './download';
+import { createGeminiApi, type GeminiApi } from './gemini';
+import { UpstreamHttp, type UpstreamTimeouts } from './http';
+import { createImagesApi, type ImagesApi } from './images';
+import type { Dispatcher } from 'undici';
+
+export interface UpstreamClientOptions {
+  /** Gateway root, e.g. `https://gw.example.com` (a path prefix is kept). */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <key>`, only to the gateway's own origin. */
+  apiKey?: string;
+  timeouts?: Partial<UpstreamTimeouts>;
+  /** Cap on any response body read into memory (default 64 MiB). */
+  maxResponseBytes?: number;
+  userAgent?: string;
+  /** Default URL guard for `download` (SSRF protection); a per-call guard replaces it. */
+  assertUrlAllowed?: (url: URL) => Promise<void>;
+  /** An undici dispatcher to share (proxy, custom pool); by default the client owns an Agent. */
+  dispatcher?: Dispatcher;
+}
+
+/** The gateway client: one object per API family over one shared connection pool. */
+export interface UpstreamClient {
+  readonly http: UpstreamHttp;
+  readonly images: ImagesApi;
+  readonly gemini: GeminiApi;
+  readonly chat: ChatApi;
+  readonly account: AccountApi;
+  /** Fetches a result URL (http(s) or `data:`); 403/404/410 is an UpstreamError of kind `not_found`. */
+  download(url: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /** Closes the connection pool (when the client owns it). */
+  close(): Promise<void>;
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const http = new UpstreamHttp({
+    baseUrl: options.baseUrl,
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
+    ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
+    ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+  });
+  const defaultGuard = options.assertUrlAllowed;
+  return {
+    http,
+    images: createImagesApi(http),
+    gemini: createGeminiApi(http),
+    chat: createChatApi(http),
+    account: createAccountApi(http),
+    download: (url, downloadOptions = {}) => {
+      const guard = downloadOptions.assertUrlAllowed ?? defaultGuard;
+      return download(http, url, { ...downloadOptions, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) });
+    },
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm start`: the whole service on one machine. Makes sure Redis and Postgres run, migrates,
+ * creates the default project and keys on first start, then runs the simulator (when no
+ * UPSTREAM_BASE_URL is set), the API and a worker as child processes, exactly as when scaled out.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadSettings } from '@genqueue/config';
+import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
+
+const root = path.resolve(__dirname, '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const children: ChildProcess[] = [];
+
+function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping the rest.`);
+    void stopAll(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+let stopping = false;
+async function stopAll(code: number): Promise<void> {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  const services = spawnSync('bash', [path.join(root, 'scripts/ensure-services.sh')], {
+    env: { ...process.env, REDIS_URL: settings.REDIS_URL, DATABASE_URL: settings.DATABASE_URL },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (services.status !== 0) process.exit(1);
+
+  await migrateDatabase(settings.DATABASE_URL);
+  const prisma = createPrismaClient(settings.DATABASE_URL);
+  const boot = await ensureBootstrap(prisma, settings.ADMIN_API_KEY);
+  await prisma.$disconnect();
+
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!settings.UPSTREAM_BASE_URL) {
+    env['UPSTREAM_BASE_URL'] = `http://127.0.0.1:${settings.SIMULATOR_PORT}`;
+    run('simulator', 'apps/simulator/src/main.ts', env);
+    await waitForHttp(`${env['UPSTREAM_BASE_URL']}/_sim/counters`);
+  }
+  run('api', 'apps/api/src/main.ts', env);
+  run('worker', 'apps/worker/src/main.ts', env);
+  await waitForHttp(`http://127.0.0.1:${settings.PORT}/healthz`);
+
+  const lines = [
+    '',
+    'genqueue is running',
+    `  API:        ${settings.publicBaseUrl}   (OpenAPI: ${settings.publicBaseUrl}/openapi.json)`,
+    `  upstream:   ${env['UPSTREAM_BASE_URL']}${settings.UPSTREAM_BASE_URL ? '' : '   (built-in simulator)'}`,
+  ];
+  const keyLines: string[] = [];
+  if (boot.createdProjectKey) keyLines.push(`  API key (project "default"):  ${boot.createdProjectKey}`);
+  if (boot.createdAdminKey) keyLines.push(`  admin key:                    ${boot.createdAdminKey}`);
+  if (keyLines.length > 0) {
+    lines.push(...keyLines, '  These keys are shown once; a copy is in data/first-start-keys.txt.');
+    mkdirSync(path.join(root, 'data'), { recursive: true });
+    writeFileSync(path.join(root, 'data/first-start-keys.txt'), `${keyLines.join('\n')}\n`, { mode: 0o600 });
+  } else {
+    lines.push('  Keys were created on the first start (see data/first-start-keys.txt if you kept it).');
+  }
+  lines.push(
+    '',
+    `  try: curl -s -X POST ${settings.publicBaseUrl}/v1/jobs -H "Authorization: Bearer <API key>" \\`,
+    `         -H 'content-type: application/json' -d '{"type":"image.generate","input":{"prompt":"a red fox"}}'`,
+    '',
+  );
+  console.log(lines.join('\n'));
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  void stopAll(1);
+});
