@@ -50,10 +50,6 @@ export type ApiDeps = {
 
 export const EVENTS_CHANNEL_SUFFIX = 'job-events';
 
-export function upstreamBaseUrl(settings: Settings): string {
-  return settings.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${settings.SIMULATOR_PORT}`;
-}
-
 /** The API's composition root: every connection is made here and handed down. */
 export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
   const prisma = createPrismaClient(settings.DATABASE_URL);
@@ -83,7 +79,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     logger,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
   });
-  const upstream = createUpstreamClient({ baseUrl: upstreamBaseUrl(settings), apiKey: settings.UPSTREAM_API_KEY });
+  const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
   return {
     settings,
     logger,
@@ -103,7 +99,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     waiter: new JobWaiter(jobs, events),
     views: new JobViews(artifacts, artifactUrls),
     artifactUrls,
-    upstreamInfo: new UpstreamInfo(upstream.account, upstreamBaseUrl(settings), settings.UPSTREAM_CACHE_SEC * 1000, logger),
+    upstreamInfo: new UpstreamInfo(upstream.account, settings.upstreamBaseUrl, settings.UPSTREAM_CACHE_SEC * 1000, logger),
     metrics: new ApiMetrics(),
     async close() {
       await queues.close().catch(() => undefined);

@@ -1,4 +1,3 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { JOB_TYPES, JobRequestSchema, MediaSourceSchema } from '@genqueue/core';
 import {
@@ -39,53 +38,100 @@ const JobSchema = z.object({
   finished_at: z.string().nullable(),
 });
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  400: { description: 'invalid_request', ...json(ErrorSchema) },
-  401: { description: 'unauthorized', ...json(ErrorSchema) },
-  404: { description: 'not_found', ...json(ErrorSchema) },
-  429: { description: 'rate_limited', ...json(ErrorSchema) },
+/** JSON Schema (2020-12, which OpenAPI 3.1 uses) of what a request may send. */
+const schemaOf = (schema: z.ZodType): Record<string, unknown> => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
 };
-const idParam = z.object({ id: z.string() });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 
-/** The OpenAPI document, built from the same zod schemas that validate requests. */
+function queryParameters(schema: z.ZodObject): unknown[] {
+  const json = schemaOf(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: (json.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+const ID_PARAM = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const ERRORS = Object.fromEntries(
+  [
+    [400, 'invalid_request'],
+    [401, 'unauthorized'],
+    [403, 'forbidden'],
+    [404, 'not_found'],
+    [409, 'conflict'],
+    [413, 'payload_too_large'],
+    [429, 'rate_limited'],
+    [503, 'unavailable'],
+  ].map(([status, code]) => [String(status), { description: String(code), ...jsonContent(ref('Error')) }]),
+);
+
+type Op = { summary: string; body?: unknown; query?: z.ZodObject; pathId?: boolean; ok?: [number, unknown] };
+
+function operation(op: Op): Record<string, unknown> {
+  const parameters = [...(op.pathId ? [ID_PARAM] : []), ...(op.query ? queryParameters(op.query) : [])];
+  const [okStatus, okSchema] = op.ok ?? [200, ref('Job')];
+  return {
+    summary: op.summary,
+    security: [{ bearer: [] }],
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.body ? { requestBody: { required: true, ...jsonContent(op.body) } } : {}),
+    responses: { [String(okStatus)]: { description: 'OK', ...jsonContent(okSchema) }, ...ERRORS },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(serverUrl: string): unknown {
-  const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  registry.register('Error', ErrorSchema);
-  registry.register('Job', JobSchema);
-  registry.register('MediaSource', MediaSourceSchema);
-  registry.register('JobRequest', JobRequestSchema);
-  for (const spec of JOB_TYPES) registry.register(`Input_${spec.type.replace('.', '_')}`, spec.input);
-
-  const path = (method: 'get' | 'post' | 'delete', route: string, summary: string, extra: Record<string, unknown> = {}) =>
-    registry.registerPath({ method, path: route, summary, security: [{ bearer: [] }], responses: { 200: { description: 'OK', ...json(JobSchema) }, ...errors }, ...extra });
-
-  path('post', '/v1/jobs', 'Submit a job (Idempotency-Key header supported)', {
-    request: { body: json(JobRequestSchema), headers: z.object({ 'Idempotency-Key': z.string().optional() }) },
-    responses: { 202: { description: 'Accepted', ...json(JobSchema) }, 200: { description: 'Same idempotent request', ...json(JobSchema) }, 409: { description: 'conflict', ...json(ErrorSchema) }, 413: { description: 'payload_too_large', ...json(ErrorSchema) }, ...errors },
-  });
-  path('post', '/v1/jobs/bulk', 'Submit up to 1000 jobs', { request: { body: json(BulkRequestSchema) } });
-  path('get', '/v1/jobs', 'List jobs, newest first', { request: { query: ListJobsQuerySchema.omit({ project_id: true, q: true }) } });
-  path('get', '/v1/jobs/{id}', 'Get a job; ?wait=N holds until final', { request: { params: idParam, query: WaitQuerySchema } });
-  path('post', '/v1/jobs/{id}/cancel', 'Cancel a queued or running job', { request: { params: idParam } });
-  path('post', '/v1/jobs/{id}/retry', 'Run a failed or canceled job again', { request: { params: idParam } });
-  path('get', '/v1/jobs/{id}/events', 'The job event log', { request: { params: idParam } });
-  path('get', '/v1/artifacts/{id}/content', 'Artifact bytes (Range supported)', { request: { params: idParam } });
-  path('post', '/v1/files', 'Upload a file (multipart: file, purpose)');
-  path('get', '/v1/files/{id}', 'File metadata', { request: { params: idParam } });
-  path('delete', '/v1/files/{id}', 'Delete a file', { request: { params: idParam } });
-  path('post', '/admin/v1/projects', 'Create a project', { request: { body: json(CreateProjectSchema) } });
-  path('get', '/admin/v1/projects', 'List projects');
-  path('post', '/admin/v1/projects/{id}/api-keys', 'Create an API key', { request: { params: idParam, body: json(CreateApiKeySchema) } });
-  path('delete', '/admin/v1/api-keys/{id}', 'Revoke an API key', { request: { params: idParam } });
-  path('get', '/admin/v1/jobs', 'Search jobs of every project', { request: { query: ListJobsQuerySchema } });
-  path('get', '/admin/v1/stats', 'Counts, queue depths, throughput');
-  path('get', '/admin/v1/upstream', 'Gateway balance and models (cached)');
-
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const inputs = Object.fromEntries(JOB_TYPES.map((spec) => [`Input_${spec.type.replace('.', '_')}`, schemaOf(spec.input)]));
+  const list = { type: 'object', properties: { data: { type: 'array', items: ref('Job') }, next_cursor: { type: ['string', 'null'] } } };
+  return {
     openapi: '3.1.0',
     info: { title: 'genqueue', version: '1.0.0', description: 'Durable jobs for an AI aggregator gateway' },
     servers: [{ url: serverUrl }],
-  });
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: schemaOf(ErrorSchema),
+        Job: schemaOf(JobSchema),
+        MediaSource: schemaOf(MediaSourceSchema),
+        JobRequest: {
+          ...schemaOf(JobRequestSchema),
+          description: `input is checked against the schema of its type: ${JOB_TYPES.map((s) => s.type).join(', ')}`,
+        },
+        ...inputs,
+      },
+    },
+    paths: {
+      '/v1/jobs': {
+        post: operation({ summary: 'Submit a job (Idempotency-Key header supported)', body: ref('JobRequest'), ok: [202, ref('Job')] }),
+        get: operation({ summary: 'List jobs, newest first; metadata[KEY]=VALUE filters too', query: ListJobsQuerySchema.omit({ project_id: true, q: true }), ok: [200, list] }),
+      },
+      '/v1/jobs/bulk': { post: operation({ summary: 'Submit up to 1000 jobs', body: schemaOf(BulkRequestSchema), ok: [202, list] }) },
+      '/v1/jobs/{id}': { get: operation({ summary: 'A job; ?wait=N holds until final', pathId: true, query: WaitQuerySchema }) },
+      '/v1/jobs/{id}/cancel': { post: operation({ summary: 'Cancel a queued or running job', pathId: true }) },
+      '/v1/jobs/{id}/retry': { post: operation({ summary: 'Run a failed or canceled job again', pathId: true, ok: [202, ref('Job')] }) },
+      '/v1/jobs/{id}/events': { get: operation({ summary: 'The job event log', pathId: true, ok: [200, { type: 'object' }] }) },
+      '/v1/artifacts/{id}/content': { get: operation({ summary: 'Artifact bytes (Range supported; signed links need no key)', pathId: true, ok: [200, {}] }) },
+      '/v1/files': { post: operation({ summary: 'Upload a file (multipart: file, purpose)', ok: [201, { type: 'object' }] }) },
+      '/v1/files/{id}': {
+        get: operation({ summary: 'File metadata', pathId: true, ok: [200, { type: 'object' }] }),
+        delete: operation({ summary: 'Delete a file', pathId: true, ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/projects': {
+        post: operation({ summary: 'Create a project', body: schemaOf(CreateProjectSchema), ok: [201, { type: 'object' }] }),
+        get: operation({ summary: 'List projects', ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/projects/{id}/api-keys': {
+        post: operation({ summary: 'Create an API key (shown once)', pathId: true, body: schemaOf(CreateApiKeySchema), ok: [201, { type: 'object' }] }),
+      },
+      '/admin/v1/api-keys/{id}': { delete: operation({ summary: 'Revoke an API key', pathId: true, ok: [204, {}] }) },
+      '/admin/v1/jobs': { get: operation({ summary: 'Search the jobs of every project', query: ListJobsQuerySchema, ok: [200, list] }) },
+      '/admin/v1/stats': { get: operation({ summary: 'Counts, queue depths, throughput', ok: [200, { type: 'object' }] }) },
+      '/admin/v1/upstream': { get: operation({ summary: 'Gateway balance and models (cached)', ok: [200, { type: 'object' }] }) },
+    },
+  };
 }

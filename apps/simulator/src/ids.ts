@@ -3,12 +3,19 @@ import { alnumFrom, sha256Hex } from './hash';
 /** Ids come from a per-state counter and the seed, so two runs with the same inputs match. */
 export class IdSource {
   private seq = 0;
+  private requestSeq = 0;
 
   constructor(private readonly seed: string) {}
 
   next(): number {
     this.seq += 1;
     return this.seq;
+  }
+
+  /** Request ids count apart, so media ids depend only on the media made, not on other traffic. */
+  nextRequest(): number {
+    this.requestSeq += 1;
+    return this.requestSeq;
   }
 
   /** `prefix` + `length` alphanumerics, unique within this simulator. */
@@ -22,6 +29,7 @@ export class IdSource {
 
   reset(): void {
     this.seq = 0;
+    this.requestSeq = 0;
   }
 }
 

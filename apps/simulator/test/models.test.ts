@@ -42,7 +42,8 @@ describe('models and auth', () => {
   });
 
   it('refuses missing, wrong, expired and exhausted keys alike with 401 E1', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Bearer sk-expired' }, { authorization: 'Bearer sk-exhausted' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: 'Bearer sk-expired' }, { authorization: 'Bearer sk-exhausted' }];
+    for (const headers of variants) {
       const res = await call(sim, '/v1/models', { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: Record<string, unknown> };

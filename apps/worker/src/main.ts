@@ -6,9 +6,8 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings, 'worker');
   await migrateDatabase(settings.DATABASE_URL);
-  const upstreamBaseUrl = settings.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${settings.SIMULATOR_PORT}`;
-  const host = await startWorkers(settings, logger, upstreamBaseUrl);
-  logger.info({ upstreamBaseUrl, queues: host.workers.map((w) => w.name) }, 'worker.started');
+  const host = await startWorkers(settings, logger);
+  logger.info({ upstreamBaseUrl: settings.upstreamBaseUrl, queues: host.workers.map((w) => w.name) }, 'worker.started');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -32,7 +32,7 @@ function familiesToRun(settings: Settings): JobFamily[] {
 }
 
 /** The worker's composition root: connections, one BullMQ worker per family, and the sweeper. */
-export async function startWorkers(settings: Settings, logger: Logger, upstreamBaseUrl: string): Promise<WorkerHost> {
+export async function startWorkers(settings: Settings, logger: Logger): Promise<WorkerHost> {
   const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL);
   const connection = createRedis(settings.REDIS_URL, 'worker');
   const publisher = createRedis(settings.REDIS_URL, 'worker');
@@ -43,7 +43,7 @@ export async function startWorkers(settings: Settings, logger: Logger, upstreamB
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);
-  const upstream = createUpstreamClient({ baseUrl: upstreamBaseUrl, apiKey: settings.UPSTREAM_API_KEY });
+  const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
   const runner = new JobRunner({
     jobs,
     artifacts,

@@ -56,6 +56,10 @@ export type RawSettings = z.infer<typeof SettingsSchema>;
 
 export type Settings = RawSettings & {
   publicBaseUrl: string;
+  /** the gateway, or the built-in simulator when none is configured */
+  upstreamBaseUrl: string;
+  /** the simulator accepts any `sk-` key, so a placeholder stands in when none is set */
+  upstreamApiKey: string;
   allowPrivateUrls: boolean;
   lanes: Record<LaneName, LaneLimits>;
   maxJsonBytes: number;
@@ -93,6 +97,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
   return {
     ...raw,
     publicBaseUrl: (raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/+$/, ''),
+    upstreamBaseUrl: (raw.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${raw.SIMULATOR_PORT}`).replace(/\/+$/, ''),
+    upstreamApiKey: raw.UPSTREAM_API_KEY ?? 'sk-genqueue-local',
     allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? raw.NODE_ENV !== 'production',
     lanes: laneLimits(cleaned),
     maxJsonBytes: Math.floor(raw.MAX_JSON_MB * MB),

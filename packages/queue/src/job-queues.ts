@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import { assertRedisReady } from './redis';
 import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor } from './catalog';
 
 export type EnqueueOptions = { priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
@@ -29,6 +30,7 @@ export class JobQueues {
   /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
     const data = JobRefSchema.parse({ jobId });
+    assertRedisReady(this.connection);
     await this.queue(family).add(family, data, {
       jobId,
       priority: options.priority,

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole =
-  /** producers on request paths: fail fast while Redis is down instead of queueing commands in memory */
+  /** producers on request paths: give up quickly while Redis is down (callers check `status` first) */
   | 'producer'
   /** BullMQ workers and subscribers: wait for Redis as long as it takes */
   | 'worker';
@@ -14,7 +14,7 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
     ...extra,
   };
   if (role === 'producer') {
-    return new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    return new Redis(url, { ...common, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   }
   return new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: true });
 }
@@ -30,4 +30,16 @@ export async function isRedisReady(redis: Redis, timeoutMs = 1_000): Promise<boo
   } catch {
     return false;
   }
+}
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  constructor() {
+    super('Redis is not connected');
+  }
+}
+
+/** Throws at once instead of letting a command wait in ioredis' offline queue. */
+export function assertRedisReady(redis: Redis): void {
+  if (redis.status !== 'ready') throw new RedisUnavailableError();
 }

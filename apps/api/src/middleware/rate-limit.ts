@@ -14,6 +14,7 @@ export function projectRateLimit(redis: Redis, prefix: string, defaultPerMinute:
     const nowSec = Math.floor(Date.now() / 1000);
     const window = Math.floor(nowSec / 60);
     const key = `${prefix}:ratelimit:${principal.projectId}:${window}`;
+    if (redis.status !== 'ready') return next();
     let count: number;
     try {
       const results = await redis.multi().incr(key).expire(key, 61).exec();

@@ -9,7 +9,7 @@ import { routeKeyOf } from './locals';
  */
 export function requestContext(state: SimulatorState): RequestHandler {
   return (_req, res, next) => {
-    const requestId = formatRequestId(state.clock.now(), state.ids.next(), state.options.seed);
+    const requestId = formatRequestId(state.clock.now(), state.ids.nextRequest(), state.options.seed);
     res.locals['requestId'] = requestId;
     res.setHeader('X-Oneapi-Request-Id', requestId);
     res.setHeader('X-New-Api-Version', state.options.version);

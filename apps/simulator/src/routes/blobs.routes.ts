@@ -34,8 +34,8 @@ export function blobsRoutes(state: SimulatorState): Router {
       return;
     }
     const { bytes, contentType } = state.blobs.render(blob);
-    res.status(200).type(contentType).setHeader('Cache-Control', 'public, max-age=86400');
-    res.send(bytes);
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.status(200).type(contentType).send(bytes);
   });
   return router;
 }

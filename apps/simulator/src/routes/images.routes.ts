@@ -14,11 +14,11 @@ export function imagesRoutes(state: SimulatorState): Router {
   const router = Router();
 
   router.post('/v1/images/generations', ...relayRoute(state, 'images.generations'), (req, res) => {
-    answer(state, req, res, bodyOf(req), { isEdit: false, inputSha256s: [] });
+    answer(state, req, res, asObject(req.body), { isEdit: false, inputSha256s: [] });
   });
 
   router.post('/v1/images/edits', ...relayRoute(state, 'images.edits'), async (req, res) => {
-    const upload = isMultipart(req) ? await readMultipartEdit(req, res) : readJsonEdit(bodyOf(req));
+    const upload = isMultipart(req) ? await readMultipartEdit(req, res) : readJsonEdit(asObject(req.body));
     if (!upload) return;
     state.uploads.push({ routeKey: 'images.edits', requestId: requestIdOf(res), atMs: state.clock.now(), fields: upload.fields, files: upload.parts });
     const inputSha256s = upload.parts.filter((p) => isImageField(p.field)).map((p) => p.sha256);
@@ -38,8 +38,6 @@ function answer(state: SimulatorState, req: Request, res: Response, raw: RawImag
   }
   res.json(buildImageResponse(state, publicBaseUrl(state, req), check.job));
 }
-
-const bodyOf = (req: Request): Record<string, unknown> => asObject(req.body);
 
 async function readMultipartEdit(req: Request, res: Response): Promise<EditUpload | null> {
   try {
