@@ -67,6 +67,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
         connection,
         prefix: settings.QUEUE_PREFIX,
         concurrency: lane.concurrency,
+        lockDuration: settings.WORKER_LOCK_MS,
+        stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
         limiter: { max: lane.requestsPerMinute, duration: 60_000 },
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) => (type === JITTER_BACKOFF ? backoff(attemptsMade) : 0),

@@ -47,6 +47,9 @@ export const SettingsSchema = z.object({
   /** how long a 429 from the gateway pauses the whole lane */
   RATE_LIMIT_PAUSE_MS: positiveInt.default(5_000),
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
+  /** how long a worker's hold on an active job lasts without renewal; a dead worker's jobs move on after it */
+  WORKER_LOCK_MS: positiveInt.default(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   UPSTREAM_CACHE_SEC: positiveInt.default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_QUEUES: z.string().optional(),
