@@ -1,11 +1,14 @@
-import { createLogger, loadSettings } from '@genqueue/config';
+import { createLogger, loadSettings, retryUntilDone } from '@genqueue/config';
 import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
 import { startApi } from './server';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings, 'api');
-  await migrateDatabase(settings.DATABASE_URL);
+  await retryUntilDone(
+    () => migrateDatabase(settings.DATABASE_URL),
+    (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'api.waiting_for_postgres'),
+  );
   const prisma = createPrismaClient(settings.DATABASE_URL);
   const boot = await ensureBootstrap(prisma, settings.ADMIN_API_KEY);
   await prisma.$disconnect();

@@ -1,11 +1,14 @@
-import { createLogger, loadSettings } from '@genqueue/config';
+import { createLogger, loadSettings, retryUntilDone } from '@genqueue/config';
 import { migrateDatabase } from '@genqueue/db';
 import { startWorkers } from './worker-host';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings, 'worker');
-  await migrateDatabase(settings.DATABASE_URL);
+  await retryUntilDone(
+    () => migrateDatabase(settings.DATABASE_URL),
+    (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'worker.waiting_for_postgres'),
+  );
   const host = await startWorkers(settings, logger);
   logger.info({ upstreamBaseUrl: settings.upstreamBaseUrl, queues: host.workers.map((w) => w.name) }, 'worker.started');
   let stopping = false;

@@ -1,3 +1,4 @@
 export * from './settings';
 export * from './load';
 export * from './logger';
+export * from './retry';

@@ -15,6 +15,7 @@ export class JobEventBus {
   ) {}
 
   async publish(signal: JobSignal): Promise<void> {
+    if (this.publisher.status !== 'ready') return;
     try {
       await this.publisher.publish(this.channel, JSON.stringify(signal));
     } catch {
@@ -52,10 +53,8 @@ export class JobEventBus {
         for (const listener of this.listeners.get(key) ?? []) listener(signal);
       }
     });
-    try {
-      await this.subscriber.subscribe(this.channel);
-    } catch {
-      // Redis down: ioredis re-subscribes on reconnect; waiters also re-read Postgres
-    }
+    // Not awaited: while Redis is down this would wait for it. ioredis subscribes once connected
+    // (and again after every reconnect); meanwhile waiters re-read Postgres.
+    this.subscriber.subscribe(this.channel).catch(() => undefined);
   }
 }
