@@ -1,28 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { createUpstreamClient, extractMediaLinks, UpstreamError, type UpstreamClient } from '../src';
-import { REQUEST_ID, sendJson, startServer, type Handler, type LocalServer } from './helpers/local-server';
+import { extractMediaLinks } from '../src';
+import { closeGateways, gateway as startGateway, upstreamRejection } from './helpers/gateway-fixture';
+import { REQUEST_ID, sendJson, type Handler } from './helpers/local-server';
 
-const KEY = 'sk-test-key';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(closeGateways);
 
-async function gateway(handler: Handler, streamIdleMs?: number): Promise<{ server: LocalServer; client: UpstreamClient }> {
-  const server = await startServer(handler);
-  const client = createUpstreamClient({ baseUrl: server.origin, apiKey: KEY, ...(streamIdleMs !== undefined ? { timeouts: { streamIdleMs } } : {}) });
-  cleanups.push(() => server.close(), () => client.close());
-  return { server, client };
-}
-
-async function upstreamRejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
+function gateway(handler: Handler, streamIdleMs?: number) {
+  return startGateway(handler, streamIdleMs !== undefined ? { timeouts: { streamIdleMs } } : {});
 }
 
 function startSse(res: ServerResponse): void {

@@ -1,33 +1,14 @@
-import { createUpstreamClient, decodeDataUrl, UpstreamError, type UpstreamClient } from '../src';
+import { decodeDataUrl } from '../src';
+import { clientFor, closeGateways, KEY, trackCleanup, upstreamRejection } from './helpers/gateway-fixture';
 import { routes, sendJson, startServer, type Handler, type LocalServer } from './helpers/local-server';
 
-const KEY = 'sk-test-key';
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(closeGateways);
 
 async function server(handler: Handler): Promise<LocalServer> {
   const s = await startServer(handler);
-  cleanups.push(() => s.close());
+  trackCleanup(() => s.close());
   return s;
-}
-
-function clientFor(gateway: LocalServer, options: Partial<Parameters<typeof createUpstreamClient>[0]> = {}): UpstreamClient {
-  const client = createUpstreamClient({ baseUrl: gateway.origin, apiKey: KEY, ...options });
-  cleanups.push(() => client.close());
-  return client;
-}
-
-async function upstreamRejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const sendPng: Handler = (_req, res) => {

@@ -1,28 +1,8 @@
-import { createUpstreamClient, requireGeminiImages, UpstreamError, type UpstreamClient } from '../src';
-import { REQUEST_ID, routes, sendJson, startServer, type Handler, type LocalServer } from './helpers/local-server';
+import { requireGeminiImages, UpstreamError } from '../src';
+import { closeGateways, gateway, KEY, upstreamRejection } from './helpers/gateway-fixture';
+import { REQUEST_ID, routes, sendJson, type Handler, type LocalServer } from './helpers/local-server';
 
-const KEY = 'sk-test-key';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function gateway(handler: Handler): Promise<{ server: LocalServer; client: UpstreamClient }> {
-  const server = await startServer(handler);
-  const client = createUpstreamClient({ baseUrl: server.origin, apiKey: KEY });
-  cleanups.push(() => server.close(), () => client.close());
-  return { server, client };
-}
-
-async function upstreamRejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
-}
+afterEach(closeGateways);
 
 const bodyJson = (server: LocalServer, index = 0): unknown => JSON.parse(server.requests[index]?.body.toString('utf8') ?? 'null');
 
