@@ -2,6 +2,12 @@ import type { Redis } from 'ioredis';
 
 export type JobSignal = { jobId: string; projectId: string; seq: number; status: string; type: string };
 
+/** A committed change of a job and its event row (structural, so this package needs no db types). */
+export type CommittedChange = {
+  job: { id: string; projectId: string; status: string };
+  event: { seq: number; type: string };
+};
+
 /** Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth. */
 export class JobEventBus {
   private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
@@ -13,6 +19,18 @@ export class JobEventBus {
     private readonly subscriber: Redis | null,
     private readonly channel: string,
   ) {}
+
+  /** Announces a committed change; null (another actor won the race) announces nothing. */
+  async announce(change: CommittedChange | null): Promise<void> {
+    if (!change) return;
+    await this.publish({
+      jobId: change.job.id,
+      projectId: change.job.projectId,
+      seq: change.event.seq,
+      status: change.job.status,
+      type: change.event.type,
+    });
+  }
 
   async publish(signal: JobSignal): Promise<void> {
     if (this.publisher.status !== 'ready') return;
