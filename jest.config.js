@@ -1,5 +1,5 @@
 /** One Jest run over every workspace; integration suites share a database made by the global setup. */
-const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.base.json' }];
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.base.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {
