@@ -22,16 +22,9 @@ export type SweepReport = { expired: number; timedOut: number; requeued: number 
  */
 export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepReport> {
   const report: SweepReport = { expired: 0, timedOut: 0, requeued: 0 };
-  const publish = async (change: Change | null) => {
-    if (!change) return false;
-    await deps.events.publish({
-      jobId: change.job.id,
-      projectId: change.job.projectId,
-      seq: change.event.seq,
-      status: change.job.status,
-      type: change.event.type,
-    });
-    return true;
+  const publish = async (change: Change | null): Promise<boolean> => {
+    await deps.events.announce(change);
+    return change !== null;
   };
 
   for (const row of await deps.jobs.findExpiredQueued(now, deps.batchSize)) {
@@ -51,7 +44,7 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
 
   for (const row of await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize)) {
     const family: JobFamily | undefined = findJobType(row.type)?.family;
-    if (!family || (await deps.queues.isKnown(family, row.id))) continue;
+    if (!family || (await deps.queues.isLive(family, row.id))) continue;
     await deps.queues.enqueue(family, row.id, {
       priority: row.priority,
       maxAttempts: deps.retry.maxAttempts,

@@ -41,18 +41,29 @@ export class JobQueues {
     });
   }
 
-  /** Takes a waiting or delayed job out of Redis; an active (locked) one stays and sees the row's status. */
-  async removeIfIdle(family: JobFamily, jobId: string): Promise<void> {
+  /**
+   * Takes a job that no worker holds out of Redis; false when a worker holds it (that worker then
+   * sees the row's status and stops).
+   */
+  async removeIfIdle(family: JobFamily, jobId: string): Promise<boolean> {
     try {
-      await this.queue(family).remove(jobId);
+      return (await this.queue(family).remove(jobId)) === 1;
     } catch {
-      // locked by a worker: the processor notices the canceled row on its next step
+      return false;
     }
   }
 
-  /** Whether Redis still holds the job in any state. */
-  async isKnown(family: JobFamily, jobId: string): Promise<boolean> {
-    const state = await this.queue(family).getJobState(jobId);
+  /**
+   * Whether Redis holds live work for the job. A finished leftover entry (completed or failed)
+   * is removed, so that adding the id again is not a silent no-op.
+   */
+  async isLive(family: JobFamily, jobId: string): Promise<boolean> {
+    const queue = this.queue(family);
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') {
+      await queue.remove(jobId);
+      return false;
+    }
     return state !== 'unknown';
   }
 

@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { ObjectTooLargeError, type ByteRange, type ObjectStorage, type StoredObject } from './storage';
 
 /** Objects as files under one directory; writes go to a temp file and are renamed into place. */
@@ -38,10 +39,13 @@ export class LocalDirectoryStorage implements ObjectStorage {
       },
     });
     const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+    const out = createWriteStream(temp);
     try {
-      await pipeline(input, meter, createWriteStream(temp));
+      await pipeline(input, meter, out);
       await rename(temp, target);
     } catch (err) {
+      // the stream opens its file lazily: wait for it to close, or the delete could come first
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await rm(temp, { force: true });
       throw err;
     }

@@ -27,9 +27,9 @@ export class JobActions {
     if (!spec) throw new AppError('conflict', `Jobs of type ${job.type} can no longer run`);
     const change = await this.jobs.transition(job.id, 'queued', {}, ['failed', 'canceled']);
     if (!change) throw new AppError('conflict', `Only failed or canceled jobs can be retried; this one is ${await this.statusOf(job)}`);
-    await this.artifacts.detachFromJob(job.id);
-    // A BullMQ entry of the previous run may linger (failed set): drop it so the id can be added again.
-    await this.queues.removeIfIdle(spec.family, job.id).catch(() => undefined);
+    // A finished BullMQ entry of the previous run would make the add below a no-op: drop it. If a
+    // worker still holds it, the sweeper re-adds the job once that run has ended.
+    await this.queues.removeIfIdle(spec.family, job.id);
     await this.submission.enqueue(spec.family, change.job);
     await this.publish(change);
     return change.job;

@@ -84,6 +84,7 @@ export class JobsRepository {
           parentId: input.parentId,
           eventSeq: 1,
           queueExpiresAt: new Date(now.getTime() + input.ttlSec * 1000),
+          ttlSec: input.ttlSec,
           inactivityTimeoutSec: input.inactivityTimeoutSec,
           deadlineSec: input.deadlineSec,
           createdAt: now,
@@ -114,7 +115,7 @@ export class JobsRepository {
   transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[]): Promise<Change | null> {
     const allowed = from ?? sourcesOf(to);
     return this.db.$transaction(async (tx) => {
-      const current = await tx.job.findUnique({ where: { id: jobId }, select: { status: true, deadlineSec: true, createdAt: true, queueExpiresAt: true } });
+      const current = await tx.job.findUnique({ where: { id: jobId }, select: { status: true, deadlineSec: true, ttlSec: true } });
       if (!current || !allowed.includes(current.status as JobStatus)) return null;
       const now = new Date();
       const data: Prisma.JobUpdateManyMutationInput = {
@@ -133,8 +134,9 @@ export class JobsRepository {
       if (to === 'queued') {
         Object.assign(data, { startedAt: null, finishedAt: null, progress: 0, error: Prisma.DbNull, output: Prisma.DbNull });
         Object.assign(data, { upstreamTaskId: null, upstreamStatus: null, upstreamState: Prisma.DbNull, deadlineAt: null });
-        // A retried job gets its original queue TTL again, counted from now.
-        data.queueExpiresAt = new Date(now.getTime() + (current.queueExpiresAt.getTime() - current.createdAt.getTime()));
+        // A retried job gets its queue TTL again, counted from now, and none of the old run's outputs.
+        data.queueExpiresAt = new Date(now.getTime() + current.ttlSec * 1000);
+        await tx.artifact.updateMany({ where: { jobId }, data: { jobId: null } });
       }
       if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') data.finishedAt = now;
       if (to === 'succeeded') data.progress = 100;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "jobs" ADD COLUMN     "ttl_sec" INTEGER NOT NULL DEFAULT 86400;
