@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './deps';
 import { authenticate } from './middleware/auth';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
+import { rejectNulCharacters } from './middleware/nul-characters';
 import { projectRateLimit } from './middleware/rate-limit';
 import { buildOpenApiDocument } from './openapi';
 import { adminRoutes } from './routes/admin.routes';
@@ -27,9 +28,9 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use('/v1/artifacts', artifactsRoutes(deps));
   const rateLimit = projectRateLimit(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.DEFAULT_REQUESTS_PER_MINUTE);
-  app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, jobsRoutes(deps));
-  app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, filesRoutes(deps));
-  app.use('/admin/v1', authenticate(deps.apiKeys, 'admin'), json, adminRoutes(deps));
+  app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
+  app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
+  app.use('/admin/v1', authenticate(deps.apiKeys, 'admin'), json, rejectNulCharacters, adminRoutes(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -114,7 +114,13 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       '/v1/jobs/{id}': { get: operation({ summary: 'A job; ?wait=N holds until final', pathId: true, query: WaitQuerySchema }) },
       '/v1/jobs/{id}/cancel': { post: operation({ summary: 'Cancel a queued or running job', pathId: true }) },
       '/v1/jobs/{id}/retry': { post: operation({ summary: 'Run a failed or canceled job again', pathId: true, ok: [202, ref('Job')] }) },
-      '/v1/jobs/{id}/events': { get: operation({ summary: 'The job event log', pathId: true, ok: [200, { type: 'object' }] }) },
+      '/v1/jobs/{id}/events': {
+        get: operation({
+          summary: 'The job event log: text/event-stream (resumes after Last-Event-ID, ends after the final event), or {data: [event]} with Accept: application/json',
+          pathId: true,
+          ok: [200, { type: 'object' }],
+        }),
+      },
       '/v1/artifacts/{id}/content': { get: operation({ summary: 'Artifact bytes (Range supported; signed links need no key)', pathId: true, ok: [200, {}] }) },
       '/v1/files': { post: operation({ summary: 'Upload a file (multipart: file, purpose)', ok: [201, { type: 'object' }] }) },
       '/v1/files/{id}': {

@@ -4,15 +4,39 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { testDatabaseUrl, type TestStack } from '@genqueue/testing';
+import { TestStack, testDatabaseUrl, type StackOptions } from '@genqueue/testing';
 
 export const JOB_ID = /^job_[0-9A-HJKMNP-TV-Z]{26}$/;
 export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const FINAL_STATUSES = ['succeeded', 'failed', 'canceled', 'expired'];
 
-/** One query against the run's test database (the truth the API must agree with). */
+let stackDatabaseUrl: string | null = null;
+
+/** The database of this file's stack (each test file runs in its own module registry). */
+export function databaseUrl(): string {
+  return stackDatabaseUrl ?? testDatabaseUrl();
+}
+
+/**
+ * A TestStack on a database of its own. Stacks on the shared run database see each other's rows,
+ * and every worker's sweeper enqueues any stale queued row it finds there: jobs of one file would
+ * run on another file's worker, against its simulator and its armed faults.
+ */
+/** The file's stack; its own database is made and dropped by TestStack. */
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const stack = await TestStack.start(options);
+  stackDatabaseUrl = stack.databaseUrl;
+  return stack;
+}
+
+export async function stopStack(stack: TestStack | undefined): Promise<void> {
+  await stack?.stop();
+  stackDatabaseUrl = null;
+}
+
+/** One query against the stack's database (the truth the API must agree with). */
 export async function sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: testDatabaseUrl() });
+  const client = new Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
     return (await client.query<T>(text, params)).rows;
@@ -237,4 +261,9 @@ export function nonSnakeKeys(value: unknown, path = ''): string[] {
     ...(/^[a-z0-9_]+$/.test(key) ? [] : [`${path}.${key}`]),
     ...nonSnakeKeys(inner, `${path}.${key}`),
   ]);
+}
+
+/** A job without its signed artifact links (they are re-signed, with a new expiry, on every read). */
+export function unsigned(job: any): any {
+  return { ...job, artifacts: (job.artifacts ?? []).map(({ url: _url, ...rest }: { url?: string }) => rest) };
 }

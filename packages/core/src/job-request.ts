@@ -26,11 +26,17 @@ export type ValidJobRequest = Omit<JobRequest, 'input'> & { input: Record<string
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string; details: ErrorDetail[] };
 
+const joinPath = (parts: string[]): string => parts.filter((p) => p !== '').join('.') || '(body)';
+
+/** One detail per failing field; an unknown key is named by its own path, not its parent's. */
 export function zodDetails(error: z.ZodError, prefix = ''): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const at = [prefix, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: joinPath([...at, key]), message: 'unknown field' }));
+    }
+    return [{ path: joinPath(at), message: issue.message }];
+  });
 }
 
 /** Validates the envelope and the typed input; the input comes back with its defaults filled in. */

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
+import { migrateDatabase } from '@genqueue/db';
 import { startTsProcess, type ManagedProcess } from './child-process';
 import { freePort } from './free-port';
 import { HttpClient } from './http-client';
-import { testDatabaseUrl, testRedisUrl } from './test-env';
+import { testDatabaseUrl, testRedisUrl, withDatabase } from './test-env';
 
 export type StackOptions = {
   /** extra environment for the API and worker (settings of api.md) */
@@ -18,8 +20,9 @@ export type StackOptions = {
 export type Project = { id: string; key: string };
 
 /**
- * A whole genqueue for one test file: simulator, API and worker as real processes on the shared
- * test database, with their own BullMQ prefix and storage directory.
+ * A whole genqueue for one test file: simulator, API and worker as real processes, with their own
+ * database, BullMQ prefix and storage directory. (One database per stack: a sweeper serves every
+ * project of its database, so stacks sharing one would run each other's jobs.)
  */
 export class TestStack {
   readonly api: HttpClient;
@@ -44,6 +47,9 @@ export class TestStack {
     const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
     const simulatorUrl = `http://127.0.0.1:${simPort}`;
     const adminKey = `gqa_test_${randomBytes(16).toString('hex')}`;
+    const runDatabase = testDatabaseUrl();
+    const databaseUrl = withDatabase(runDatabase, `${new URL(runDatabase).pathname.slice(1)}_${tag}`);
+    await migrateDatabase(databaseUrl);
     const simulator = startTsProcess(
       'simulator',
       'apps/simulator/src/main.ts',
@@ -55,7 +61,7 @@ export class TestStack {
       NODE_ENV: 'test',
       PORT: String(apiPort),
       HOST: '127.0.0.1',
-      DATABASE_URL: testDatabaseUrl(),
+      DATABASE_URL: databaseUrl,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: `{gqt-${tag}}`,
       STORAGE_DIR: path.join(logDir, 'artifacts'),
@@ -112,7 +118,18 @@ export class TestStack {
     throw new Error(`job ${jobId} not final after ${maxWaits * 30} s (logs: ${this.logDir})`);
   }
 
+  get databaseUrl(): string {
+    return String(this.env['DATABASE_URL']);
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.worker?.stop(), this.processes.api.stop(), this.processes.simulator.stop()]);
+    const admin = new Client({ connectionString: withDatabase(this.databaseUrl, 'postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS "${new URL(this.databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
   }
 }

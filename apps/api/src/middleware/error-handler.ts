@@ -30,9 +30,22 @@ function fromBodyParser(err: { type?: string; status?: number; message?: string 
   return null;
 }
 
+/**
+ * Other client errors raised by Express or its parsers carry an HTTP status (a path that is not
+ * valid percent-encoding, a body that does not inflate): they are the client's, not ours.
+ */
+function fromClientStatus(err: { status?: unknown; statusCode?: unknown; message?: unknown }): AppError | null {
+  const status = typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : null;
+  if (status === null || status < 400 || status >= 500) return null;
+  const message = typeof err.message === 'string' && err.message ? err.message : 'The request is malformed';
+  if (status === 404) return new AppError('not_found', message);
+  if (status === 413) return new AppError('payload_too_large', message);
+  return new AppError('invalid_request', `The request is malformed: ${message}`, [{ path: '(request)', message }]);
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    let appError: AppError | null = err instanceof AppError ? err : fromBodyParser(err ?? {});
+    let appError: AppError | null = err instanceof AppError ? err : (fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {}));
     if (!appError && isPostgresUnavailable(err)) {
       appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
     }

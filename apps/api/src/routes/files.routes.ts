@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { AppError, newId } from '@genqueue/core';
 import type { File } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
-import { requireProjectId } from '../middleware/auth';
+import { projectIdOf, requireProjectId } from '../middleware/auth';
 import { receiveUpload } from '../services/multipart-upload';
 
 export function publicFile(file: File): Record<string, unknown> {
@@ -21,15 +21,24 @@ export function publicFile(file: File): Record<string, unknown> {
 export function filesRoutes(deps: ApiDeps): Router {
   const router = Router();
 
+  /** The file named in the path, if the caller may see it (any project's for the admin key); 404 otherwise. */
   async function ownedFile(req: Request): Promise<File> {
     const id = String(req.params['id']);
-    const file = /^file_[0-9A-Z]{26}$/.test(id) ? await deps.files.findForProject(requireProjectId(req), id) : null;
+    const projectId = projectIdOf(req);
+    let file: File | null = null;
+    if (/^file_[0-9A-Z]{26}$/.test(id)) {
+      if (projectId) file = await deps.files.findForProject(projectId, id);
+      else if (req.principal?.kind === 'admin') file = await deps.prisma.file.findFirst({ where: { id, deletedAt: null } });
+    }
     if (!file) throw new AppError('not_found', `File ${id} not found`);
     return file;
   }
 
   router.post('/', async (req, res) => {
     const projectId = requireProjectId(req);
+    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
+      throw new AppError('not_found', `Project ${projectId} not found`);
+    }
     const id = newId('file');
     const storageKey = `files/${projectId}/${id}`;
     const upload = await receiveUpload(req, deps.storage, storageKey, deps.settings.uploadLimitBytes);

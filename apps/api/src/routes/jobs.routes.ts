@@ -3,25 +3,42 @@ import { AppError } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { errorBody } from '../middleware/error-handler';
-import { requireProjectId } from '../middleware/auth';
+import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { allEvents, streamJobEvents } from '../services/job-event-stream';
 import { parseListQuery } from './list-query';
-import { BulkRequestSchema, IdempotencyKeySchema, JOB_ID_PATTERN, WaitQuerySchema } from './schemas';
+import { BulkRequestSchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
 import { parseOr400 } from './validation';
 
 export function jobsRoutes(deps: ApiDeps): Router {
   const router = Router();
 
-  /** The job named in the path, if it belongs to the caller's project; 404 otherwise (never 403). */
+  /**
+   * The job named in the path, if it belongs to the caller's project (any project for the admin
+   * key, unless it names one); 404 otherwise (never 403).
+   */
   async function ownedJob(req: Request): Promise<Job> {
     const id = String(req.params['id']);
-    const projectId = requireProjectId(req);
-    const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.findForProject(projectId, id) : null;
+    const projectId = projectIdOf(req);
+    let job: Job | null = null;
+    if (JOB_ID_PATTERN.test(id)) {
+      if (projectId) job = await deps.jobs.findForProject(projectId, id);
+      else if (req.principal?.kind === 'admin') job = await deps.jobs.findById(id);
+    }
     if (!job) throw new AppError('not_found', `Job ${id} not found`);
     return job;
   }
 
-  router.post('/', async (req, res) => {
+  /** The project new jobs go into: the key's own, or for the admin key an existing `?project_id=`. */
+  async function targetProjectId(req: Request): Promise<string> {
     const projectId = requireProjectId(req);
+    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
+      throw new AppError('not_found', `Project ${projectId} not found`);
+    }
+    return projectId;
+  }
+
+  router.post('/', async (req, res) => {
+    const projectId = await targetProjectId(req);
     const rawKey = req.header('Idempotency-Key');
     const key = rawKey === undefined ? null : parseOr400(IdempotencyKeySchema, rawKey, 'Idempotency-Key header', 'Idempotency-Key');
     const { job, created } = await deps.submission.submit(projectId, req.body, key);
@@ -29,23 +46,26 @@ export function jobsRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/bulk', async (req, res) => {
-    const projectId = requireProjectId(req);
+    const projectId = await targetProjectId(req);
     const { jobs } = parseOr400(BulkRequestSchema, req.body, 'bulk request');
-    const data: unknown[] = [];
+    const results: Array<{ job: Job } | { error: ReturnType<typeof errorBody> }> = [];
     for (const item of jobs) {
       try {
-        const { job } = await deps.submission.submit(projectId, item, null);
-        data.push(await deps.views.one(job));
+        results.push({ job: (await deps.submission.submit(projectId, item, null)).job });
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        data.push(errorBody(err));
+        results.push({ error: errorBody(err) });
       }
     }
-    res.status(202).json({ object: 'list', data });
+    // One artifact query for the whole list instead of one per job.
+    const views = await deps.views.many(results.flatMap((r) => ('job' in r ? [r.job] : [])));
+    const byId = new Map(views.map((view) => [view.id, view]));
+    res.status(202).json({ object: 'list', data: results.map((r) => ('job' in r ? byId.get(r.job.id) : r.error)) });
   });
 
   router.get('/', async (req, res) => {
-    const projectId = requireProjectId(req);
+    // A project key lists its own project; the admin key every project, or the one it names.
+    const projectId = projectIdOf(req) ?? undefined;
     const { filter, limit, cursor } = parseListQuery(req);
     const page = await deps.jobQueries.list({ ...filter, projectId, q: undefined }, limit, cursor);
     res.json({ object: 'list', data: await deps.views.many(page.data), next_cursor: page.nextCursor });
@@ -74,8 +94,19 @@ export function jobsRoutes(deps: ApiDeps): Router {
 
   router.get('/:id/events', async (req, res) => {
     const job = await ownedJob(req);
-    const events = await deps.jobQueries.events(job.id);
-    res.json({ object: 'list', data: events.map((e) => deps.views.event(e)) });
+    if (req.accepts(['text/event-stream', 'application/json']) === 'application/json') {
+      const events = await allEvents(deps.jobQueries, job.id);
+      res.json({ object: 'list', data: events.map((e) => deps.views.event(e)) });
+      return;
+    }
+    const rawLastId = req.header('Last-Event-ID');
+    const afterSeq = rawLastId === undefined ? 0 : parseOr400(LastEventIdSchema, rawLastId, 'Last-Event-ID header', 'Last-Event-ID');
+    await streamJobEvents(
+      { jobs: deps.jobs, jobQueries: deps.jobQueries, events: deps.events, logger: deps.logger, render: (e) => deps.views.event(e) },
+      job,
+      afterSeq,
+      res,
+    );
   });
 
   return router;

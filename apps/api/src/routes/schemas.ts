@@ -22,6 +22,13 @@ export const BulkRequestSchema = z.strictObject({
   jobs: z.array(z.unknown()).min(1, 'needs at least one job').max(1000, 'at most 1000 jobs'),
 });
 
+/** The `seq` of the last event a reconnecting SSE client saw. */
+export const LastEventIdSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{1,9}$/, 'must be the seq of an event')
+  .transform(Number);
+
 export const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const ProjectLimitsSchema = z.strictObject({

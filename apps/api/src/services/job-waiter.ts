@@ -15,24 +15,36 @@ export class JobWaiter {
   async waitForFinal(job: Job, waitSec: number, isClosed: () => boolean): Promise<Job> {
     if (waitSec <= 0 || isFinalStatus(job.status)) return job;
     const deadline = Date.now() + waitSec * 1000;
-    let wake: () => void = () => undefined;
+    // A signal may arrive while Postgres is being read: it is remembered, not lost.
+    let signaled = false;
+    let wake: () => void = () => {
+      signaled = true;
+    };
     const stop = await this.events.listen(job.id, (signal) => {
       if (isFinalStatus(signal.status)) wake();
     });
     try {
       let current = job;
-      while (Date.now() < deadline && !isClosed()) {
+      for (;;) {
+        // Read first: the job may have finished before the subscription was in place.
+        current = (await this.jobs.findById(job.id)) ?? current;
+        if (isFinalStatus(current.status) || Date.now() >= deadline || isClosed()) return current;
         await new Promise<void>((resolve) => {
+          if (signaled) {
+            signaled = false;
+            resolve();
+            return;
+          }
           const timer = setTimeout(resolve, Math.min(RECHECK_MS, deadline - Date.now()));
           wake = () => {
             clearTimeout(timer);
             resolve();
           };
         });
-        current = (await this.jobs.findById(job.id)) ?? current;
-        if (isFinalStatus(current.status)) return current;
+        wake = () => {
+          signaled = true;
+        };
       }
-      return current;
     } finally {
       stop();
     }

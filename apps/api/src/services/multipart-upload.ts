@@ -15,6 +15,8 @@ export type UploadedFile = {
   sha256: string;
 };
 
+const isPurpose = (value: string | null): value is FilePurpose => value !== null && (FILE_PURPOSES as readonly string[]).includes(value);
+
 /** Captures the first bytes of a stream (for type sniffing) while passing everything through. */
 function headCapture(limit = 64): { stream: Transform; head: () => Buffer } {
   let head = Buffer.alloc(0);
@@ -56,7 +58,13 @@ export async function receiveUpload(
     file: Promise<{ filename: string; bytes: number; sha256: string; head: Buffer }> | null;
   } = { purpose: null, file: null };
 
-  const parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fileSize: largest + 1 } });
+  const malformed = (message: string) => new AppError('invalid_request', `The multipart body is malformed: ${message}`, [{ path: '(body)', message }]);
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fileSize: largest + 1 } });
+  } catch (err) {
+    throw malformed(err instanceof Error ? err.message : String(err)); // e.g. no boundary
+  }
   const done = new Promise<void>((resolve, reject) => {
     parser.on('field', (name, value) => {
       if (name === 'purpose') received.purpose = value;
@@ -66,20 +74,31 @@ export async function receiveUpload(
         file.resume();
         return;
       }
-      const limit = received.purpose && received.purpose in limits ? limits[received.purpose as FilePurpose] : largest;
+      const limit = isPurpose(received.purpose) ? limits[received.purpose] : largest;
       const capture = headCapture();
       const body = new PassThrough();
+      // Errors surface through storage.put; until its pipeline listens, an unheard 'error' would crash the process.
+      body.on('error', () => undefined);
       file.on('limit', () => body.destroy(new ObjectTooLargeError(limit)));
+      // A broken or abandoned request destroys the part: end the write too, so no temp file stays.
+      file.on('error', (err) => body.destroy(err));
       file.pipe(capture.stream).pipe(body);
       const filePromise = storage
         .put(storageKey, body, { maxBytes: limit })
         .then((stored) => ({ filename: info.filename || 'upload', bytes: stored.bytes, sha256: stored.sha256, head: capture.head() }));
-      // keep draining on failure so busboy can finish the request
-      filePromise.catch(() => file.resume());
+      // On failure (too large, storage error) the pipe's target is gone and would hold the part
+      // back for ever: detach it and drain the rest, so busboy can finish reading the request.
+      filePromise.catch(() => {
+        file.unpipe();
+        file.resume();
+      });
       received.file = filePromise;
     });
-    parser.on('error', reject);
+    parser.on('error', (err: unknown) => reject(malformed(err instanceof Error ? err.message : String(err))));
     parser.on('close', resolve);
+  });
+  req.on('close', () => {
+    if (!req.complete) parser.destroy(new Error('the client went away before the upload ended'));
   });
   req.pipe(parser);
 
@@ -89,10 +108,10 @@ export async function receiveUpload(
     if (!received.file) throw new AppError('invalid_request', 'The upload has no "file" part', [{ path: 'file', message: 'required' }]);
     const file = await received.file;
     const purpose = received.purpose;
-    if (!purpose || !(FILE_PURPOSES as readonly string[]).includes(purpose)) {
+    if (!isPurpose(purpose)) {
       throw new AppError('invalid_request', 'The upload needs a purpose', [{ path: 'purpose', message: `must be one of ${FILE_PURPOSES.join(', ')}` }]);
     }
-    const validPurpose = purpose as FilePurpose;
+    const validPurpose = purpose;
     if (file.bytes > limits[validPurpose]) throw new ObjectTooLargeError(limits[validPurpose]);
     if (file.bytes === 0) throw new AppError('invalid_request', 'The uploaded file is empty', [{ path: 'file', message: 'empty' }]);
     const sniffed = sniffContentType(file.head);

@@ -7,6 +7,16 @@ export type UpstreamAccount = {
 
 type Cached = { at: number; value: Record<string, unknown> };
 
+/** The upstream client speaks camelCase; the wire is snake_case (api.md). */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toWire);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), toWire(inner)]),
+  );
+}
+
 /** The gateway's balance and model list, cached so the dashboard never hammers its rate-limited routes. */
 export class UpstreamInfo {
   private cached: Cached | null = null;
@@ -37,9 +47,9 @@ export class UpstreamInfo {
       object: 'upstream',
       base_url: this.baseUrl,
       fetched_at: new Date().toISOString(),
-      balance: balance.status === 'fulfilled' ? balance.value : null,
+      balance: balance.status === 'fulfilled' ? toWire(balance.value) : null,
       balance_error: balance.status === 'rejected' ? failure(balance) : null,
-      models: models.status === 'fulfilled' ? models.value : [],
+      models: models.status === 'fulfilled' ? toWire(models.value) : [],
       models_error: models.status === 'rejected' ? failure(models) : null,
     };
     this.cached = { at: Date.now(), value };
