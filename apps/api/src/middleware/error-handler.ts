@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, type ApiErrorCode } from '@genqueue/core';
 import { isPostgresUnavailable } from '@genqueue/db';
+import { RedisUnavailableError } from '@genqueue/queue';
 import type { Logger } from 'pino';
 
 const HTTP_STATUS: Record<ApiErrorCode, number> = {
@@ -48,6 +49,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let appError: AppError | null = err instanceof AppError ? err : (fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {}));
     if (!appError && isPostgresUnavailable(err)) {
       appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
+    }
+    if (!appError && (err instanceof RedisUnavailableError || err?.name === 'MaxRetriesPerRequestError')) {
+      appError = new AppError('unavailable', 'Redis is unreachable; try again shortly', [], 5);
     }
     if (!appError) {
       logger.error({ err }, 'http.unhandled_error');

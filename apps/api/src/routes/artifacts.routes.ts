@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '@genqueue/core';
 import type { Artifact } from '@genqueue/db';
@@ -48,12 +49,12 @@ async function sendArtifact(deps: ApiDeps, artifact: Artifact, req: Request, res
     res.end();
     return;
   }
-  const stream = deps.storage.read(artifact.storageKey, range ?? undefined);
-  stream.on('error', (err) => {
-    deps.logger.error({ err, artifactId: artifact.id }, 'artifact.read_failed');
-    res.destroy(err);
+  // pipeline closes the file when the client goes away (a <video> seeking does that all the time)
+  pipeline(deps.storage.read(artifact.storageKey, range ?? undefined), res, (err) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+      deps.logger.error({ err, artifactId: artifact.id }, 'artifact.read_failed');
+    }
   });
-  stream.pipe(res);
 }
 
 /** Artifact bytes: with a valid signed link no key is needed; otherwise the owning project's key. */
