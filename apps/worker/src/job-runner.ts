@@ -11,6 +11,7 @@ import type { MediaResolver } from './media/media-resolver';
 export type RunnerDeps = {
   jobs: JobsRepository;
   artifacts: ArtifactsRepository;
+  /** needs a subscriber connection: a cancel from the API reaches the running job through it */
   events: JobEventBus;
   upstream: UpstreamClient;
   media: MediaResolver;
@@ -22,7 +23,18 @@ export type RunnerDeps = {
 export type RunOutcome =
   | { kind: 'done' }
   | { kind: 'retry'; error: JobError }
-  | { kind: 'rate_limited'; error: JobError };
+  | { kind: 'rate_limited'; error: JobError }
+  /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
+  | { kind: 'interrupted' };
+
+const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
+/** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */
+const FALLBACK_DEADLINE_MS = 600_000;
+
+/** Another actor ended the job while this run worked on it (a cancel from the API, the sweeper's timeout). */
+class JobEndedElsewhere extends Error {
+  override readonly name = 'JobEndedElsewhere';
+}
 
 /** Runs one job to its end or to its next retry. Safe to call again for the same job (stalled re-runs). */
 export class JobRunner {
@@ -43,7 +55,7 @@ export class JobRunner {
       job = started;
     }
     if (job.deadlineAt && job.deadlineAt.getTime() < Date.now()) {
-      await this.finish(job.id, 'failed', { error: { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false } });
+      await this.finish(job.id, 'failed', { error: DEADLINE_ERROR });
       return { kind: 'done' };
     }
 
@@ -55,8 +67,15 @@ export class JobRunner {
 
     // Outputs of an interrupted earlier run are not this run's outputs.
     await this.deps.artifacts.detachFromJob(job.id);
-    const deadline = AbortSignal.timeout(Math.max(1, (job.deadlineAt?.getTime() ?? Date.now() + 600_000) - Date.now()));
-    const signal = AbortSignal.any([ctx.signal, deadline]);
+    const endedElsewhere = new AbortController();
+    const stopListening = await this.deps.events
+      .listen(job.id, (signal) => {
+        if (isFinalStatus(signal.status)) endedElsewhere.abort(new JobEndedElsewhere(`job ${jobId} is ${signal.status}`));
+      })
+      .catch(() => () => undefined);
+    const deadline = AbortSignal.timeout(Math.max(1, (job.deadlineAt?.getTime() ?? Date.now() + FALLBACK_DEADLINE_MS) - Date.now()));
+    const signal = AbortSignal.any([ctx.signal, deadline, endedElsewhere.signal]);
+    let output: Record<string, unknown>;
     try {
       const result = await handler({
         job,
@@ -66,40 +85,70 @@ export class JobRunner {
         signal,
         logger: logger.child({ jobId: job.id, type: job.type }),
       });
-      await this.finish(job.id, 'succeeded', { output: result.output, error: null });
-      return { kind: 'done' };
+      output = result.output;
     } catch (err) {
-      if (deadline.aborted) {
-        await this.finish(job.id, 'failed', { error: { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false } });
-        return { kind: 'done' };
-      }
-      const decision = decideFailure(err);
-      logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
-      if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
-      if (decision.action === 'retry' && !ctx.isLastAttempt) {
-        await jobs.updateRunning(job.id, { error: decision.error });
-        return { kind: 'retry', error: decision.error };
-      }
-      await this.finish(job.id, 'failed', { error: decision.error });
-      return { kind: 'done' };
+      return await this.afterFailure(job, err, { ...ctx, deadline, endedElsewhere: endedElsewhere.signal });
+    } finally {
+      stopListening();
     }
+    if (!(await this.finish(job.id, 'succeeded', { output, error: null }))) await this.discardOutputs(job.id);
+    return { kind: 'done' };
   }
 
-  private async finish(jobId: string, to: JobStatus, patch: JobPatch): Promise<void> {
-    await this.change(() => this.deps.jobs.transition(jobId, to, patch));
+  private async afterFailure(
+    job: Job,
+    err: unknown,
+    ctx: { isLastAttempt: boolean; signal: AbortSignal; deadline: AbortSignal; endedElsewhere: AbortSignal },
+  ): Promise<RunOutcome> {
+    const { jobs, logger } = this.deps;
+    // Which signal fired decides, not the error: an aborted call throws whatever its library throws.
+    if (ctx.endedElsewhere.aborted) {
+      logger.info({ jobId: job.id, reason: String(ctx.endedElsewhere.reason) }, 'job.ended_while_running');
+      await this.discardOutputs(job.id);
+      return { kind: 'done' };
+    }
+    if (ctx.deadline.aborted) {
+      await this.fail(job.id, DEADLINE_ERROR);
+      return { kind: 'done' };
+    }
+    if (ctx.signal.aborted) {
+      logger.info({ jobId: job.id }, 'job.interrupted_by_shutdown');
+      return { kind: 'interrupted' };
+    }
+    const decision = decideFailure(err);
+    logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
+    if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
+    if (decision.action === 'retry' && !ctx.isLastAttempt) {
+      await jobs.updateRunning(job.id, { error: decision.error });
+      return { kind: 'retry', error: decision.error };
+    }
+    await this.fail(job.id, decision.error);
+    return { kind: 'done' };
+  }
+
+  /** Fails the job; outputs a run stored before it failed (the first of n images) go with it. */
+  private async fail(jobId: string, error: JobError): Promise<void> {
+    if (await this.finish(jobId, 'failed', { error })) await this.deps.artifacts.detachFromJob(jobId);
+  }
+
+  /**
+   * This run lost the job (canceled, failed by the sweeper): its stored outputs are not the job's.
+   * When another run of the same job succeeded meanwhile, the outputs are that run's and stay.
+   */
+  private async discardOutputs(jobId: string): Promise<void> {
+    const current = await this.deps.jobs.findById(jobId);
+    if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
+  }
+
+  private async finish(jobId: string, to: JobStatus, patch: JobPatch): Promise<boolean> {
+    return (await this.change(() => this.deps.jobs.transition(jobId, to, patch))) !== null;
   }
 
   /** Applies a guarded change and announces it; null when another actor changed the job first. */
   private async change(apply: () => Promise<Change | null>): Promise<Job | null> {
     const change = await apply();
     if (!change) return null;
-    await this.deps.events.publish({
-      jobId: change.job.id,
-      projectId: change.job.projectId,
-      seq: change.event.seq,
-      status: change.job.status,
-      type: change.event.type,
-    });
+    await this.deps.events.announce(change);
     return change.job;
   }
 }

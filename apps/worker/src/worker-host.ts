@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { JobRunner } from './job-runner';
 import { ArtifactWriter } from './media/artifact-writer';
 import { MediaResolver } from './media/media-resolver';
+import { publicUrlGuard } from './media/url-guard';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
 
@@ -36,14 +37,20 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL);
   const connection = createRedis(settings.REDIS_URL, 'worker');
   const publisher = createRedis(settings.REDIS_URL, 'worker');
-  connection.on('error', () => undefined);
-  publisher.on('error', () => undefined);
+  // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.
+  const subscriber = createRedis(settings.REDIS_URL, 'worker');
+  for (const redis of [connection, publisher, subscriber]) redis.on('error', () => undefined);
   const queues = new JobQueues(publisher, settings.QUEUE_PREFIX);
-  const events = new JobEventBus(publisher, null, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
+  const events = new JobEventBus(publisher, subscriber, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);
-  const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
+  const upstream = createUpstreamClient({
+    baseUrl: settings.upstreamBaseUrl,
+    apiKey: settings.upstreamApiKey,
+    // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
+    ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
+  });
   const runner = new JobRunner({
     jobs,
     artifacts,
@@ -114,6 +121,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       await queues.close().catch(() => undefined);
       connection.disconnect();
       publisher.disconnect();
+      subscriber.disconnect();
+      await upstream.close().catch(() => undefined);
       await prisma.$disconnect();
     },
   };

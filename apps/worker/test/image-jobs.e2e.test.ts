@@ -140,6 +140,18 @@ describe('image job families end to end', () => {
       expect(artifact.sha256).toBe(await expectedSha(stack, 'gpt-image-1', prompt, 0, inputs.map(sha256)));
       expect(job.output.usage).toEqual(expect.objectContaining({ input_tokens: expect.any(Number) }));
     });
+
+    it('fails as invalid_input, without an edit call, when an input URL is gone', async () => {
+      const project = await newProject();
+      const before = await routeCounter(stack, 'images.edits');
+      const url = `${stack.simulatorUrl}/_sim/blobs/img_doesnotexist.png`;
+      const job = await stack.runJob(project.key, { type: 'image.edit', input: { prompt: 'edit a ghost', images: [{ url }] } });
+
+      expect(job.status).toBe('failed');
+      expect(job.error).toMatchObject({ code: 'invalid_input', retryable: false });
+      expect(job.error.message).toContain(new URL(url).host);
+      expect(counterDelta(before, await routeCounter(stack, 'images.edits')).received).toBe(0);
+    });
   });
 
   describe('image.gemini', () => {

@@ -1,6 +1,7 @@
 import type { ImageEditInput } from '@genqueue/core';
 import { inputOf, type JobHandler } from './handler';
 import { storeGatewayImages } from './image-output';
+import { imageUsage, usageField } from './usage';
 
 export const imageEditHandler: JobHandler = async (ctx) => {
   const input = inputOf<ImageEditInput>(ctx.job);
@@ -15,5 +16,5 @@ export const imageEditHandler: JobHandler = async (ctx) => {
     { signal: ctx.signal },
   );
   const stored = await storeGatewayImages(ctx, result.images);
-  return { output: result.usage ? { images: stored, usage: result.usage } : { images: stored } };
+  return { output: { images: stored, ...usageField(imageUsage(result.usage)) } };
 };

@@ -1,6 +1,7 @@
 import type { ImageGeminiInput } from '@genqueue/core';
 import { inputOf, type JobHandler } from './handler';
 import { JobFailure } from './job-failure';
+import { geminiUsage, usageField } from './usage';
 
 export const imageGeminiHandler: JobHandler = async (ctx) => {
   const input = inputOf<ImageGeminiInput>(ctx.job);
@@ -34,5 +35,5 @@ export const imageGeminiHandler: JobHandler = async (ctx) => {
     throw new JobFailure('upstream_rejected', `The model returned no image (finish reason: ${reason})`);
   }
   const text = texts.join('\n').trim();
-  return { output: { images: stored, ...(text ? { text } : {}), ...(result.usage ? { usage: result.usage } : {}) } };
+  return { output: { images: stored, ...(text ? { text } : {}), ...usageField(geminiUsage(result.usage)) } };
 };

@@ -1,6 +1,7 @@
 import type { ImageGenerateInput } from '@genqueue/core';
 import { inputOf, type JobHandler } from './handler';
 import { storeGatewayImages } from './image-output';
+import { imageUsage, usageField } from './usage';
 
 export const imageGenerateHandler: JobHandler = async (ctx) => {
   const input = inputOf<ImageGenerateInput>(ctx.job);
@@ -20,5 +21,5 @@ export const imageGenerateHandler: JobHandler = async (ctx) => {
     { signal: ctx.signal },
   );
   const images = await storeGatewayImages(ctx, result.images);
-  return { output: result.usage ? { images, usage: result.usage } : { images } };
+  return { output: { images, ...usageField(imageUsage(result.usage)) } };
 };

@@ -2,7 +2,7 @@ import type { MediaSource } from '@genqueue/core';
 import type { ArtifactsRepository, FilesRepository } from '@genqueue/db';
 import type { ObjectStorage } from '@genqueue/storage';
 import { sniffContentType } from '@genqueue/storage';
-import type { UpstreamClient } from '@genqueue/upstream';
+import { UpstreamError, type UpstreamClient } from '@genqueue/upstream';
 
 export type ResolvedMedia = { filename: string; contentType: string; data: Buffer };
 
@@ -13,10 +13,28 @@ export class MediaInputError extends Error {
 
 const MAX_MEDIA_BYTES = 64 * 1024 * 1024;
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function readAll(stream: NodeJS.ReadableStream, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  try {
+    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  } catch (err) {
+    // The row is there but its bytes are not: the input is unusable, retrying will not bring them back.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MediaInputError(`the stored bytes of ${what} are missing`);
+    throw err;
+  }
   return Buffer.concat(chunks);
+}
+
+/** A URL the client gave that cannot be fetched (gone, refused, not allowed) is the input's fault; outages are retried. */
+function asInputError(err: unknown, url: string): unknown {
+  if (!(err instanceof UpstreamError) || err.isRetryable || err.kind === 'auth') return err;
+  let where = 'the URL';
+  try {
+    where = new URL(url).host;
+  } catch {
+    // keep the generic wording
+  }
+  return new MediaInputError(`could not fetch the input image from ${where}: ${err.message}`);
 }
 
 /** Turns MediaSources into bytes, only ever from the job's own project. */
@@ -30,17 +48,19 @@ export class MediaResolver {
 
   async resolve(projectId: string, source: MediaSource, name: string, signal?: AbortSignal): Promise<ResolvedMedia> {
     if ('url' in source) {
-      const downloaded = await this.upstream.download(source.url, { maxBytes: MAX_MEDIA_BYTES, signal });
+      const downloaded = await this.upstream.download(source.url, { maxBytes: MAX_MEDIA_BYTES, signal }).catch((err: unknown) => {
+        throw asInputError(err, source.url);
+      });
       const contentType = sniffContentType(downloaded.bytes, downloaded.contentType || 'application/octet-stream');
       return { filename: name, contentType, data: downloaded.bytes };
     }
     if ('file_id' in source) {
       const file = await this.files.findForProject(projectId, source.file_id);
       if (!file) throw new MediaInputError(`file ${source.file_id} no longer exists`);
-      return { filename: file.filename, contentType: file.contentType, data: await readAll(this.storage.read(file.storageKey)) };
+      return { filename: file.filename, contentType: file.contentType, data: await readAll(this.storage.read(file.storageKey), `file ${file.id}`) };
     }
     const artifact = await this.artifacts.findForProject(projectId, source.artifact_id);
     if (!artifact) throw new MediaInputError(`artifact ${source.artifact_id} no longer exists`);
-    return { filename: name, contentType: artifact.contentType, data: await readAll(this.storage.read(artifact.storageKey)) };
+    return { filename: name, contentType: artifact.contentType, data: await readAll(this.storage.read(artifact.storageKey), `artifact ${artifact.id}`) };
   }
 }

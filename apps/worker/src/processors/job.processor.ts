@@ -1,4 +1,4 @@
-import { Worker, type Job as BullJob, type Queue } from 'bullmq';
+import { DelayedError, type Job as BullJob, type Queue } from 'bullmq';
 import { JobRefSchema } from '@genqueue/queue';
 import type { JobRunner } from '../job-runner';
 
@@ -10,9 +10,12 @@ export type JobProcessorDeps = {
   shutdownSignal: AbortSignal;
 };
 
+/** How soon a job interrupted by a shutdown is offered to the other workers. */
+const INTERRUPTED_REDELIVERY_MS = 1_000;
+
 /** The BullMQ edge of a job family: the only place that turns outcomes into BullMQ control flow. */
 export function jobProcessor(deps: JobProcessorDeps) {
-  return async (bullJob: BullJob): Promise<void> => {
+  return async (bullJob: BullJob, token?: string): Promise<void> => {
     const { jobId } = JobRefSchema.parse(bullJob.data);
     const isLastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
     const outcome = await deps.runner.run(jobId, { isLastAttempt, signal: deps.shutdownSignal });
@@ -23,18 +26,30 @@ export function jobProcessor(deps: JobProcessorDeps) {
         throw new Error(outcome.error.message);
       case 'rate_limited': {
         // The gateway sends no Retry-After: pause the lane a little, with jitter so workers do not stampede.
-        const pauseMs = Math.round(deps.rateLimitPauseMs * (0.75 + Math.random() * 0.5));
+        const pauseMs = rateLimitPause(deps.rateLimitPauseMs);
         await deps.queue.rateLimit(pauseMs);
-        throw Worker.RateLimitError();
+        // The job itself waits as a delayed job: BullMQ wakes a worker when it is due. (Worker.RateLimitError
+        // puts it back in `wait` without waking anyone, so it sat until the next idle poll, ~5 s.)
+        // Neither way uses up an attempt.
+        await bullJob.moveToDelayed(Date.now() + pauseMs, token);
+        throw new DelayedError();
       }
+      case 'interrupted':
+        await bullJob.moveToDelayed(Date.now() + INTERRUPTED_REDELIVERY_MS, token);
+        throw new DelayedError();
     }
   };
 }
 
-/** Exponential backoff with ±25 % jitter, capped. */
-export function jitteredBackoff(baseMs: number, maxMs: number) {
+/** The lane pause after a 429: ±25 % jitter around the setting. */
+export function rateLimitPause(baseMs: number, random: () => number = Math.random): number {
+  return Math.round(baseMs * (0.75 + random() * 0.5));
+}
+
+/** Exponential backoff with ±25 % jitter; never above `maxMs` (the cap applies after the jitter). */
+export function jitteredBackoff(baseMs: number, maxMs: number, random: () => number = Math.random) {
   return (attemptsMade: number): number => {
     const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
-    return Math.round(exp * (0.75 + Math.random() * 0.5));
+    return Math.min(maxMs, Math.round(exp * (0.75 + random() * 0.5)));
   };
 }
