@@ -11,7 +11,7 @@ import {
   SystemSettingsRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JobEventBus, JobQueues } from '@genqueue/queue';
+import { createRedis, JobEventBus, jobEventsChannel, JobQueues } from '@genqueue/queue';
 import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
@@ -48,7 +48,6 @@ export type ApiDeps = {
   close(): Promise<void>;
 };
 
-export const EVENTS_CHANNEL_SUFFIX = 'job-events';
 
 /** The API's composition root: every connection is made here and handed down. */
 export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
@@ -64,8 +63,8 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const jobQueries = new JobQueries(prisma);
   const artifacts = new ArtifactsRepository(prisma);
   const files = new FilesRepository(prisma);
-  const queues = new JobQueues(redis, settings.QUEUE_PREFIX);
-  const events = new JobEventBus(redis, subscriber, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
+  const queues = new JobQueues(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  const events = new JobEventBus(redis, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
   const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
     randomBytes(32).toString('base64url'),
   );

@@ -8,7 +8,7 @@ import {
   JobsRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JITTER_BACKOFF, JobEventBus, JobQueues, MAINTENANCE_QUEUE, queueNameFor } from '@genqueue/queue';
+import { createRedis, JITTER_BACKOFF, JobEventBus, jobEventsChannel, JobQueues, MAINTENANCE_QUEUE, queueNameFor } from '@genqueue/queue';
 import { LocalDirectoryStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
@@ -19,7 +19,6 @@ import { publicUrlGuard } from './media/url-guard';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
 
-const EVENTS_CHANNEL_SUFFIX = 'job-events';
 const SWEEP_SCHEDULER_ID = 'sweep';
 
 export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
@@ -40,8 +39,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   for (const redis of [connection, publisher, subscriber]) redis.on('error', () => undefined);
-  const queues = new JobQueues(publisher, settings.QUEUE_PREFIX);
-  const events = new JobEventBus(publisher, subscriber, `${settings.QUEUE_PREFIX}:${EVENTS_CHANNEL_SUFFIX}`);
+  const queues = new JobQueues(publisher, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  const events = new JobEventBus(publisher, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -142,16 +141,9 @@ export class StackRedis {
  * SIGKILLs the worker as a crash would. `stack.stopWorker('SIGKILL')` alone kills only the tsx
  * launcher: its node child (the real worker) cannot be told and lives on, holding the job.
  */
+/** SIGKILLs the worker process: no shutdown code runs, its BullMQ locks simply expire. */
 export async function crashWorker(stack: TestStack): Promise<void> {
-  const launcher = stack.worker?.child.pid;
-  if (launcher === undefined) throw new Error('no worker to crash');
-  let children: number[] = [];
-  try {
-    children = execFileSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    // pgrep exits 1 when there is no child
-  }
-  for (const pid of children) process.kill(pid, 'SIGKILL');
+  if (!stack.worker) throw new Error('no worker to crash');
   await stack.stopWorker('SIGKILL');
 }
 

@@ -45,7 +45,9 @@ function nextRandom(timeMs: number): number[] {
   return next;
 }
 
-export function ulid(timeMs: number = Date.now()): string {
+export function ulid(now: number = Date.now()): string {
+  // a clock stepping back must not break the order of ids already handed out
+  const timeMs = Math.max(now, lastTimeMs);
   return encodeTime(timeMs) + nextRandom(timeMs).map((d) => CROCKFORD[d]).join('');
 }
 

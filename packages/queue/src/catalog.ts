@@ -17,6 +17,11 @@ export const JOB_QUEUE_NAMES: Record<JobFamily, string> = {
 };
 export const MAINTENANCE_QUEUE = 'maintenance';
 
+/** WARNING: API and worker processes meet on this pub/sub channel; both must derive it the same way. */
+export function jobEventsChannel(prefix: string): string {
+  return `${prefix}:job-events`;
+}
+
 export const ALL_QUEUE_NAMES: readonly string[] = [...JOB_FAMILIES.map((f) => JOB_QUEUE_NAMES[f]), MAINTENANCE_QUEUE];
 
 export function queueNameFor(family: JobFamily): string {

@@ -14,11 +14,14 @@ export class JobQueues {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    /** Redis outages surface here (and as failed calls); without a listener BullMQ prints them raw */
+    onError: (err: Error) => void = () => undefined,
   ) {
     for (const family of JOB_FAMILIES) {
       this.queues.set(family, new Queue(queueNameFor(family), { connection, prefix, skipWaitingForReady: true }));
     }
     this.maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix, skipWaitingForReady: true });
+    for (const queue of [...this.queues.values(), this.maintenance]) queue.on('error', onError);
   }
 
   queue(family: JobFamily): Queue {

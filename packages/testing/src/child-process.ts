@@ -3,7 +3,6 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 export type ManagedProcess = {
   name: string;
@@ -14,11 +13,15 @@ export type ManagedProcess = {
   exited: Promise<number | null>;
 };
 
-/** Runs `entry` (a .ts file under the repo) with tsx; its output goes to a log file for post-mortems. */
+/**
+ * Runs `entry` (a .ts file under the repo) in one node process with tsx's loader, so a signal
+ * reaches the program itself (the tsx launcher would survive a SIGKILL's target). Output goes to a
+ * log file for post-mortems.
+ */
 export function startTsProcess(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string): ManagedProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(TSX, [path.join(REPO_ROOT, entry)], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const seen: string[] = [];
   const waiters: Array<{ marker: string; resolve: () => void }> = [];
   let buffer = '';
