@@ -52,10 +52,13 @@ export const CATALOG: readonly CatalogModel[] = [
   model('veo-3.0-generate-001', 'video', 'custom', ['openai-video']),
   model('text-embedding-3-small', 'embedding', 'openai', ['embeddings']),
   model('text-embedding-3-large', 'embedding', 'openai', ['embeddings']),
+  model('text-embedding-ada-002', 'embedding', 'openai', ['embeddings']),
   model('gemini-embedding-001', 'embedding', 'google', ['embeddings', 'gemini']),
   model('jina-reranker-v2-base-multilingual', 'rerank', 'custom', ['jina-rerank']),
   model('whisper-1', 'audio-stt', 'openai', ['openai']),
   model('tts-1', 'audio-tts', 'openai', ['openai']),
+  model('tts-1-hd', 'audio-tts', 'openai', ['openai']),
+  model('gpt-4o-mini-tts', 'audio-tts', 'openai', ['openai']),
   ...MJ_ACTIONS.map((id) => model(id, 'mj', 'custom', ['openai'])),
 ];
 

@@ -11,6 +11,8 @@ export const FAULT_KINDS = [
   'rejected',
   'auth',
   'quota',
+  /** 429 with the gateway's saturation text (E3 on task routes, E5 code 30 on MJ routes). */
+  'saturated',
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -1,4 +1,5 @@
 import type { RouteKey } from './route-keys';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './tasks/task-options';
 
 export type WindowLimit = { max: number; windowSec: number };
 
@@ -39,6 +40,8 @@ export type SimulatorOptions = {
   streamStepMs?: number;
   /** Name reported by the token-usage route. */
   tokenName?: string;
+  /** Video and Midjourney task timing and variants (`src/tasks/task-options.ts`). */
+  tasks?: TaskOptions;
 };
 
 export type ResolvedOptions = {
@@ -58,6 +61,7 @@ export type ResolvedOptions = {
   ssePing: boolean;
   streamStepMs: number;
   tokenName: string;
+  tasks: ResolvedTaskOptions;
 };
 
 export const DEFAULT_BANNED_WORDS = ['forbidden', '违禁'];
@@ -80,5 +84,6 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     ssePing: options.ssePing ?? false,
     streamStepMs: options.streamStepMs ?? 250,
     tokenName: options.tokenName ?? 'sim-token',
+    tasks: resolveTaskOptions(options.tasks),
   };
 }

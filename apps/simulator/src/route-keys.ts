@@ -11,6 +11,21 @@ export const ROUTE_KEYS = [
   'chat.completions',
   'blobs',
   'not_found',
+  // long-running tasks (video §8, Midjourney §9)
+  'videos.create',
+  'videos.status',
+  'videos.content',
+  'mj.submit',
+  'mj.fetch',
+  'mj.list',
+  'mj.image_seed',
+  'mj.image',
+  // audio (§10) and embeddings (§3)
+  'audio.transcriptions',
+  'audio.translations',
+  'audio.speech',
+  'embeddings',
+  'gemini.embed',
 ] as const;
 
 export type RouteKey = (typeof ROUTE_KEYS)[number];

@@ -6,6 +6,9 @@ import { FaultBook } from './faults';
 import { IdSource } from './ids';
 import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options';
 import { SlidingWindowLimiter } from './rate-limit';
+import { RateWindows } from './rate-window';
+import { EmbeddingLog } from './embeddings/embedding-log';
+import { TaskStore } from './tasks/task-store';
 
 export type UploadedPart = { field: string; filename: string; contentType: string; bytes: number; sha256: string };
 
@@ -29,6 +32,12 @@ export class SimulatorState {
   readonly blobs: BlobStore;
   readonly balance: Balance;
   readonly uploads: UploadRecord[] = [];
+  /** Video and Midjourney tasks with their per-task counters. */
+  readonly tasks: TaskStore;
+  /** Metered per-minute windows of the audio and embeddings routes (`GET /_sim/limits`). */
+  readonly rateWindows = new RateWindows();
+  /** Embeddings totals and recent requests (`GET /_sim/embeddings`), and `FAIL_ONCE` memory. */
+  readonly embeddingLog = new EmbeddingLog();
 
   constructor(options: SimulatorOptions = {}) {
     this.options = resolveOptions(options);
@@ -36,6 +45,7 @@ export class SimulatorState {
     this.ids = new IdSource(this.options.seed);
     this.blobs = new BlobStore(() => this.options.imagePx);
     this.balance = new Balance(this.options.quotaGranted);
+    this.tasks = new TaskStore(this.clock.now(), this.options.seed);
   }
 
   /** A simulated duration in real ms (shortened in fast-time mode). */
@@ -52,6 +62,9 @@ export class SimulatorState {
     this.balance.reset(this.options.quotaGranted);
     this.uploads.length = 0;
     this.ids.reset();
+    this.tasks.reset();
+    this.rateWindows.reset();
+    this.embeddingLog.reset();
   }
 }
 

@@ -53,6 +53,10 @@ export class JobRunner {
       const started = await this.change(() => jobs.transition(job!.id, 'running'));
       if (!started) return { kind: 'done' };
       job = started;
+    } else {
+      const resumed = await jobs.beginAttempt(job.id);
+      if (!resumed) return { kind: 'done' };
+      job = resumed;
     }
     if (job.deadlineAt && job.deadlineAt.getTime() < Date.now()) {
       await this.finish(job.id, 'failed', { error: DEADLINE_ERROR });

@@ -51,6 +51,7 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
       events.push(type);
       return { job: { ...job } as unknown as Job, event: { seq: events.length, type } };
     },
+    beginAttempt: async (id: string) => (id === job.id && job.status === 'running' ? ({ ...job } as unknown as Job) : null),
     updateRunning: async (_id: string, patch: JobPatch) => {
       running.push(patch);
       if (patch.error !== undefined) job.error = patch.error;

@@ -51,6 +51,7 @@ describe('gateway faults', () => {
 
     expect(job.status).toBe('succeeded');
     expect(seen).toEqual({ received: 3, statuses: { '500': 2, '200': 1 } });
+    expect(job.attempts).toBe(3);
     expect(job.error).toBeNull();
     expect(job.artifacts).toHaveLength(1);
     const events = await jobEvents(stack, project.key, job.id);

@@ -1,9 +1,14 @@
 import { createAccountApi, type AccountApi } from './account';
+import { createAudioApi, type AudioApi } from './audio';
 import { createChatApi, type ChatApi } from './chat';
 import { download, type DownloadOptions, type DownloadResult } from './download';
+import { createEmbeddingsApi, type EmbeddingsApi } from './embeddings';
 import { createGeminiApi, type GeminiApi } from './gemini';
 import { UpstreamHttp, type UpstreamTimeouts } from './http';
 import { createImagesApi, type ImagesApi } from './images';
+import { createMjApi, type MjApi } from './mj';
+import type { TaskTimeouts } from './task-common';
+import { createVideosApi, type VideosApi } from './videos';
 import type { Dispatcher } from 'undici';
 
 export interface UpstreamClientOptions {
@@ -19,6 +24,8 @@ export interface UpstreamClientOptions {
   assertUrlAllowed?: (url: URL) => Promise<void>;
   /** An undici dispatcher to share (proxy, custom pool); by default the client owns an Agent. */
   dispatcher?: Dispatcher;
+  /** Video and MJ call limits (submit 60 s, polls 15 s by default). */
+  taskTimeouts?: Partial<TaskTimeouts>;
 }
 
 /** The gateway client: one object per API family over one shared connection pool. */
@@ -28,6 +35,10 @@ export interface UpstreamClient {
   readonly gemini: GeminiApi;
   readonly chat: ChatApi;
   readonly account: AccountApi;
+  readonly audio: AudioApi;
+  readonly embeddings: EmbeddingsApi;
+  readonly videos: VideosApi;
+  readonly mj: MjApi;
   /** Fetches a result URL (http(s) or `data:`); 403/404/410 is an UpstreamError of kind `not_found`. */
   download(url: string, options?: DownloadOptions): Promise<DownloadResult>;
   /** Closes the connection pool (when the client owns it). */
@@ -50,10 +61,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     gemini: createGeminiApi(http),
     chat: createChatApi(http),
     account: createAccountApi(http),
+    audio: createAudioApi(http),
+    embeddings: createEmbeddingsApi(http),
+    videos: createVideosApi(http, taskApiOptions(options)),
+    mj: createMjApi(http, taskApiOptions(options)),
     download: (url, downloadOptions = {}) => {
       const guard = downloadOptions.assertUrlAllowed ?? defaultGuard;
       return download(http, url, { ...downloadOptions, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) });
     },
     close: () => http.close(),
+  };
+}
+
+function taskApiOptions(options: UpstreamClientOptions): { timeouts?: Partial<TaskTimeouts>; assertUrlAllowed?: (url: URL) => Promise<void> } {
+  return {
+    ...(options.taskTimeouts !== undefined ? { timeouts: options.taskTimeouts } : {}),
+    ...(options.assertUrlAllowed !== undefined ? { assertUrlAllowed: options.assertUrlAllowed } : {}),
   };
 }

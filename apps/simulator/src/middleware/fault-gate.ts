@@ -15,10 +15,11 @@ import {
 import type { Fault } from '../faults';
 import { pause } from '../sse';
 import type { SimulatorState } from '../state';
+import { answerTaskFault, type TaskFaultFlavor } from '../tasks/task-faults';
 import { isChinese, requestIdOf } from './locals';
 
 /** Which error dialect a route speaks when a fault answers for it. */
-export type FaultFlavor = 'openai' | 'gemini' | 'management' | 'blob';
+export type FaultFlavor = 'openai' | 'gemini' | 'management' | 'blob' | TaskFaultFlavor;
 
 /** Applies the next armed fault for `routeKey`, or passes through. */
 export function faultGate(state: SimulatorState, routeKey: string, flavor: FaultFlavor = 'openai'): RequestHandler {
@@ -34,6 +35,7 @@ export function faultGate(state: SimulatorState, routeKey: string, flavor: Fault
 }
 
 function answerFault(state: SimulatorState, fault: Fault, flavor: FaultFlavor, req: Request, res: Response): void {
+  if (answerTaskFault(fault, flavor, res)) return;
   const requestId = requestIdOf(res);
   switch (fault.kind) {
     case 'rate_limit_empty':

@@ -163,6 +163,15 @@ export class JobsRepository {
     });
   }
 
+  /** Counts another run of a job that is already running (a retry after an error, or a stalled re-run). */
+  async beginAttempt(jobId: string): Promise<Job | null> {
+    const [job] = await this.db.job.updateManyAndReturn({
+      where: { id: jobId, status: 'running' },
+      data: { attempts: { increment: 1 }, lastProgressAt: new Date(), updatedAt: new Date() },
+    });
+    return job ?? null;
+  }
+
   /** Queued rows past their queue TTL. */
   findExpiredQueued(now: Date, limit: number): Promise<Pick<Job, 'id' | 'type'>[]> {
     return this.db.job.findMany({
