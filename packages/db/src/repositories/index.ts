@@ -6,3 +6,5 @@ export * from './job-queries';
 export * from './artifacts.repository';
 export * from './files.repository';
 export * from './system-settings.repository';
+export * from './webhooks.repository';
+export * from './embedding-chunks.repository';

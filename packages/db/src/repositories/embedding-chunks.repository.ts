@@ -1,0 +1,96 @@
+import { Prisma, type EmbeddingChunk, type PrismaClient } from '../generated/prisma/client';
+import { asJson } from './types';
+
+export type ChunkStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
+export const FINAL_CHUNK_STATUSES: readonly ChunkStatus[] = ['succeeded', 'failed', 'canceled'];
+const OPEN: ChunkStatus[] = ['pending', 'running'];
+
+export type NewChunk = { index: number; firstInput: number; inputCount: number };
+export type ChunkCounts = { total: number; finished: number };
+
+/** WARNING: chunk row ids are `<job id>:<index>`; the worker derives them, do not change. */
+export const chunkRowId = (jobId: string, index: number): string => `${jobId}:${index}`;
+
+/** The chunks of an `embedding.batch` job. Every write is guarded by status, so repeats are harmless. */
+export class EmbeddingChunksRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** Inserts the chunks that are not there yet (a re-run after a crash plans the same chunks again). */
+  async createMany(jobId: string, chunks: NewChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.db.embeddingChunk.createMany({
+      data: chunks.map((c) => ({ id: chunkRowId(jobId, c.index), jobId, index: c.index, firstInput: c.firstInput, inputCount: c.inputCount })),
+      skipDuplicates: true,
+    });
+  }
+
+  /** A new run of the batch (a retry) runs every chunk that did not succeed again. */
+  async reopenUnsucceeded(jobId: string): Promise<number> {
+    const { count } = await this.db.embeddingChunk.updateMany({
+      where: { jobId, status: { in: ['failed', 'canceled'] } },
+      data: { status: 'pending', attempts: 0, error: Prisma.DbNull, updatedAt: new Date() },
+    });
+    return count;
+  }
+
+  find(jobId: string, index: number): Promise<EmbeddingChunk | null> {
+    return this.db.embeddingChunk.findUnique({ where: { id: chunkRowId(jobId, index) } });
+  }
+
+  /** pending|running → running, counting the attempt; null when the chunk is already final. */
+  async claim(jobId: string, index: number): Promise<EmbeddingChunk | null> {
+    const [row] = await this.db.embeddingChunk.updateManyAndReturn({
+      where: { id: chunkRowId(jobId, index), status: { in: OPEN } },
+      data: { status: 'running', attempts: { increment: 1 }, updatedAt: new Date() },
+    });
+    return row ?? null;
+  }
+
+  async markSucceeded(jobId: string, index: number, result: { resultKey: string; promptTokens: number; totalTokens: number }): Promise<boolean> {
+    const { count } = await this.db.embeddingChunk.updateMany({
+      where: { id: chunkRowId(jobId, index), status: { in: OPEN } },
+      data: { status: 'succeeded', ...result, error: Prisma.DbNull, updatedAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  async markFailed(jobId: string, index: number, error: unknown): Promise<boolean> {
+    const { count } = await this.db.embeddingChunk.updateMany({
+      where: { id: chunkRowId(jobId, index), status: { in: OPEN } },
+      data: { status: 'failed', error: asJson(error), updatedAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  /** Cancels every chunk not yet final; answers the indexes it canceled. */
+  async cancelOpen(jobId: string): Promise<number[]> {
+    const rows = await this.db.embeddingChunk.updateManyAndReturn({
+      where: { jobId, status: { in: OPEN } },
+      data: { status: 'canceled', updatedAt: new Date() },
+      select: { index: true },
+    });
+    return rows.map((r) => r.index);
+  }
+
+  /** Pending chunk indexes (a re-run enqueues them again). */
+  async openIndexes(jobId: string): Promise<number[]> {
+    const rows = await this.db.embeddingChunk.findMany({ where: { jobId, status: { in: OPEN } }, select: { index: true }, orderBy: { index: 'asc' } });
+    return rows.map((r) => r.index);
+  }
+
+  async counts(jobId: string): Promise<ChunkCounts> {
+    const groups = await this.db.embeddingChunk.groupBy({ by: ['status'], where: { jobId }, _count: { _all: true } });
+    let total = 0;
+    let finished = 0;
+    for (const g of groups) {
+      total += g._count._all;
+      if ((FINAL_CHUNK_STATUSES as readonly string[]).includes(g.status)) finished += g._count._all;
+    }
+    return { total, finished };
+  }
+
+  /** Chunks in input order, a page at a time (a million-input batch has thousands). */
+  listPage(jobId: string, afterIndex: number, take: number): Promise<EmbeddingChunk[]> {
+    return this.db.embeddingChunk.findMany({ where: { jobId, index: { gt: afterIndex } }, orderBy: { index: 'asc' }, take });
+  }
+}

@@ -1,0 +1,401 @@
+import { newId, type PublicJob } from '@genqueue/core';
+import {
+  buildWebhookPayload,
+  endpointWants,
+  isWebhookEventType,
+  jobUrlWants,
+  newWebhookId,
+} from '@genqueue/webhooks';
+import type {
+  Job,
+  JobEvent,
+  Prisma,
+  PrismaClient,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '../generated/prisma/client';
+import type { Page } from './job-queries';
+import { asJson, type Db } from './types';
+
+export type NewWebhookEndpoint = {
+  projectId: string;
+  url: string;
+  description: string | null;
+  /** empty = every webhook event type */
+  eventTypes: string[];
+  /** whsec_…, made by the caller (generateWebhookSecret) */
+  secret: string;
+};
+
+/** The secrets a project or an endpoint signs with (see `activeSecrets` in @genqueue/webhooks). */
+export type SigningSecrets = { secret: string; previousSecret: string | null; rotatedAt: Date | null };
+
+/** What the endpoint fan-out needs of an endpoint. */
+export type EndpointTarget = Pick<WebhookEndpoint, 'id' | 'url' | 'eventTypes'>;
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One attempt's outcome, as `sendWebhook` returns it. */
+export type AttemptRecord = {
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  /** when the attempt was made; defaults to now */
+  at?: Date;
+};
+
+export type RecordedAttempt = {
+  delivery: WebhookDelivery;
+  attempt: WebhookAttempt;
+  /** the endpoint's unbroken failure run after this attempt (null: not failing, or a job URL) */
+  endpointFailingSince: Date | null;
+};
+
+export type DeliveryWithAttempts = WebhookDelivery & { attempts: WebhookAttempt[] };
+
+export type DeliveryForSending = {
+  delivery: WebhookDelivery;
+  /** null for a job URL; the processor should skip a disabled or deleted endpoint */
+  endpoint: Pick<WebhookEndpoint, 'id' | 'disabledAt' | 'deletedAt'> | null;
+  /** the endpoint's secrets, or the project's for a job URL; null if the project has none */
+  secrets: SigningSecrets | null;
+};
+
+export type DeliveryListFilter = {
+  projectId?: string;
+  jobId?: string;
+  endpointId?: string;
+  status?: string;
+};
+
+export type NewDeliveriesInput = {
+  job: Pick<Job, 'id' | 'projectId' | 'webhookUrl' | 'webhookEvents'>;
+  event: Pick<JobEvent, 'id' | 'type' | 'data' | 'createdAt'>;
+  /** Becomes the project's secret if it has none yet and the job URL gets a delivery (generateWebhookSecret()). */
+  projectWebhookSecret: string;
+  /** The project's active endpoints (listActiveEndpoints, in the same transaction). */
+  endpoints: readonly EndpointTarget[];
+  /** first attempt due; defaults to now */
+  now?: Date;
+};
+
+/** A claimed delivery is not handed out again by `claimDue` for this long. */
+export const DEFAULT_DELIVERY_CLAIM_LEASE_MS = 60_000;
+
+type DeliveryCursor = { createdAt: Date; id: string };
+
+export function encodeDeliveryCursor(delivery: Pick<WebhookDelivery, 'createdAt' | 'id'>): string {
+  return Buffer.from(`${delivery.createdAt.toISOString()}|${delivery.id}`).toString('base64url');
+}
+
+/** Null when the cursor is not one of ours. */
+export function decodeDeliveryCursor(cursor: string): DeliveryCursor | null {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!iso || !id || !/^whd_[0-9A-Z]{26}$/.test(id)) return null;
+  const createdAt = new Date(iso);
+  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
+}
+
+/**
+ * The delivery id of a job URL's delivery for one event: `whd_` + the event's ULID. Deterministic
+ * because Postgres does not treat two NULL endpoint ids as equal in @@unique([eventId, endpointId]);
+ * the primary key keeps that row unique instead.
+ */
+export function jobUrlDeliveryId(eventId: string): string {
+  return eventId.startsWith('evt_') ? `whd_${eventId.slice(4)}` : `whd_${eventId}`;
+}
+
+const withAttempts = { attempts: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } } satisfies Prisma.WebhookDeliveryInclude;
+
+function deliveryWhere(filter: DeliveryListFilter, cursor: DeliveryCursor | null): Prisma.WebhookDeliveryWhereInput {
+  const and: Prisma.WebhookDeliveryWhereInput[] = [];
+  if (filter.projectId) and.push({ projectId: filter.projectId });
+  if (filter.jobId) and.push({ jobId: filter.jobId });
+  if (filter.endpointId) and.push({ endpointId: filter.endpointId });
+  if (filter.status) and.push({ status: filter.status });
+  if (cursor) {
+    and.push({ OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] });
+  }
+  return and.length > 0 ? { AND: and } : {};
+}
+
+/**
+ * Webhook endpoints, the project secret, and the delivery outbox with its attempts. Methods that
+ * take a `db`/`tx` argument can run inside a caller's transaction.
+ */
+export class WebhooksRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  // ----- endpoints -------------------------------------------------------------------------------
+
+  createEndpoint(input: NewWebhookEndpoint, now = new Date()): Promise<WebhookEndpoint> {
+    return this.db.webhookEndpoint.create({
+      data: {
+        id: newId('wep'),
+        projectId: input.projectId,
+        url: input.url,
+        description: input.description,
+        eventTypes: input.eventTypes,
+        secret: input.secret,
+        createdAt: now,
+      },
+    });
+  }
+
+  /** A project's endpoint unless deleted (disabled ones included). */
+  findEndpointForProject(projectId: string, id: string): Promise<WebhookEndpoint | null> {
+    return this.db.webhookEndpoint.findFirst({ where: { id, projectId, deletedAt: null } });
+  }
+
+  /** Every endpoint of the project not deleted, disabled ones included, oldest first. */
+  listEndpoints(projectId: string): Promise<WebhookEndpoint[]> {
+    return this.db.webhookEndpoint.findMany({
+      where: { projectId, deletedAt: null },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** The endpoints that receive deliveries: neither deleted nor disabled. */
+  listActiveEndpoints(projectId: string, db: Db = this.db): Promise<WebhookEndpoint[]> {
+    return db.webhookEndpoint.findMany({
+      where: { projectId, deletedAt: null, disabledAt: null },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** Soft delete; false when there is no such endpoint in the project (or it is already deleted). */
+  async deleteEndpoint(projectId: string, id: string, now = new Date()): Promise<boolean> {
+    const { count } = await this.db.webhookEndpoint.updateMany({ where: { id, projectId, deletedAt: null }, data: { deletedAt: now } });
+    return count > 0;
+  }
+
+  /** Stops deliveries to the endpoint (410, or failing for 5 days); false when it was already disabled. */
+  async disableEndpoint(id: string, reason: string, now = new Date(), db: Db = this.db): Promise<boolean> {
+    const { count } = await db.webhookEndpoint.updateMany({
+      where: { id, disabledAt: null },
+      data: { disabledAt: now, disabledReason: reason },
+    });
+    return count > 0;
+  }
+
+  /** A new secret; the old one is kept as `previousSecret` (signed with for 24 h). Null when not found. */
+  async rotateEndpointSecret(projectId: string, id: string, newSecret: string, now = new Date()): Promise<WebhookEndpoint | null> {
+    const updated = await this.db.$executeRaw`
+      UPDATE webhook_endpoints
+         SET previous_secret = secret, secret = ${newSecret}, secret_rotated_at = ${now}
+       WHERE id = ${id} AND project_id = ${projectId} AND deleted_at IS NULL`;
+    return updated > 0 ? this.db.webhookEndpoint.findUnique({ where: { id } }) : null;
+  }
+
+  /** A delivered attempt ends the endpoint's failure run. */
+  async recordEndpointSuccess(id: string, db: Db = this.db): Promise<void> {
+    await db.webhookEndpoint.updateMany({ where: { id, failingSince: { not: null } }, data: { failingSince: null } });
+  }
+
+  /** A failed attempt starts a failure run unless one is going on; answers when the run started. */
+  async recordEndpointFailure(id: string, at: Date, db: Db = this.db): Promise<Date | null> {
+    await db.webhookEndpoint.updateMany({ where: { id, failingSince: null }, data: { failingSince: at } });
+    const endpoint = await db.webhookEndpoint.findUnique({ where: { id }, select: { failingSince: true } });
+    return endpoint?.failingSince ?? null;
+  }
+
+  // ----- the project secret (per-job webhook URLs) -----------------------------------------------
+
+  /** Null when the project has no secret yet (or does not exist). */
+  async getProjectSecrets(projectId: string, db: Db = this.db): Promise<SigningSecrets | null> {
+    const project = await db.project.findUnique({
+      where: { id: projectId },
+      select: { webhookSecret: true, webhookSecretPrevious: true, webhookSecretRotatedAt: true },
+    });
+    if (!project?.webhookSecret) return null;
+    return { secret: project.webhookSecret, previousSecret: project.webhookSecretPrevious, rotatedAt: project.webhookSecretRotatedAt };
+  }
+
+  /** The project's secrets, setting `make()` as its secret if it has none; null when no such project. */
+  async getOrCreateProjectSecret(projectId: string, make: () => string, db: Db = this.db): Promise<SigningSecrets | null> {
+    const existing = await this.getProjectSecrets(projectId, db);
+    if (existing) return existing;
+    // Only the first writer's secret sticks when several ask at once.
+    await db.project.updateMany({ where: { id: projectId, webhookSecret: null }, data: { webhookSecret: make() } });
+    return this.getProjectSecrets(projectId, db);
+  }
+
+  /**
+   * Makes `newSecret` the project's secret and keeps the current one as the previous secret (still
+   * signed with for 24 h; a second rotation within that time drops the oldest). Null when no such project.
+   */
+  async rotateProjectSecret(projectId: string, newSecret: string, now = new Date()): Promise<SigningSecrets | null> {
+    const rows = await this.db.$queryRaw<SigningSecrets[]>`
+      UPDATE projects
+         SET webhook_secret_previous = webhook_secret,
+             webhook_secret = ${newSecret},
+             webhook_secret_rotated_at = ${now}
+       WHERE id = ${projectId}
+   RETURNING webhook_secret AS "secret", webhook_secret_previous AS "previousSecret", webhook_secret_rotated_at AS "rotatedAt"`;
+    return rows[0] ?? null;
+  }
+
+  // ----- deliveries ------------------------------------------------------------------------------
+
+  /**
+   * The outbox write: inside the transaction that recorded `event`, inserts one pending delivery per
+   * target that wants the event type: the job's webhook_url (its webhook_events, or job.started and
+   * the final events) and each endpoint (its event types, or all). Safe to repeat for the same event:
+   * existing rows are kept. Answers every delivery row of the event (enqueue the pending ones after
+   * the commit; a lost enqueue is made up by the sweeper through `claimDue`).
+   */
+  async createDeliveriesForEvent(tx: Db, input: NewDeliveriesInput): Promise<WebhookDelivery[]> {
+    const { job, event } = input;
+    if (!isWebhookEventType(event.type)) return [];
+    const now = input.now ?? new Date();
+    const payload = asJson(buildWebhookPayload({ type: event.type, at: event.createdAt, job: event.data as PublicJob }));
+    const common = {
+      projectId: job.projectId,
+      jobId: job.id,
+      eventId: event.id,
+      eventType: event.type,
+      payload,
+      status: 'pending',
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    } as const;
+    const rows: Prisma.WebhookDeliveryCreateManyInput[] = [];
+    const jobUrl = job.webhookUrl && jobUrlWants(event.type, job.webhookEvents) ? job.webhookUrl : null;
+    if (jobUrl) {
+      rows.push({ ...common, id: jobUrlDeliveryId(event.id), endpointId: null, url: jobUrl, webhookId: newWebhookId() });
+    }
+    for (const endpoint of input.endpoints) {
+      if (!endpointWants(event.type, endpoint.eventTypes)) continue;
+      rows.push({ ...common, id: newId('whd'), endpointId: endpoint.id, url: endpoint.url, webhookId: newWebhookId() });
+    }
+    if (rows.length === 0) return [];
+    if (jobUrl) {
+      await tx.project.updateMany({ where: { id: job.projectId, webhookSecret: null }, data: { webhookSecret: input.projectWebhookSecret } });
+    }
+    await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
+    return tx.webhookDelivery.findMany({ where: { eventId: event.id }, orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * For the sweeper: pending deliveries due at `now`, at most `limit`, oldest due first. Each is
+   * leased (its nextAttemptAt moves `leaseMs` ahead) so the next sweep does not hand it out again
+   * while its queue job waits; `recordAttempt` sets the real next time. Concurrent callers never
+   * get the same row. The delivery processor must check `status === 'pending'`, not nextAttemptAt.
+   */
+  claimDue(now: Date, limit: number, options: { leaseMs?: number } = {}): Promise<{ id: string; attemptCount: number }[]> {
+    const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? DEFAULT_DELIVERY_CLAIM_LEASE_MS));
+    return this.db.$queryRaw<{ id: string; attemptCount: number }[]>`
+      UPDATE webhook_deliveries AS d
+         SET next_attempt_at = ${leaseUntil}, updated_at = ${now}
+        FROM (SELECT id FROM webhook_deliveries
+               WHERE status = 'pending' AND next_attempt_at <= ${now}
+               ORDER BY next_attempt_at, id
+               LIMIT ${limit}
+               FOR UPDATE SKIP LOCKED) AS due
+       WHERE d.id = due.id
+   RETURNING d.id, d.attempt_count AS "attemptCount"`;
+  }
+
+  /** A delivery with what it takes to sign it. Null when not found. */
+  async findForSending(deliveryId: string): Promise<DeliveryForSending | null> {
+    const found = await this.db.webhookDelivery.findUnique({
+      where: { id: deliveryId },
+      include: { endpoint: { select: { id: true, disabledAt: true, deletedAt: true, secret: true, previousSecret: true, secretRotatedAt: true } } },
+    });
+    if (!found) return null;
+    const { endpoint, ...delivery } = found;
+    if (endpoint) {
+      return {
+        delivery,
+        endpoint: { id: endpoint.id, disabledAt: endpoint.disabledAt, deletedAt: endpoint.deletedAt },
+        secrets: { secret: endpoint.secret, previousSecret: endpoint.previousSecret, rotatedAt: endpoint.secretRotatedAt },
+      };
+    }
+    return { delivery, endpoint: null, secrets: await this.getProjectSecrets(delivery.projectId) };
+  }
+
+  /**
+   * Records one attempt in one transaction: the attempt row, the delivery's count and state, and
+   * the endpoint's failure run. State: `finalStatus` if given; else `pending` until `nextAttemptAt`
+   * when it is set, `failed` when it is null (schedule exhausted). A delivery that is no longer
+   * pending (another attempt finished it) keeps its status; the attempt is still recorded.
+   * Null when the delivery does not exist.
+   */
+  recordAttempt(
+    deliveryId: string,
+    result: AttemptRecord,
+    nextAttemptAt: Date | null,
+    finalStatus?: Exclude<DeliveryStatus, 'pending'>,
+  ): Promise<RecordedAttempt | null> {
+    return this.db.$transaction(async (tx) => {
+      const current = await tx.webhookDelivery.findUnique({ where: { id: deliveryId }, select: { endpointId: true } });
+      if (!current) return null;
+      const at = result.at ?? new Date();
+      const attempt = await tx.webhookAttempt.create({
+        data: {
+          id: newId('wha'),
+          deliveryId,
+          at,
+          statusCode: result.statusCode,
+          durationMs: Math.max(0, Math.round(result.durationMs)),
+          error: result.error,
+          responseBody: result.responseBody,
+        },
+      });
+      const status: DeliveryStatus = finalStatus ?? (nextAttemptAt ? 'pending' : 'failed');
+      const [updated] = await tx.webhookDelivery.updateManyAndReturn({
+        where: { id: deliveryId, status: 'pending' },
+        data: {
+          attemptCount: { increment: 1 },
+          status,
+          nextAttemptAt: status === 'pending' ? nextAttemptAt : null,
+          updatedAt: at,
+        },
+      });
+      const delivery =
+        updated ??
+        (await tx.webhookDelivery.update({ where: { id: deliveryId }, data: { attemptCount: { increment: 1 }, updatedAt: at } }));
+      let endpointFailingSince: Date | null = null;
+      if (current.endpointId) {
+        if (status === 'succeeded') await this.recordEndpointSuccess(current.endpointId, tx);
+        else endpointFailingSince = await this.recordEndpointFailure(current.endpointId, at, tx);
+      }
+      return { delivery, attempt, endpointFailingSince };
+    });
+  }
+
+  /** Newest first, keyset paginated, each with its attempts (oldest first). */
+  async listDeliveries(filter: DeliveryListFilter, limit: number, cursor: string | null): Promise<Page<DeliveryWithAttempts>> {
+    const decoded = cursor ? decodeDeliveryCursor(cursor) : null;
+    const rows = await this.db.webhookDelivery.findMany({
+      where: deliveryWhere(filter, decoded),
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      include: withAttempts,
+    });
+    const data = rows.slice(0, limit);
+    const last = data[data.length - 1];
+    return { data, nextCursor: rows.length > limit && last ? encodeDeliveryCursor(last) : null };
+  }
+
+  /** A delivery of the project with its attempts; null for an unknown id or another project's. */
+  findForProject(projectId: string, deliveryId: string): Promise<DeliveryWithAttempts | null> {
+    return this.db.webhookDelivery.findFirst({ where: { id: deliveryId, projectId }, include: withAttempts });
+  }
+
+  /**
+   * Redeliver: pending again and due `now`, with the same webhook-id and a fresh retry schedule
+   * (attemptCount counts the attempts since the last (re)start; the attempt rows keep them all).
+   * Null for an unknown id or another project's.
+   */
+  async resetForRedelivery(projectId: string, deliveryId: string, now = new Date()): Promise<WebhookDelivery | null> {
+    const [delivery] = await this.db.webhookDelivery.updateManyAndReturn({
+      where: { id: deliveryId, projectId },
+      data: { status: 'pending', nextAttemptAt: now, attemptCount: 0, updatedAt: now },
+    });
+    return delivery ?? null;
+  }
+}
