@@ -45,9 +45,9 @@ function nextRandom(timeMs: number): number[] {
   return next;
 }
 
-export function ulid(now: number = Date.now()): string {
+export function ulid(explicitTimeMs?: number): string {
   // a clock stepping back must not break the order of ids already handed out
-  const timeMs = Math.max(now, lastTimeMs);
+  const timeMs = explicitTimeMs ?? Math.max(Date.now(), lastTimeMs);
   return encodeTime(timeMs) + nextRandom(timeMs).map((d) => CROCKFORD[d]).join('');
 }
 
