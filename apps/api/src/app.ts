@@ -10,6 +10,8 @@ import { artifactsRoutes } from './routes/artifacts.routes';
 import { filesRoutes } from './routes/files.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobsRoutes } from './routes/jobs.routes';
+import { eventsRoutes } from './routes/events.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 
 /** The Express app: routers per resource, auth and rate limits in front, one error middleware. */
 export function createApp(deps: ApiDeps): Express {
@@ -30,6 +32,8 @@ export function createApp(deps: ApiDeps): Express {
   const rateLimit = projectRateLimit(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.DEFAULT_REQUESTS_PER_MINUTE);
   app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
+  app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));
+  app.use('/v1', eventsRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit]));
   app.use('/admin/v1', authenticate(deps.apiKeys, 'admin'), json, rejectNulCharacters, adminRoutes(deps));
 
   app.use(notFoundRoute);

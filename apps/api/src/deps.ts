@@ -9,9 +9,10 @@ import {
   JobsRepository,
   ProjectsRepository,
   SystemSettingsRepository,
+  WebhooksRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JobEventBus, jobEventsChannel, JobQueues } from '@genqueue/queue';
+import { createRedis, JobEventBus, jobEventsChannel, JobQueues, WebhookDeliveryQueue } from '@genqueue/queue';
 import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
@@ -45,6 +46,8 @@ export type ApiDeps = {
   artifactUrls: ArtifactUrls;
   upstreamInfo: UpstreamInfo;
   metrics: ApiMetrics;
+  webhooks: WebhooksRepository;
+  webhookQueue: WebhookDeliveryQueue;
   close(): Promise<void>;
 };
 
@@ -65,6 +68,9 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const files = new FilesRepository(prisma);
   const queues = new JobQueues(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
   const events = new JobEventBus(redis, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
+  // Changes made here (cancel) queue their webhook deliveries after the commit.
+  const webhookQueue = new WebhookDeliveryQueue(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  events.setDeliveryEnqueuer((ids) => webhookQueue.enqueueNew(ids));
   const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
     randomBytes(32).toString('base64url'),
   );
@@ -77,6 +83,8 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     events,
     logger,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
+    storage,
+    allowPrivateUrls: settings.allowPrivateUrls,
   });
   const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
   return {
@@ -100,7 +108,10 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     artifactUrls,
     upstreamInfo: new UpstreamInfo(upstream.account, settings.upstreamBaseUrl, settings.UPSTREAM_CACHE_SEC * 1000, logger),
     metrics: new ApiMetrics(),
+    webhooks: new WebhooksRepository(prisma),
+    webhookQueue,
     async close() {
+      await webhookQueue.close().catch(() => undefined);
       await queues.close().catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();

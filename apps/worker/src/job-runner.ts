@@ -7,6 +7,8 @@ import { decideFailure } from './failure-policy';
 import { HANDLERS } from './handlers';
 import type { ArtifactWriter } from './media/artifact-writer';
 import type { MediaResolver } from './media/media-resolver';
+import type { TaskRunner } from './tasks/task-runner';
+import type { EmbeddingServices } from './embeddings/embedding-services';
 
 export type RunnerDeps = {
   jobs: JobsRepository;
@@ -17,6 +19,9 @@ export type RunnerDeps = {
   media: MediaResolver;
   artifactWriter: ArtifactWriter;
   logger: Logger;
+  embeddings?: EmbeddingServices;
+  /** gateway task kinds (video, mj): submit once, then park and poll */
+  tasks?: TaskRunner;
 };
 
 /** How a run ended, for the BullMQ processor to act on. */
@@ -24,6 +29,8 @@ export type RunOutcome =
   | { kind: 'done' }
   | { kind: 'retry'; error: JobError }
   | { kind: 'rate_limited'; error: JobError }
+  /** the job waits for work elsewhere (embedding chunks); it stays running and runs again after `delayMs` or when woken */
+  | { kind: 'park'; delayMs: number }
   /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
   | { kind: 'interrupted' };
 
@@ -44,6 +51,7 @@ export class JobRunner {
     const { jobs, logger } = this.deps;
     let job = await jobs.findById(jobId);
     if (!job || isFinalStatus(job.status)) return { kind: 'done' };
+    if (this.deps.tasks?.handles(job.type)) return this.deps.tasks.run(job, ctx);
 
     if (job.status === 'queued') {
       if (job.queueExpiresAt.getTime() < Date.now()) {
@@ -88,7 +96,9 @@ export class JobRunner {
         artifacts: this.deps.artifactWriter,
         signal,
         logger: logger.child({ jobId: job.id, type: job.type }),
+        ...(this.deps.embeddings ? { embeddings: this.deps.embeddings } : {}),
       });
+      if ('park' in result) return { kind: 'park', delayMs: result.park.delayMs };
       output = result.output;
     } catch (err) {
       return await this.afterFailure(job, err, { ...ctx, deadline, endedElsewhere: endedElsewhere.signal });

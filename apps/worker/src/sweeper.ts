@@ -2,6 +2,7 @@ import { findJobType, type JobFamily } from '@genqueue/core';
 import type { Change, JobsRepository } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { Logger } from 'pino';
+import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhooks/webhook-sweep';
 
 export type SweeperDeps = {
   jobs: JobsRepository;
@@ -12,9 +13,11 @@ export type SweeperDeps = {
   /** rows untouched this long are checked against Redis */
   staleAfterMs: number;
   batchSize: number;
+  /** the webhook outbox step: pending deliveries that are due go (back) to the queue */
+  webhooks?: WebhookSweepDeps;
 };
 
-export type SweepReport = { expired: number; timedOut: number; requeued: number };
+export type SweepReport = { expired: number; timedOut: number; requeued: number; webhooksQueued?: number };
 
 /**
  * One maintenance tick. Postgres is the truth: jobs past their clocks are ended, and jobs Redis
@@ -53,5 +56,6 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
     report.requeued += 1;
     deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
   }
+  if (deps.webhooks) report.webhooksQueued = await sweepWebhookDeliveries(deps.webhooks, now);
   return report;
 }

@@ -18,6 +18,9 @@ import { MediaResolver } from './media/media-resolver';
 import { publicUrlGuard } from './media/url-guard';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
+import { startWebhookLane } from './webhooks/webhook-lane';
+import { createTaskServices } from './tasks/task-services';
+import { createEmbeddingLane } from './embeddings/embedding-lane';
 
 const SWEEP_SCHEDULER_ID = 'sweep';
 
@@ -50,6 +53,18 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
     ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
   });
+  const taskServices = createTaskServices({
+    settings,
+    jobs,
+    artifacts,
+    events,
+    upstream,
+    queues,
+    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream),
+    artifactWriter: new ArtifactWriter(storage, artifacts),
+    logger,
+  });
+  const embeddingLane = createEmbeddingLane({ settings, prisma, producer: publisher, storage, jobs, artifacts, events, upstream, logger });
   const runner = new JobRunner({
     jobs,
     artifacts,
@@ -58,6 +73,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream),
     artifactWriter: new ArtifactWriter(storage, artifacts),
     logger,
+    tasks: taskServices.runner,
+    embeddings: embeddingLane.services,
   });
   const shutdown = new AbortController();
   const backoff = jitteredBackoff(settings.RETRY_BASE_DELAY_MS, settings.RETRY_MAX_DELAY_MS);
@@ -84,6 +101,12 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     worker.on('error', (err) => logger.warn({ err, family }, 'worker.error'));
     workers.push(worker);
   }
+  // Chunks of embedding batches run on their own queue, under the embedding lane's limits.
+  if (familiesToRun(settings).includes('embedding')) workers.push(embeddingLane.startWorker({ connection, shutdownSignal: shutdown.signal, backoff }));
+
+  // Webhook deliveries: the bus queues the outbox rows of every change announced in this process.
+  const webhookLane = await startWebhookLane({ settings, prisma, connection, producer: publisher, events, logger });
+  workers.push(webhookLane.worker);
 
   const sweeperDeps: SweeperDeps = {
     jobs,
@@ -93,6 +116,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
     staleAfterMs: 10_000,
     batchSize: 500,
+    webhooks: webhookLane.sweepDeps,
   };
   const maintenance = new Worker(
     MAINTENANCE_QUEUE,
@@ -117,6 +141,9 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       const grace = setTimeout(() => shutdown.abort(), graceMs);
       await Promise.all(workers.map((w) => w.close()));
       clearTimeout(grace);
+      taskServices.close();
+      await embeddingLane.close();
+      await webhookLane.close();
       await queues.close().catch(() => undefined);
       connection.disconnect();
       publisher.disconnect();

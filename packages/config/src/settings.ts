@@ -53,6 +53,20 @@ export const SettingsSchema = z.object({
   UPSTREAM_CACHE_SEC: positiveInt.default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_QUEUES: z.string().optional(),
+  /** task kinds (video, mj): first status poll after submit; intervals grow from here with jitter */
+  TASK_POLL_MIN_MS: positiveInt.default(5_000),
+  /** task kinds: the slowest poll cadence (the gateway itself refreshes every 15 s) */
+  TASK_POLL_MAX_MS: positiveInt.default(15_000),
+  /** ids per `list-by-condition` request of the MJ poll coordinator */
+  MJ_POLL_BATCH: positiveInt.default(100),
+  /** how long the MJ poll coordinator gathers waking jobs before one batched request */
+  MJ_POLL_WINDOW_MS: positiveInt.default(25),
+  /** webhook retry delays in ms, comma separated (default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests */
+  WEBHOOK_RETRY_SCHEDULE_MS: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated milliseconds').optional(),
+  /** one webhook attempt, connect to last byte read */
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** webhook attempts in flight per worker process */
+  WEBHOOK_CONCURRENCY: positiveInt.default(50),
 });
 
 export type RawSettings = z.infer<typeof SettingsSchema>;

@@ -27,7 +27,8 @@ describe('WebhooksRepository', () => {
     await migrateDatabase(url);
     prisma = createPrismaClient(url, { poolMax: 5 });
     repo = new WebhooksRepository(prisma);
-    jobs = new JobsRepository(prisma);
+    // this file fans out by hand; the repository's own outbox write is tested in jobs-outbox.test.ts
+    jobs = new JobsRepository(prisma, { webhookOutbox: false });
     projects = new ProjectsRepository(prisma);
   });
 

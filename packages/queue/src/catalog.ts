@@ -17,6 +17,22 @@ export const JOB_QUEUE_NAMES: Record<JobFamily, string> = {
 };
 export const MAINTENANCE_QUEUE = 'maintenance';
 
+/**
+ * WARNING: persisted (queue name, payload, job ids `<job id>-c<index>`). One chunk of an
+ * `embedding.batch` job; runs under the embedding lane's limits.
+ */
+export const EMBEDDING_CHUNK_QUEUE = 'embedding-chunk';
+export const EmbeddingChunkRefSchema = z.object({ jobId: z.string().regex(/^job_[0-9A-Z]{26}$/), index: z.int().min(0) });
+export type EmbeddingChunkRef = z.infer<typeof EmbeddingChunkRefSchema>;
+
+/**
+ * WARNING: persisted (queue name, payload, job ids `<delivery id>-a<attempt count>`). One attempt of
+ * one webhook delivery; the payload is only the delivery id, the row is the truth.
+ */
+export const WEBHOOK_DELIVER_QUEUE = 'webhook-deliver';
+export const WebhookDeliveryRefSchema = z.object({ deliveryId: z.string().regex(/^whd_[0-9A-Z]{26}$/) });
+export type WebhookDeliveryRef = z.infer<typeof WebhookDeliveryRefSchema>;
+
 /** WARNING: API and worker processes meet on this pub/sub channel; both must derive it the same way. */
 export function jobEventsChannel(prefix: string): string {
   return `${prefix}:job-events`;

@@ -6,12 +6,15 @@ export type JobSignal = { jobId: string; projectId: string; seq: number; status:
 export type CommittedChange = {
   job: { id: string; projectId: string; status: string };
   event: { seq: number; type: string };
+  /** webhook deliveries written with the change (the outbox), to be queued now that it is committed */
+  deliveryIds?: readonly string[];
 };
 
 /** Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth. */
 export class JobEventBus {
   private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
   private subscribed = false;
+  private deliveryEnqueuer: ((deliveryIds: readonly string[]) => Promise<void>) | null = null;
 
   constructor(
     private readonly publisher: Redis,
@@ -20,9 +23,18 @@ export class JobEventBus {
     private readonly channel: string,
   ) {}
 
+  /** Who queues the webhook deliveries of announced changes (processes that write job changes set it). */
+  setDeliveryEnqueuer(enqueue: (deliveryIds: readonly string[]) => Promise<void>): void {
+    this.deliveryEnqueuer = enqueue;
+  }
+
   /** Announces a committed change; null (another actor won the race) announces nothing. */
   async announce(change: CommittedChange | null): Promise<void> {
     if (!change) return;
+    if (change.deliveryIds && change.deliveryIds.length > 0 && this.deliveryEnqueuer) {
+      // best effort: the sweeper queues pending deliveries that Redis never got
+      await this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined);
+    }
     await this.publish({
       jobId: change.job.id,
       projectId: change.job.projectId,

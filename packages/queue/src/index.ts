@@ -2,3 +2,5 @@ export * from './catalog';
 export * from './redis';
 export * from './job-queues';
 export * from './event-bus';
+export * from './embedding-chunk-queue';
+export * from './webhook-delivery-queue';

@@ -9,6 +9,8 @@ export function sniffContentType(head: Buffer, fallback = 'application/octet-str
   if (ascii('RIFF') && ascii('WAVE', 8)) return 'audio/wav';
   if (ascii('ftyp', 4)) return ascii('M4A ', 8) ? 'audio/mp4' : ascii('qt  ', 8) ? 'video/quicktime' : 'video/mp4';
   if (starts([0x1a, 0x45, 0xdf, 0xa3])) return 'video/webm';
+  // ADTS (AAC) shares MPEG audio's sync bits; its layer bits are 00, which MPEG audio never uses.
+  if (head[0] === 0xff && ((head[1] ?? 0) & 0xf6) === 0xf0) return 'audio/aac';
   if (ascii('ID3') || (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0)) return 'audio/mpeg';
   if (ascii('OggS')) return 'audio/ogg';
   if (ascii('fLaC')) return 'audio/flac';
@@ -29,6 +31,10 @@ const EXTENSIONS: Record<string, string> = {
   'audio/ogg': 'ogg',
   'audio/flac': 'flac',
   'audio/mp4': 'm4a',
+  'audio/aac': 'aac',
+  'audio/opus': 'opus',
+  'text/vtt': 'vtt',
+  'application/x-subrip': 'srt',
   'application/json': 'json',
   'application/x-ndjson': 'jsonl',
   'text/plain': 'txt',

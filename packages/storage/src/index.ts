@@ -1,3 +1,4 @@
 export * from './storage';
 export * from './local-storage';
 export * from './content-type';
+export * from './lines';

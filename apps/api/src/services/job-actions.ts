@@ -1,7 +1,8 @@
-import { AppError, findJobType, isFinalStatus } from '@genqueue/core';
-import type { ArtifactsRepository, Change, Job, JobsRepository } from '@genqueue/db';
+import { AppError, findJobType } from '@genqueue/core';
+import type { ArtifactsRepository, Job, JobsRepository } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { JobSubmission } from './job-submission';
+import { cancelPatchFor } from './task-parents';
 
 /** Cancel and retry: guarded transitions, so a race with a worker has exactly one winner. */
 export class JobActions {
@@ -14,11 +15,11 @@ export class JobActions {
   ) {}
 
   async cancel(job: Job): Promise<Job> {
-    const change = await this.jobs.transition(job.id, 'canceled', {}, ['queued', 'running']);
+    const change = await this.jobs.transition(job.id, 'canceled', cancelPatchFor(job), ['queued', 'running']);
     if (!change) throw new AppError('conflict', `The job is ${await this.statusOf(job)} and can no longer be canceled`);
     const spec = findJobType(job.type);
     if (spec) await this.queues.removeIfIdle(spec.family, job.id).catch(() => undefined);
-    await this.publish(change);
+    await this.events.announce(change);
     return change.job;
   }
 
@@ -31,23 +32,11 @@ export class JobActions {
     // worker still holds it, the sweeper re-adds the job once that run has ended.
     await this.queues.removeIfIdle(spec.family, job.id);
     await this.submission.enqueue(spec.family, change.job);
-    await this.publish(change);
+    await this.events.announce(change);
     return change.job;
   }
 
   private async statusOf(job: Job): Promise<string> {
-    const fresh = await this.jobs.findById(job.id);
-    const status = fresh?.status ?? job.status;
-    return isFinalStatus(status) ? status : `${status}`;
-  }
-
-  private publish(change: Change): Promise<void> {
-    return this.events.publish({
-      jobId: change.job.id,
-      projectId: change.job.projectId,
-      seq: change.event.seq,
-      status: change.job.status,
-      type: change.event.type,
-    });
+    return (await this.jobs.findById(job.id))?.status ?? job.status;
   }
 }

@@ -1,9 +1,13 @@
 import { AppError, findJobType, parseJobRequest, type JobFamily } from '@genqueue/core';
 import { isUniqueViolation, type ArtifactsRepository, type FilesRepository, type Job, type JobsRepository } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import type { ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
 import { bodyHash } from './canonical-json';
 import { checkMediaReferences } from './media-references';
+import { checkBatchFile } from './jsonl-validation';
+import { checkTaskParent } from './task-parents';
+import { assertWebhookUrlAllowed } from './webhook-urls';
 
 export type SubmissionDeps = {
   jobs: JobsRepository;
@@ -13,6 +17,10 @@ export type SubmissionDeps = {
   events: JobEventBus;
   logger: Logger;
   retry: { maxAttempts: number; baseDelayMs: number };
+  /** reads batch files to validate them at submission */
+  storage?: ObjectStorage;
+  /** ALLOW_PRIVATE_URLS: when false, webhook URLs at loopback/private addresses are refused with 400 */
+  allowPrivateUrls?: boolean;
 };
 
 export type Submitted = { job: Job; created: boolean };
@@ -27,6 +35,7 @@ export class JobSubmission {
     const request = parsed.value;
     const spec = findJobType(request.type);
     if (!spec) throw new AppError('invalid_request', `Unknown job type "${request.type}"`);
+    assertWebhookUrlAllowed(request.webhook_url, this.deps.allowPrivateUrls ?? true, 'webhook_url');
 
     const hash = idempotencyKey ? bodyHash(body) : null;
     if (idempotencyKey) {
@@ -36,6 +45,9 @@ export class JobSubmission {
 
     const dangling = await checkMediaReferences(request.input, projectId, this.deps);
     if (dangling.length > 0) throw new AppError('invalid_request', 'The input refers to media that does not exist', dangling);
+    const badLines = await checkBatchFile(spec.type, request.input, projectId, this.deps);
+    if (badLines.length > 0) throw new AppError('invalid_request', 'The batch file is invalid', badLines);
+    const parentId = await checkTaskParent(spec.type, request.input, projectId, this.deps.jobs);
 
     let change;
     try {
@@ -49,7 +61,7 @@ export class JobSubmission {
         webhookEvents: request.webhook_events ?? [],
         idempotencyKey,
         idempotencyHash: hash,
-        parentId: null,
+        parentId,
         ttlSec: request.ttl_seconds ?? spec.clocks.ttlSec,
         inactivityTimeoutSec: spec.clocks.inactivitySec,
         deadlineSec: request.deadline_seconds ?? spec.clocks.deadlineSec,
@@ -63,13 +75,7 @@ export class JobSubmission {
       throw err;
     }
     await this.enqueue(spec.family, change.job);
-    await this.deps.events.publish({
-      jobId: change.job.id,
-      projectId,
-      seq: change.event.seq,
-      status: change.job.status,
-      type: change.event.type,
-    });
+    await this.deps.events.announce(change);
     return { job: change.job, created: true };
   }
 

@@ -1,4 +1,7 @@
 import type { JobHandler } from './handler';
+import { audioSpeechHandler } from './audio-speech.handler';
+import { audioTranscribeHandler, audioTranslateHandler } from './audio-transcribe.handler';
+import { embeddingBatchHandler } from '../embeddings/embedding-batch.handler';
 import { imageEditHandler } from './image-edit.handler';
 import { imageGeminiHandler } from './image-gemini.handler';
 import { imageGenerateHandler } from './image-generate.handler';
@@ -10,4 +13,8 @@ export const HANDLERS: Record<string, JobHandler> = {
   'image.edit': imageEditHandler,
   'image.gemini': imageGeminiHandler,
   'media.chat': mediaChatHandler,
+  'audio.transcribe': audioTranscribeHandler,
+  'audio.translate': audioTranslateHandler,
+  'audio.speech': audioSpeechHandler,
+  'embedding.batch': embeddingBatchHandler,
 };

@@ -34,6 +34,10 @@ export function jobProcessor(deps: JobProcessorDeps) {
         await bullJob.moveToDelayed(Date.now() + pauseMs, token);
         throw new DelayedError();
       }
+      case 'park':
+        // Not an attempt: the job waits (e.g. for its embedding chunks) without holding a slot.
+        await bullJob.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
       case 'interrupted':
         await bullJob.moveToDelayed(Date.now() + INTERRUPTED_REDELIVERY_MS, token);
         throw new DelayedError();

@@ -72,9 +72,13 @@ export class EmbeddingChunksRepository {
     return rows.map((r) => r.index);
   }
 
-  /** Pending chunk indexes (a re-run enqueues them again). */
-  async openIndexes(jobId: string): Promise<number[]> {
-    const rows = await this.db.embeddingChunk.findMany({ where: { jobId, status: { in: OPEN } }, select: { index: true }, orderBy: { index: 'asc' } });
+  /** Indexes of chunks not yet final, optionally within [from, to] (a re-run enqueues them again). */
+  async openIndexes(jobId: string, range?: { from: number; to: number }): Promise<number[]> {
+    const rows = await this.db.embeddingChunk.findMany({
+      where: { jobId, status: { in: OPEN }, ...(range ? { index: { gte: range.from, lte: range.to } } : {}) },
+      select: { index: true },
+      orderBy: { index: 'asc' },
+    });
     return rows.map((r) => r.index);
   }
 

@@ -6,9 +6,17 @@ import {
   type JobEventType,
   type JobStatus,
 } from '@genqueue/core';
+import {
+  endpointWants,
+  generateWebhookSecret,
+  isWebhookEventType,
+  jobUrlWants,
+  PROGRESS_WEBHOOK_MIN_INTERVAL_MS,
+} from '@genqueue/webhooks';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import { appendEvent } from './job-snapshot';
-import { asJson } from './types';
+import { asJson, type Db } from './types';
+import { WebhooksRepository } from './webhooks.repository';
 
 export type NewJob = {
   projectId: string;
@@ -26,7 +34,12 @@ export type NewJob = {
   deadlineSec: number;
 };
 
-export type Change = { job: Job; event: JobEvent };
+export type Change = {
+  job: Job;
+  event: JobEvent;
+  /** pending webhook deliveries written in the same transaction (the outbox); queue them after the commit */
+  deliveryIds?: string[];
+};
 
 /** Fields a worker may set along with a status change or a running update. */
 export type JobPatch = {
@@ -51,8 +64,50 @@ function patchData(patch: JobPatch): Prisma.JobUpdateManyMutationInput {
   return data;
 }
 
+/**
+ * The outbox step of a change: inside the transaction that wrote `event`, one pending delivery
+ * per target that wants it. Costs nothing for job.created/job.retried, and one indexed query of
+ * the project's active endpoints otherwise; `job.progress` goes out at most once per 5 s per job.
+ */
+async function writeOutbox(tx: Db, webhooks: WebhooksRepository, job: Job, event: JobEvent): Promise<string[]> {
+  if (!isWebhookEventType(event.type)) return [];
+  const endpoints = (await webhooks.listActiveEndpoints(job.projectId, tx)).filter((e) => endpointWants(event.type, e.eventTypes));
+  const jobUrl = job.webhookUrl !== null && jobUrlWants(event.type, job.webhookEvents);
+  if (!jobUrl && endpoints.length === 0) return [];
+  if (event.type === 'job.progress') {
+    const recent = await tx.webhookDelivery.findFirst({
+      where: { jobId: job.id, eventType: 'job.progress', createdAt: { gt: new Date(Date.now() - PROGRESS_WEBHOOK_MIN_INTERVAL_MS) } },
+      select: { id: true },
+    });
+    if (recent) return [];
+  }
+  const rows = await webhooks.createDeliveriesForEvent(tx, {
+    job,
+    event,
+    projectWebhookSecret: jobUrl ? generateWebhookSecret() : '',
+    endpoints,
+  });
+  return rows.filter((row) => row.status === 'pending').map((row) => row.id);
+}
+
+export type JobsRepositoryOptions = {
+  /** write webhook deliveries with each change (default); off only where a test fans out by hand */
+  webhookOutbox?: boolean;
+};
+
 export class JobsRepository {
-  constructor(private readonly db: PrismaClient) {}
+  private readonly webhooks: WebhooksRepository | null;
+
+  constructor(
+    private readonly db: PrismaClient,
+    options: JobsRepositoryOptions = {},
+  ) {
+    this.webhooks = options.webhookOutbox === false ? null : new WebhooksRepository(db);
+  }
+
+  private outbox(tx: Db, job: Job, event: JobEvent): Promise<string[]> {
+    return this.webhooks ? writeOutbox(tx, this.webhooks, job, event) : Promise.resolve([]);
+  }
 
   /** Inserts the job and its `job.created` event in one transaction. */
   create(input: NewJob, now = new Date()): Promise<Change> {
@@ -92,7 +147,7 @@ export class JobsRepository {
         },
       });
       const event = await appendEvent(tx, job, 'job.created');
-      return { job, event };
+      return { job, event, deliveryIds: await this.outbox(tx, job, event) };
     });
   }
 
@@ -146,7 +201,7 @@ export class JobsRepository {
       });
       if (!job) return null;
       const event = await appendEvent(tx, job, eventTypeFor(to, current.status as JobStatus));
-      return { job, event };
+      return { job, event, deliveryIds: await this.outbox(tx, job, event) };
     });
   }
 
@@ -159,7 +214,8 @@ export class JobsRepository {
       });
       if (!job) return null;
       if (!eventType) return { job, event: null };
-      return { job, event: await appendEvent(tx, job, eventType) };
+      const event = await appendEvent(tx, job, eventType);
+      return { job, event, deliveryIds: await this.outbox(tx, job, event) };
     });
   }
 

@@ -1,0 +1,29 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { requireProjectId } from '../middleware/auth';
+import { streamProjectEvents } from '../services/project-event-stream';
+import { parseOr400 } from './validation';
+
+/** The id of the last event a reconnecting client of `GET /v1/events` saw. */
+export const ProjectLastEventIdSchema = z
+  .string()
+  .trim()
+  .regex(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be the id of an event (evt_…)');
+
+/** `GET /v1/events`: the live events of every job of the project (api.md; resumable by event id). */
+export function eventsRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
+  const router = Router();
+  router.get('/events', ...guard, async (req, res) => {
+    const projectId = requireProjectId(req);
+    const raw = req.header('Last-Event-ID');
+    const afterId = raw === undefined ? null : parseOr400(ProjectLastEventIdSchema, raw, 'Last-Event-ID header', 'Last-Event-ID');
+    await streamProjectEvents(
+      { prisma: deps.prisma, events: deps.events, logger: deps.logger, render: (e) => deps.views.event(e) },
+      projectId,
+      afterId,
+      res,
+    );
+  });
+  return router;
+}

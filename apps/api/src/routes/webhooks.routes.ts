@@ -1,0 +1,125 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError } from '@genqueue/core';
+import { decodeDeliveryCursor } from '@genqueue/db';
+import { generateWebhookSecret, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
+import type { ApiDeps } from '../deps';
+import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { deliveryView, endpointView } from '../services/webhook-views';
+import { assertWebhookUrlAllowed } from '../services/webhook-urls';
+import { parseOr400 } from './validation';
+
+export const CreateEndpointSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  event_types: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES))
+    .max(WEBHOOK_EVENT_TYPES.length)
+    .refine((types) => new Set(types).size === types.length, 'must not repeat an event type')
+    .optional(),
+  description: z.string().trim().max(500).optional(),
+});
+
+export const ListDeliveriesQuerySchema = z.object({
+  job_id: z.string().regex(/^job_[0-9A-Z]{26}$/, 'must be a job id').optional(),
+  endpoint_id: z.string().regex(/^wep_[0-9A-Z]{26}$/, 'must be an endpoint id').optional(),
+  status: z.enum(['pending', 'succeeded', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  project_id: z.string().max(64).optional(),
+});
+
+const ENDPOINT_ID = /^wep_[0-9A-Z]{26}$/;
+const DELIVERY_ID = /^whd_[0-9A-Z]{26}$/;
+
+/**
+ * The project's webhook secret, its endpoints, and its deliveries with their attempts (api.md,
+ * Webhooks). Every id of another project answers 404, as an unknown one does.
+ */
+export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
+  const router = Router();
+  router.use(['/webhook-secret', '/webhook-endpoints', '/webhook-deliveries'], ...guard);
+
+  /** The caller's project; for the admin key the one named by ?project_id=, which must exist. */
+  async function projectOf(req: Request): Promise<string> {
+    const projectId = requireProjectId(req);
+    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
+      throw new AppError('not_found', `Project ${projectId} not found`);
+    }
+    return projectId;
+  }
+
+  router.get('/webhook-secret', async (req, res) => {
+    const projectId = await projectOf(req);
+    const secrets = await deps.webhooks.getOrCreateProjectSecret(projectId, generateWebhookSecret);
+    if (!secrets) throw new AppError('not_found', `Project ${projectId} not found`);
+    res.json({ object: 'webhook_secret', secret: secrets.secret });
+  });
+
+  router.post('/webhook-secret/rotate', async (req, res) => {
+    const projectId = await projectOf(req);
+    const rotated = await deps.webhooks.rotateProjectSecret(projectId, generateWebhookSecret());
+    if (!rotated) throw new AppError('not_found', `Project ${projectId} not found`);
+    res.json({ object: 'webhook_secret', secret: rotated.secret });
+  });
+
+  router.post('/webhook-endpoints', async (req, res) => {
+    const projectId = await projectOf(req);
+    const body = parseOr400(CreateEndpointSchema, req.body ?? {}, 'request body');
+    assertWebhookUrlAllowed(body.url, deps.settings.allowPrivateUrls, 'url');
+    const endpoint = await deps.webhooks.createEndpoint({
+      projectId,
+      url: body.url,
+      description: body.description ?? null,
+      eventTypes: body.event_types ?? [],
+      secret: generateWebhookSecret(),
+    });
+    res.status(201).json(endpointView(endpoint));
+  });
+
+  router.get('/webhook-endpoints', async (req, res) => {
+    const projectId = await projectOf(req);
+    const endpoints = await deps.webhooks.listEndpoints(projectId);
+    res.json({ object: 'list', data: endpoints.map(endpointView) });
+  });
+
+  router.delete('/webhook-endpoints/:id', async (req, res) => {
+    const projectId = await projectOf(req);
+    const id = String(req.params['id']);
+    if (!ENDPOINT_ID.test(id) || !(await deps.webhooks.deleteEndpoint(projectId, id))) {
+      throw new AppError('not_found', `Webhook endpoint ${id} not found`);
+    }
+    res.json({ id, object: 'webhook_endpoint', deleted: true });
+  });
+
+  router.get('/webhook-deliveries', async (req, res) => {
+    // A project key lists its own project; the admin key every project, or the one it names.
+    const projectId = projectIdOf(req) ?? undefined;
+    const query = parseOr400(ListDeliveriesQuerySchema, req.query, 'query');
+    if (query.cursor && !decodeDeliveryCursor(query.cursor)) {
+      throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
+    }
+    const page = await deps.webhooks.listDeliveries(
+      { projectId, jobId: query.job_id, endpointId: query.endpoint_id, status: query.status },
+      query.limit,
+      query.cursor ?? null,
+    );
+    res.json({ object: 'list', data: page.data.map(deliveryView), next_cursor: page.nextCursor });
+  });
+
+  router.post('/webhook-deliveries/:id/redeliver', async (req, res) => {
+    const projectId = await projectOf(req);
+    const id = String(req.params['id']);
+    const reset = DELIVERY_ID.test(id) ? await deps.webhooks.resetForRedelivery(projectId, id) : null;
+    if (!reset) throw new AppError('not_found', `Webhook delivery ${id} not found`);
+    try {
+      await deps.webhookQueue.enqueueNew([reset.id]);
+    } catch (err) {
+      // the row is pending and due: the sweeper queues it
+      deps.logger.warn({ err, deliveryId: reset.id }, 'webhook.redeliver_deferred');
+    }
+    const delivery = await deps.webhooks.findForProject(projectId, id);
+    res.status(202).json(deliveryView(delivery!));
+  });
+
+  return router;
+}

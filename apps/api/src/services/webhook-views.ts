@@ -1,0 +1,41 @@
+import type { DeliveryWithAttempts, WebhookEndpoint } from '@genqueue/db';
+
+/** Wire shape of an endpoint (snake_case); the secret is the project's own, shown to its key. */
+export function endpointView(endpoint: WebhookEndpoint): Record<string, unknown> {
+  return {
+    id: endpoint.id,
+    object: 'webhook_endpoint',
+    url: endpoint.url,
+    description: endpoint.description,
+    event_types: endpoint.eventTypes,
+    secret: endpoint.secret,
+    status: endpoint.disabledAt ? 'disabled' : 'enabled',
+    disabled_at: endpoint.disabledAt?.toISOString() ?? null,
+    disabled_reason: endpoint.disabledReason,
+    created_at: endpoint.createdAt.toISOString(),
+  };
+}
+
+/** Wire shape of a delivery with its attempts, oldest first (api.md). */
+export function deliveryView(delivery: DeliveryWithAttempts): Record<string, unknown> {
+  return {
+    id: delivery.id,
+    object: 'webhook_delivery',
+    webhook_id: delivery.webhookId,
+    event_type: delivery.eventType,
+    event_id: delivery.eventId,
+    job_id: delivery.jobId,
+    endpoint_id: delivery.endpointId,
+    url: delivery.url,
+    status: delivery.status,
+    next_attempt_at: delivery.status === 'pending' ? (delivery.nextAttemptAt?.toISOString() ?? null) : null,
+    created_at: delivery.createdAt.toISOString(),
+    attempts: delivery.attempts.map((attempt) => ({
+      at: attempt.at.toISOString(),
+      status_code: attempt.statusCode,
+      duration_ms: attempt.durationMs,
+      error: attempt.error,
+      response_body: attempt.responseBody,
+    })),
+  };
+}

@@ -1,0 +1,37 @@
+import type { EmbeddingBatchInput } from '@genqueue/core';
+import { inputOf, type JobHandler } from '../handlers/handler';
+import { JobFailure } from '../handlers/job-failure';
+import { finaliseBatch } from './batch-finaliser';
+import { splitBatch } from './batch-split';
+
+/** `upstreamStatus` of a batch whose chunks are all recorded and enqueued. WARNING: persisted. */
+export const CHUNKED = 'chunked';
+
+/**
+ * `embedding.batch`: the first run cuts the batch into chunk jobs and parks; chunks run on their
+ * own queue under the lane's limits; the last chunk wakes the batch, which assembles the output.
+ * The batch holds no worker slot while its chunks run.
+ */
+export const embeddingBatchHandler: JobHandler = async (ctx) => {
+  const svc = ctx.embeddings;
+  if (!svc) throw new JobFailure('internal_error', 'This worker runs no embedding lane', true);
+  const job = ctx.job;
+  const input = inputOf<EmbeddingBatchInput>(job);
+  if (job.upstreamStatus !== CHUNKED) {
+    // A retry runs the chunks that did not succeed again; succeeded ones keep their results.
+    await svc.chunks.reopenUnsucceeded(job.id);
+    const split = await splitBatch(job, input, svc);
+    if (split.inputs === 0) throw new JobFailure('invalid_input', 'The batch has no inputs');
+    await svc.jobs.updateRunning(job.id, { upstreamStatus: CHUNKED, upstreamState: split, lastProgressAt: new Date() });
+    ctx.logger.info({ chunks: split.chunks, inputs: split.inputs }, 'embedding.batch_split');
+  } else {
+    // Woken by the last chunk, or the park timer ran out: put back chunks Redis may have lost (ids still there are left alone).
+    const open = await svc.chunks.openIndexes(job.id);
+    if (open.length > 0) {
+      await svc.chunkQueue.enqueue(job.id, open, { priority: job.priority, maxAttempts: svc.retry.maxAttempts, backoffDelayMs: svc.retry.baseDelayMs });
+    }
+  }
+  const counts = await svc.chunks.counts(job.id);
+  if (counts.finished < counts.total) return { park: { delayMs: svc.parkMs } };
+  return { output: await finaliseBatch(job, svc) };
+};

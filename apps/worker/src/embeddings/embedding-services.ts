@@ -1,0 +1,17 @@
+import type { ArtifactsRepository, EmbeddingChunksRepository, FilesRepository, JobsRepository } from '@genqueue/db';
+import type { EmbeddingChunkQueue, JobEventBus } from '@genqueue/queue';
+import type { ObjectStorage } from '@genqueue/storage';
+
+/** What `embedding.batch` needs beyond a plain handler: chunk rows, chunk files, the chunk queue. */
+export type EmbeddingServices = {
+  jobs: JobsRepository;
+  chunks: EmbeddingChunksRepository;
+  files: FilesRepository;
+  artifacts: ArtifactsRepository;
+  storage: ObjectStorage;
+  chunkQueue: EmbeddingChunkQueue;
+  events: JobEventBus;
+  retry: { maxAttempts: number; baseDelayMs: number };
+  /** how long a batch sleeps between checks while its chunks run (the last chunk wakes it earlier) */
+  parkMs: number;
+};

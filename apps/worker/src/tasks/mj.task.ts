@@ -1,0 +1,154 @@
+import type { MjActionInput, MjBlendInput, MjDescribeInput, MjImagineInput, MjModalInput } from '@genqueue/core';
+import { MjSubmitError, toDataUrl, UpstreamError, type MjSubmitResult, type MjTask } from '@genqueue/upstream';
+import { inputOf } from '../handlers/handler';
+import { JobFailure } from '../handlers/job-failure';
+import type { MjPollCoordinator } from './mj-poll-coordinator';
+import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
+
+/** The upstream status a task shows while it waits for a modal submit. */
+export const MJ_MODAL_STATUS = 'MODAL';
+
+type Prepared =
+  | { kind: 'imagine'; body: { prompt: string; base64Array?: string[]; botType?: MjImagineInput['bot_type'] } }
+  | { kind: 'action'; body: { taskId: string; customId: string } }
+  | { kind: 'modal'; body: { taskId: string; prompt?: string; maskBase64?: string } }
+  | { kind: 'blend'; body: { base64Array: string[]; dimensions?: MjBlendInput['dimensions']; botType?: MjBlendInput['bot_type'] } }
+  | { kind: 'describe'; body: { base64: string; botType?: MjDescribeInput['bot_type'] } };
+
+const modalNote = (jobId: string) => ({
+  status: 'waiting_for_modal',
+  message: `The gateway waits for a confirmation window (MODAL): submit an mj.modal job with job_id "${jobId}" (prompt, and mask for Vary Region) to continue.`,
+});
+
+async function dataUrls(ctx: TaskContext, sources: readonly Parameters<TaskContext['media']['resolve']>[1][]): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, source] of sources.entries()) {
+    const media = await ctx.media.resolve(ctx.job.projectId, source, `image-${i}.png`, ctx.signal);
+    out.push(toDataUrl(media.contentType, media.data));
+  }
+  return out;
+}
+
+/** The upstream task of the job an `mj.action` / `mj.modal` continues (checked at submission, re-read here). */
+async function parentTaskId(ctx: TaskContext): Promise<string> {
+  const parent = ctx.job.parentId ? await ctx.findJob(ctx.job.parentId) : null;
+  if (!parent?.upstreamTaskId) throw new JobFailure('invalid_input', `the parent job ${ctx.job.parentId ?? '(none)'} has no Midjourney task`);
+  return parent.upstreamTaskId;
+}
+
+function answerOf(result: MjSubmitResult, jobId: string): SubmitAnswer {
+  if (result.outcome === 'retry_later') {
+    return { kind: 'retry_later', upstreamStatus: 'QUEUE_FULL', message: `The Midjourney queue is full (code ${result.code}: ${result.description}); nothing was created, trying again later` };
+  }
+  if (result.outcome === 'modal') {
+    return { kind: 'accepted', taskId: result.taskId as string, upstreamStatus: MJ_MODAL_STATUS, waitingNote: modalNote(jobId) };
+  }
+  return { kind: 'accepted', taskId: result.taskId as string, upstreamStatus: 'SUBMITTED' };
+}
+
+function failureOf(task: MjTask): TaskSnapshot['error'] {
+  const reason = task.failReason ?? `the gateway reports ${task.rawStatus}`;
+  if (task.isTimeout) return { code: 'upstream_timeout', message: `The gateway timed the task out: ${reason}`, retryable: false };
+  if (task.rawStatus.toUpperCase().startsWith('CANCEL')) return { code: 'upstream_error', message: `The task was canceled upstream: ${reason}`, retryable: true };
+  return { code: 'upstream_error', message: reason, retryable: true };
+}
+
+/** The Midjourney job types; status reads go through the process's batch coordinator. */
+export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
+  return {
+    async prepare(ctx): Promise<Prepared> {
+      switch (ctx.job.type) {
+        case 'mj.imagine': {
+          const input = inputOf<MjImagineInput>(ctx.job);
+          const images = input.images?.length ? await dataUrls(ctx, input.images) : undefined;
+          return { kind: 'imagine', body: { prompt: input.prompt, ...(images ? { base64Array: images } : {}), ...(input.bot_type ? { botType: input.bot_type } : {}) } };
+        }
+        case 'mj.action': {
+          const input = inputOf<MjActionInput>(ctx.job);
+          return { kind: 'action', body: { taskId: await parentTaskId(ctx), customId: input.custom_id } };
+        }
+        case 'mj.modal': {
+          const input = inputOf<MjModalInput>(ctx.job);
+          const [mask] = input.mask ? await dataUrls(ctx, [input.mask]) : [];
+          return { kind: 'modal', body: { taskId: await parentTaskId(ctx), ...(input.prompt ? { prompt: input.prompt } : {}), ...(mask ? { maskBase64: mask } : {}) } };
+        }
+        case 'mj.blend': {
+          const input = inputOf<MjBlendInput>(ctx.job);
+          return { kind: 'blend', body: { base64Array: await dataUrls(ctx, input.images), ...(input.dimensions ? { dimensions: input.dimensions } : {}), ...(input.bot_type ? { botType: input.bot_type } : {}) } };
+        }
+        case 'mj.describe': {
+          const input = inputOf<MjDescribeInput>(ctx.job);
+          const [image] = await dataUrls(ctx, [input.image]);
+          return { kind: 'describe', body: { base64: image as string, ...(input.bot_type ? { botType: input.bot_type } : {}) } };
+        }
+        default:
+          throw new JobFailure('internal_error', `not a Midjourney job type: ${ctx.job.type}`);
+      }
+    },
+
+    async submit(ctx, prepared) {
+      const { kind, body } = prepared as Prepared;
+      try {
+        // `state` carries the job id: the gateway stores it, so a task can be traced back to its job
+        return answerOf(await ctx.upstream.mj.submit(kind, { ...body, state: ctx.job.id } as never), ctx.job.id);
+      } catch (err) {
+        if (err instanceof MjSubmitError && err.mjCode === 24) {
+          const word = err.bannedWord ? ` (banned word "${err.bannedWord}")` : '';
+          throw new JobFailure('upstream_rejected', `Midjourney refused the prompt${word}: ${err.description}`);
+        }
+        if (err instanceof MjSubmitError && err.kind === 'rejected' && err.mjCode === 9) {
+          throw new JobFailure('upstream_error', `Midjourney system error (code 9): ${err.description}`, true);
+        }
+        throw err;
+      }
+    },
+
+    async poll(ctx, taskId): Promise<TaskSnapshot> {
+      const task = await coordinator.status(taskId, ctx.job.id);
+      if (!task) return { state: 'missing', rawStatus: 'task_no_found', progress: 0 };
+      if (!task.isKnownStatus) ctx.logger.warn({ taskId, rawStatus: task.rawStatus }, 'mj.unknown_status');
+      const rawStatus = task.rawStatus || 'NOT_START';
+      switch (task.status) {
+        case 'succeeded':
+          return { state: 'succeeded', rawStatus, progress: 100, data: task };
+        case 'failed':
+          return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+        case 'modal':
+          // an mj.modal job polls the same task: for it MODAL only means "not yet picked up"
+          return ctx.job.type === 'mj.modal'
+            ? { state: 'pending', rawStatus, progress: task.progress, data: task }
+            : { state: 'waiting', rawStatus, progress: task.progress, waitingNote: modalNote(ctx.job.id), data: task };
+        default:
+          return { state: 'pending', rawStatus, progress: Math.min(99, task.progress), data: task };
+      }
+    },
+
+    async collect(ctx, taskId, snapshot) {
+      const task = snapshot.data as MjTask;
+      if (ctx.job.type === 'mj.describe') {
+        return { prompts: task.prompts ?? (task.promptEn ? [task.promptEn] : []), upstream_id: taskId };
+      }
+      let downloaded;
+      try {
+        // through the gateway's /mj/image/{id}: robust to a wrong ServerAddress in imageUrl
+        downloaded = await ctx.upstream.mj.downloadImage(taskId, { signal: ctx.signal });
+      } catch (err) {
+        if (err instanceof UpstreamError && err.kind === 'not_found') {
+          throw new JobFailure('upstream_error', `The Midjourney image is no longer available upstream: ${err.message}`);
+        }
+        throw err;
+      }
+      const artifact = await ctx.artifacts.save(ctx.job, { kind: 'image', data: downloaded.bytes, contentType: downloaded.contentType, sourceUrl: task.imageUrl ?? `mj:${taskId}` });
+      return {
+        image: { artifact_id: artifact.id },
+        buttons: task.buttons.map((b) => ({ custom_id: b.customId, label: b.label, emoji: b.emoji })),
+        upstream_id: taskId,
+        ...(task.promptEn ? { prompt_en: task.promptEn } : {}),
+      };
+    },
+
+    release(taskId) {
+      coordinator.release(taskId);
+    },
+  };
+}

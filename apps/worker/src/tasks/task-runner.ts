@@ -1,0 +1,246 @@
+import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
+import type { ArtifactsRepository, Change, Job, JobPatch, JobsRepository } from '@genqueue/db';
+import type { JobEventBus } from '@genqueue/queue';
+import { UpstreamError, type UpstreamClient } from '@genqueue/upstream';
+import type { Logger } from 'pino';
+import { decideFailure } from '../failure-policy';
+import type { RunOutcome } from '../job-runner';
+import type { ArtifactWriter } from '../media/artifact-writer';
+import type { MediaResolver } from '../media/media-resolver';
+import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
+import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
+import { readTaskState, type TaskState } from './task-state';
+
+export type TaskRunnerDeps = {
+  jobs: JobsRepository;
+  artifacts: ArtifactsRepository;
+  events: JobEventBus;
+  upstream: UpstreamClient;
+  media: MediaResolver;
+  artifactWriter: ArtifactWriter;
+  logger: Logger;
+  /** job type → its task family */
+  kinds: Record<string, TaskKind>;
+  schedule: PollSchedule;
+  /** consecutive failed calls (429, 5xx, network) before the job fails */
+  maxConsecutiveErrors: number;
+  /** polls that may not find the task (the gateway's insert lags the submit answer) before the job fails */
+  notFoundRetries: number;
+};
+
+const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
+const INACTIVITY_ERROR: JobError = { code: 'upstream_timeout', message: 'No progress from the gateway within the inactivity timeout', retryable: false };
+
+type RunContext = { isLastAttempt: boolean; signal: AbortSignal };
+
+/**
+ * Gateway task kinds (video, MJ): each run does one step and parks the job (a delayed BullMQ job),
+ * so no slot is held while the gateway works. The step is chosen from the row alone, so any run
+ * may be the last one of a dead worker and the next run carries on:
+ * no task id → submit (once: `upstream_state.phase` says whether a submit may be in flight);
+ * a task id → poll it, mirror progress, and on success copy the result into storage.
+ */
+export class TaskRunner {
+  constructor(private readonly deps: TaskRunnerDeps) {}
+
+  handles(type: string): boolean {
+    return type in this.deps.kinds;
+  }
+
+  async run(found: Job, ctx: RunContext): Promise<RunOutcome> {
+    const { jobs } = this.deps;
+    let job: Job = found;
+    if (isFinalStatus(job.status)) return { kind: 'done' };
+    if (job.status === 'queued') {
+      if (job.queueExpiresAt.getTime() < Date.now()) {
+        await this.finish(job, 'expired', { error: { code: 'expired', message: 'The job did not start within its queue TTL', retryable: false } });
+        return { kind: 'done' };
+      }
+      const started = await this.change(() => jobs.transition(job.id, 'running'));
+      if (!started) return { kind: 'done' };
+      job = started;
+    }
+    const now = Date.now();
+    if (job.deadlineAt && job.deadlineAt.getTime() < now) return this.fail(job, DEADLINE_ERROR);
+    if (job.lastProgressAt && job.lastProgressAt.getTime() + job.inactivityTimeoutSec * 1000 < now) return this.fail(job, INACTIVITY_ERROR);
+
+    const kind = this.deps.kinds[job.type] as TaskKind;
+    const state = readTaskState(job.upstreamState);
+    const tctx: TaskContext = {
+      job,
+      upstream: this.deps.upstream,
+      media: this.deps.media,
+      artifacts: this.deps.artifactWriter,
+      findJob: (id) => jobs.findById(id),
+      signal: ctx.signal,
+      logger: this.deps.logger.child({ jobId: job.id, type: job.type }),
+    };
+    try {
+      if (!job.upstreamTaskId) return await this.submit(job, kind, state, tctx);
+      return await this.poll(job, kind, state, tctx, job.upstreamTaskId);
+    } catch (err) {
+      return this.afterError(job, state, err, ctx);
+    }
+  }
+
+  private async submit(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext): Promise<RunOutcome> {
+    const { jobs, logger } = this.deps;
+    // Media and parent lookups first: the window between "submitting" and a saved id stays one HTTP call.
+    const prepared = await kind.prepare(tctx);
+    const isResubmit = state.phase === 'submitting';
+    const submitting: TaskState = {
+      ...state,
+      phase: 'submitting',
+      at: new Date().toISOString(),
+      submits: state.submits + 1,
+      ...(isResubmit ? { resubmitted: (state.resubmitted ?? 0) + 1 } : {}),
+    };
+    // A resubmission is on the record (an event) before it happens: the earlier answer was lost.
+    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, isResubmit ? 'job.progress' : undefined);
+    if (!marked) return { kind: 'done' };
+    if (marked.event) await this.deps.events.announce(marked as Change);
+    if (isResubmit) logger.warn({ jobId: job.id, submits: submitting.submits }, 'task.resubmitting_after_lost_answer');
+
+    let answer;
+    try {
+      answer = await kind.submit(tctx, prepared);
+    } catch (err) {
+      return this.afterSubmitError(job, submitting, err);
+    }
+    if (answer.kind === 'retry_later') {
+      const queueFull = (submitting.queueFull ?? 0) + 1;
+      await jobs.updateRunning(job.id, {
+        upstreamStatus: answer.upstreamStatus,
+        upstreamState: { ...submitting, phase: 'ready', at: new Date().toISOString(), queueFull },
+        error: { code: 'upstream_error', message: answer.message, retryable: true },
+      });
+      return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, queueFull) };
+    }
+    // The one write that ends the window: the task id, at once, in one guarded statement.
+    const at = new Date();
+    const saved = await jobs.updateRunning(job.id, {
+      upstreamTaskId: answer.taskId,
+      upstreamStatus: answer.upstreamStatus,
+      upstreamState: { ...submitting, phase: 'polling', at: at.toISOString(), submittedAt: at.toISOString(), errors: 0, missing: 0 },
+      lastProgressAt: at,
+      ...(answer.progress !== undefined ? { progress: Math.min(99, answer.progress) } : {}),
+      ...(answer.waitingNote ? { output: answer.waitingNote } : {}),
+      ...(submitting.queueFull ? { error: null } : {}),
+    });
+    if (!saved) {
+      // canceled (or timed out) while the submit was in flight: the task exists upstream regardless
+      logger.warn({ jobId: job.id, taskId: answer.taskId }, 'task.submitted_after_job_ended');
+      kind.release?.(answer.taskId);
+      return { kind: 'done' };
+    }
+    return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
+  }
+
+  private async afterSubmitError(job: Job, submitting: TaskState, err: unknown): Promise<RunOutcome> {
+    const decision = decideFailure(err);
+    if (decision.action === 'fail') return this.fail(job, decision.error, { upstreamState: { ...submitting, phase: 'ready' } });
+    const errors = (submitting.errors ?? 0) + 1;
+    // An HTTP answer means the gateway created nothing; without one (timeout, reset) it may have:
+    // the phase stays `submitting`, so the next run's submit is recorded as a resubmission.
+    const isAnswered = err instanceof UpstreamError && err.httpStatus !== undefined;
+    const state: TaskState = { ...submitting, phase: isAnswered ? 'ready' : 'submitting', errors };
+    if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error, { upstreamState: state });
+    await this.deps.jobs.updateRunning(job.id, { upstreamState: state, error: decision.error });
+    if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
+    return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
+  }
+
+  private async poll(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext, taskId: string): Promise<RunOutcome> {
+    const { jobs } = this.deps;
+    const snapshot = await kind.poll(tctx, taskId);
+    const sinceSubmitMs = Date.now() - new Date(state.submittedAt ?? state.at).getTime();
+    if (snapshot.state === 'missing') {
+      const missing = (state.missing ?? 0) + 1;
+      if (missing > this.deps.notFoundRetries) {
+        return this.fail(job, { code: 'upstream_error', message: `The gateway does not know task ${taskId} (${missing} polls)`, retryable: true }, {}, kind, taskId);
+      }
+      await jobs.updateRunning(job.id, { upstreamState: { ...state, missing } });
+      return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
+    }
+    const counters = state.missing || state.errors ? { upstreamState: { ...state, missing: 0, errors: 0 } } : {};
+
+    if (snapshot.state === 'failed') {
+      return this.fail(job, snapshot.error as JobError, { upstreamStatus: snapshot.rawStatus, ...counters }, kind, taskId);
+    }
+    if (snapshot.state === 'succeeded') return this.collect(job, kind, state, tctx, taskId, snapshot);
+
+    const isMoved = snapshot.progress !== job.progress || snapshot.rawStatus !== job.upstreamStatus;
+    if (isMoved || counters.upstreamState) {
+      const change = await jobs.updateRunning(
+        job.id,
+        {
+          progress: snapshot.progress,
+          upstreamStatus: snapshot.rawStatus,
+          ...(isMoved ? { lastProgressAt: new Date() } : {}),
+          ...(snapshot.waitingNote ? { output: snapshot.waitingNote } : {}),
+          ...counters,
+        },
+        isMoved ? 'job.progress' : undefined,
+      );
+      if (!change) return this.ended(kind, taskId);
+      if (change.event) await this.deps.events.announce(change as Change);
+    }
+    return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, sinceSubmitMs) };
+  }
+
+  private async collect(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext, taskId: string, snapshot: TaskSnapshot): Promise<RunOutcome> {
+    const { jobs, artifacts } = this.deps;
+    const marked = await jobs.updateRunning(job.id, {
+      upstreamStatus: snapshot.rawStatus,
+      upstreamState: { ...state, phase: 'downloading', at: new Date().toISOString(), missing: 0, errors: 0 },
+      lastProgressAt: new Date(),
+    });
+    if (!marked) return this.ended(kind, taskId);
+    // a download interrupted by a crash may have stored a copy already: it is not this run's output
+    await artifacts.detachFromJob(job.id);
+    const output = await kind.collect(tctx, taskId, snapshot);
+    kind.release?.(taskId);
+    if (!(await this.finish(job, 'succeeded', { output, error: null, upstreamStatus: snapshot.rawStatus }))) await this.discardOutputs(job.id);
+    return { kind: 'done' };
+  }
+
+  private async afterError(job: Job, state: TaskState, err: unknown, ctx: RunContext): Promise<RunOutcome> {
+    if (ctx.signal.aborted) return { kind: 'interrupted' };
+    const decision = decideFailure(err);
+    this.deps.logger.warn({ jobId: job.id, err, action: decision.action }, 'task.step_failed');
+    if (decision.action === 'fail') return this.fail(job, decision.error);
+    // 429 / 5xx / network on a poll or a download: keep the state, back off, try again
+    const errors = (state.errors ?? 0) + 1;
+    if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error);
+    const updated = await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...state, errors } });
+    if (!updated) return { kind: 'done' };
+    return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
+  }
+
+  private ended(kind: TaskKind, taskId: string): RunOutcome {
+    kind.release?.(taskId);
+    return { kind: 'done' };
+  }
+
+  private async fail(job: Job, error: JobError, patch: JobPatch = {}, kind?: TaskKind, taskId?: string): Promise<RunOutcome> {
+    if (kind && taskId) kind.release?.(taskId);
+    if (await this.finish(job, 'failed', { ...patch, error })) await this.deps.artifacts.detachFromJob(job.id);
+    return { kind: 'done' };
+  }
+
+  private async discardOutputs(jobId: string): Promise<void> {
+    const current = await this.deps.jobs.findById(jobId);
+    if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
+  }
+
+  private async finish(job: Job, to: JobStatus, patch: JobPatch): Promise<boolean> {
+    return (await this.change(() => this.deps.jobs.transition(job.id, to, patch))) !== null;
+  }
+
+  private async change(apply: () => Promise<Change | null>): Promise<Job | null> {
+    const change = await apply();
+    if (!change) return null;
+    await this.deps.events.announce(change);
+    return change.job;
+  }
+}

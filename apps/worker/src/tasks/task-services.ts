@@ -1,0 +1,80 @@
+import type { Settings } from '@genqueue/config';
+import type { ArtifactsRepository, JobsRepository } from '@genqueue/db';
+import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import type { UpstreamClient } from '@genqueue/upstream';
+import type { Logger } from 'pino';
+import type { ArtifactWriter } from '../media/artifact-writer';
+import type { MediaResolver } from '../media/media-resolver';
+import { MjPollCoordinator } from './mj-poll-coordinator';
+import { mjTaskKind } from './mj.task';
+import { TaskRunner } from './task-runner';
+import { videoTaskKind } from './video.task';
+
+export type TaskServicesDeps = {
+  settings: Settings;
+  jobs: JobsRepository;
+  artifacts: ArtifactsRepository;
+  events: JobEventBus;
+  upstream: UpstreamClient;
+  queues: JobQueues;
+  media: MediaResolver;
+  artifactWriter: ArtifactWriter;
+  logger: Logger;
+};
+
+export type TaskServices = { runner: TaskRunner; mjPoll: MjPollCoordinator; close(): void };
+
+/** The task kinds of one worker process: the runner, and the MJ batch poll coordinator it shares. */
+export function createTaskServices(deps: TaskServicesDeps): TaskServices {
+  const { settings } = deps;
+  const schedule = { minMs: settings.TASK_POLL_MIN_MS, maxMs: Math.max(settings.TASK_POLL_MIN_MS, settings.TASK_POLL_MAX_MS) };
+  const mjQueue = deps.queues.queue('mj');
+  const mjPoll = new MjPollCoordinator(
+    deps.upstream,
+    {
+      batchSize: settings.MJ_POLL_BATCH,
+      windowMs: settings.MJ_POLL_WINDOW_MS,
+      freshMs: Math.max(1, Math.floor(schedule.minMs / 2)),
+      forgetAfterMs: schedule.maxMs * 4,
+    },
+    // a parked MJ job whose task changed status is woken now instead of at its next scheduled poll
+    (jobId) => {
+      mjQueue
+        .getJob(jobId)
+        .then(async (bullJob) => {
+          if (bullJob && (await bullJob.isDelayed())) await bullJob.promote();
+        })
+        .catch(() => undefined);
+    },
+    deps.logger,
+  );
+  const mj = mjTaskKind(mjPoll);
+  const runner = new TaskRunner({
+    jobs: deps.jobs,
+    artifacts: deps.artifacts,
+    events: deps.events,
+    upstream: deps.upstream,
+    media: deps.media,
+    artifactWriter: deps.artifactWriter,
+    logger: deps.logger,
+    kinds: {
+      'video.generate': videoTaskKind,
+      'mj.imagine': mj,
+      'mj.action': mj,
+      'mj.modal': mj,
+      'mj.blend': mj,
+      'mj.describe': mj,
+    },
+    schedule,
+    maxConsecutiveErrors: Math.max(5, settings.JOB_MAX_ATTEMPTS),
+    notFoundRetries: 5,
+  });
+  return {
+    runner,
+    mjPoll,
+    close() {
+      if (mjPoll.stats.requests > 0) deps.logger.info({ ...mjPoll.stats }, 'mj.poll.stats');
+      mjPoll.close();
+    },
+  };
+}

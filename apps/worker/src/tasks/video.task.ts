@@ -1,0 +1,73 @@
+import type { JobError, VideoGenerateInput } from '@genqueue/core';
+import type { VideoTask } from '@genqueue/upstream';
+import { UpstreamError } from '@genqueue/upstream';
+import { inputOf } from '../handlers/handler';
+import { JobFailure } from '../handlers/job-failure';
+import type { ResolvedMedia } from '../media/media-resolver';
+import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
+
+type Prepared = { input: VideoGenerateInput; reference?: ResolvedMedia };
+
+/** Codes of a failed video that mean the input was refused, not that the gateway broke. */
+const REJECTION_CODES = new Set(['moderation_blocked', 'content_policy_violation', 'invalid_value', 'invalid_request', 'invalid_size', 'prompt_blocked']);
+
+function failureOf(task: VideoTask): JobError {
+  const message = task.error?.message ?? `the gateway reports the video as ${task.rawStatus}`;
+  if (task.error?.isTimeout) return { code: 'upstream_timeout', message: `The gateway timed the task out: ${message}`, retryable: false };
+  if (task.error?.code && REJECTION_CODES.has(task.error.code)) return { code: 'upstream_rejected', message, retryable: false };
+  return { code: 'upstream_error', message: `${message} (upstream status ${task.rawStatus || 'empty'})`, retryable: true };
+}
+
+/** `video.generate`: POST /v1/videos once, poll GET /v1/videos/{id}, copy /content into storage. */
+export const videoTaskKind: TaskKind = {
+  async prepare(ctx: TaskContext): Promise<Prepared> {
+    const input = inputOf<VideoGenerateInput>(ctx.job);
+    const reference = input.input_reference ? await ctx.media.resolve(ctx.job.projectId, input.input_reference, 'reference.png', ctx.signal) : undefined;
+    return { input, ...(reference ? { reference } : {}) };
+  },
+
+  async submit(ctx, prepared) {
+    const { input, reference } = prepared as Prepared;
+    const created = await ctx.upstream.videos.create({
+      model: input.model,
+      prompt: input.prompt,
+      seconds: input.seconds,
+      size: input.size,
+      ...(reference ? { inputReference: { filename: reference.filename, contentType: reference.contentType, data: reference.data } } : {}),
+    });
+    return { kind: 'accepted', taskId: created.id, upstreamStatus: created.rawStatus || 'submitted', progress: created.progress };
+  },
+
+  async poll(ctx, taskId): Promise<TaskSnapshot> {
+    let task: VideoTask;
+    try {
+      task = await ctx.upstream.videos.get(taskId, { signal: ctx.signal });
+    } catch (err) {
+      // 400 task_not_exist: the gateway's insert may lag the submit answer; the runner counts these
+      if (err instanceof UpstreamError && err.kind === 'not_found') return { state: 'missing', rawStatus: 'task_not_exist', progress: 0 };
+      throw err;
+    }
+    if (!task.isKnownStatus) ctx.logger.warn({ taskId, rawStatus: task.rawStatus }, 'video.unknown_status');
+    const rawStatus = task.rawStatus || 'unknown';
+    if (task.status === 'succeeded') return { state: 'succeeded', rawStatus, progress: 100, data: task };
+    if (task.status === 'failed') return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+    return { state: 'pending', rawStatus, progress: Math.min(99, task.progress), data: task };
+  },
+
+  async collect(ctx, taskId, snapshot) {
+    const task = snapshot.data as VideoTask | undefined;
+    // metadata.url when the gateway gives one (other channels), else /v1/videos/{id}/content (sora)
+    const source = task?.url && /^https?:/i.test(task.url) ? task.url : taskId;
+    let downloaded;
+    try {
+      downloaded = await ctx.upstream.videos.download(source, { signal: ctx.signal });
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'not_found') {
+        throw new JobFailure('upstream_error', `The finished video is no longer available upstream: ${err.message}`);
+      }
+      throw err;
+    }
+    const artifact = await ctx.artifacts.save(ctx.job, { kind: 'video', data: downloaded.bytes, contentType: downloaded.contentType || 'video/mp4', sourceUrl: source });
+    return { video: { artifact_id: artifact.id }, upstream_id: taskId };
+  },
+};

@@ -1,0 +1,110 @@
+import type { Job as BullJob } from 'bullmq';
+import { withSignedArtifactUrls, type PublicJob } from '@genqueue/core';
+import type { AttemptRecord, DeliveryForSending, WebhooksRepository } from '@genqueue/db';
+import { attemptOfQueueJobId, WebhookDeliveryRefSchema, type DeliveryEnqueue } from '@genqueue/queue';
+import {
+  activeSecrets,
+  classifyAttempt,
+  nextAttemptDelayMs,
+  sendWebhook,
+  shouldDisableEndpoint,
+  unixSeconds,
+  webhookBody,
+  webhookHeaders,
+  type SendResult,
+  type SendWebhookInput,
+  type WebhookPayload,
+} from '@genqueue/webhooks';
+import type { Logger } from 'pino';
+
+export type DeliveryDeps = {
+  webhooks: WebhooksRepository;
+  /** queues the next attempt (a delayed queue job); the sweeper makes up for a lost one */
+  enqueue: (items: readonly DeliveryEnqueue[]) => Promise<void>;
+  /** the SSRF-guarded agent (createGuardedDispatcher) */
+  dispatcher: NonNullable<SendWebhookInput['dispatcher']>;
+  retryScheduleMs: readonly number[];
+  timeoutMs: number;
+  /** fresh signed artifact links for the payload; null leaves the stored snapshot as it is */
+  signArtifactUrl: ((artifactId: string) => string) | null;
+  logger: Logger;
+  now?: () => Date;
+};
+
+export type DeliveryOutcome = 'skipped' | 'delivered' | 'retry' | 'failed' | 'gone';
+
+/** The body to send: the stored payload, with fresh signed links to the job's artifacts if we can sign. */
+function bodyOf(payload: WebhookPayload, sign: DeliveryDeps['signArtifactUrl']): string {
+  const data = sign ? withSignedArtifactUrls(payload.data as PublicJob, sign) : payload.data;
+  return webhookBody({ ...payload, data });
+}
+
+/** An attempt that never went on the wire (no secret, endpoint gone), recorded so it can be seen. */
+const notSent = (error: string): SendResult => ({ statusCode: null, durationMs: 0, error, responseBody: null });
+
+/**
+ * One attempt of one delivery. The row is the truth: a queue job for an attempt that already
+ * happened (a duplicate from the sweeper, an old retry after a redelivery) does nothing.
+ */
+export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expectedAttempt: number | null): Promise<DeliveryOutcome> {
+  const found = await deps.webhooks.findForSending(deliveryId);
+  if (!found || found.delivery.status !== 'pending') return 'skipped';
+  if (expectedAttempt !== null && found.delivery.attemptCount !== expectedAttempt) return 'skipped';
+  const now = deps.now?.() ?? new Date();
+
+  const blocked = blockedReason(found);
+  if (blocked) {
+    await deps.webhooks.recordAttempt(deliveryId, { ...notSent(blocked), at: now }, null, 'failed');
+    return 'failed';
+  }
+  const { delivery } = found;
+  const body = bodyOf(delivery.payload as unknown as WebhookPayload, deps.signArtifactUrl);
+  const headers = webhookHeaders({
+    secrets: activeSecrets(found.secrets!, now),
+    webhookId: delivery.webhookId,
+    timestamp: unixSeconds(now),
+    body,
+  });
+  const result = await sendWebhook({ url: delivery.url, headers, body, timeoutMs: deps.timeoutMs, dispatcher: deps.dispatcher });
+  const outcome = classifyAttempt(result);
+  const attempt: AttemptRecord = { ...result, at: now };
+
+  if (outcome === 'delivered') {
+    await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'succeeded');
+    return 'delivered';
+  }
+  if (outcome === 'gone') {
+    await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'failed');
+    if (found.endpoint) await deps.webhooks.disableEndpoint(found.endpoint.id, 'answered 410 Gone');
+    deps.logger.info({ deliveryId, endpointId: found.endpoint?.id ?? null }, 'webhook.gone');
+    return 'gone';
+  }
+  const attemptsMade = delivery.attemptCount + 1;
+  const delayMs = nextAttemptDelayMs(attemptsMade, deps.retryScheduleMs);
+  const nextAt = delayMs === null ? null : new Date(Date.now() + delayMs);
+  const recorded = await deps.webhooks.recordAttempt(deliveryId, attempt, nextAt);
+  if (found.endpoint && recorded && shouldDisableEndpoint(recorded.endpointFailingSince, now)) {
+    await deps.webhooks.disableEndpoint(found.endpoint.id, 'failed every delivery for 5 days');
+    deps.logger.info({ endpointId: found.endpoint.id }, 'webhook.endpoint_disabled');
+  }
+  if (delayMs === null || recorded?.delivery.status !== 'pending') return 'failed';
+  await deps
+    .enqueue([{ deliveryId, attemptCount: recorded.delivery.attemptCount, delayMs }])
+    .catch((err: unknown) => deps.logger.warn({ err, deliveryId }, 'webhook.retry_enqueue_deferred'));
+  return 'retry';
+}
+
+function blockedReason(found: DeliveryForSending): string | null {
+  if (found.endpoint?.deletedAt) return 'not sent: the endpoint was deleted';
+  if (found.endpoint?.disabledAt) return 'not sent: the endpoint is disabled';
+  if (!found.secrets) return 'not sent: the project has no webhook secret';
+  return null;
+}
+
+/** The BullMQ edge of the `webhook-deliver` queue. */
+export function deliveryProcessor(deps: DeliveryDeps) {
+  return async (bullJob: BullJob): Promise<DeliveryOutcome> => {
+    const { deliveryId } = WebhookDeliveryRefSchema.parse(bullJob.data);
+    return deliverOnce(deps, deliveryId, attemptOfQueueJobId(bullJob.id));
+  };
+}

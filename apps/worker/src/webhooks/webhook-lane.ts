@@ -1,0 +1,84 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
+import type { Settings } from '@genqueue/config';
+import { SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
+import { WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
+import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { deliveryProcessor } from './delivery-processor';
+import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhook-sweep';
+
+/** Signed artifact links as the API makes them (`ArtifactUrls`): valid 24 h, `expires` + `sig`. */
+export function artifactUrlSigner(publicBaseUrl: string, secret: string, ttlSec = 24 * 3600): (artifactId: string) => string {
+  return (artifactId) => {
+    const expires = Math.floor(Date.now() / 1000) + ttlSec;
+    const sig = createHmac('sha256', secret).update(`${artifactId}.${expires}`).digest('base64url');
+    return `${publicBaseUrl}/v1/artifacts/${artifactId}/content?expires=${expires}&sig=${sig}`;
+  };
+}
+
+export type WebhookLane = {
+  worker: Worker;
+  /** the outbox step of a sweeper tick */
+  sweepDeps: WebhookSweepDeps;
+  close(): Promise<void>;
+};
+
+/**
+ * Webhook deliveries in a worker process: the `webhook-deliver` queue's worker, the producer the
+ * event bus hands committed deliveries to, and the sweeper's outbox step.
+ */
+export async function startWebhookLane(input: {
+  settings: Settings;
+  prisma: PrismaClient;
+  connection: Redis;
+  producer: Redis;
+  events: JobEventBus;
+  logger: Logger;
+}): Promise<WebhookLane> {
+  const { settings, logger } = input;
+  const webhooks = new WebhooksRepository(input.prisma);
+  const queue = new WebhookDeliveryQueue(input.producer, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  input.events.setDeliveryEnqueuer((ids) => queue.enqueueNew(ids));
+  const dispatcher = createGuardedDispatcher({ allowPrivate: settings.allowPrivateUrls });
+  // the API's secret for signed artifact links (the same generator: whoever comes first makes it)
+  const artifactSecret = await new SystemSettingsRepository(input.prisma)
+    .getOrCreate('artifact_url_secret', () => randomBytes(32).toString('base64url'))
+    .catch((err: unknown) => {
+      logger.warn({ err }, 'webhook.no_artifact_secret');
+      return null;
+    });
+  const enqueue = (items: Parameters<WebhookDeliveryQueue['enqueue']>[0]) => queue.enqueue(items);
+  const worker = new Worker(
+    WEBHOOK_DELIVER_QUEUE,
+    deliveryProcessor({
+      webhooks,
+      enqueue,
+      dispatcher,
+      retryScheduleMs: settings.WEBHOOK_RETRY_SCHEDULE_MS === undefined ? DEFAULT_RETRY_SCHEDULE_MS : parseRetryScheduleMs(settings.WEBHOOK_RETRY_SCHEDULE_MS),
+      timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+      signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.publicBaseUrl, artifactSecret) : null,
+      logger,
+    }),
+    {
+      connection: input.connection,
+      prefix: settings.QUEUE_PREFIX,
+      concurrency: settings.WEBHOOK_CONCURRENCY,
+      // renewed while an attempt runs; a dead worker's attempt is handed on once it lapses
+      lockDuration: settings.WORKER_LOCK_MS,
+      stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
+    },
+  );
+  worker.on('error', (err) => logger.warn({ err }, 'worker.error'));
+  return {
+    worker,
+    sweepDeps: { webhooks, enqueue, logger, batchSize: 500 },
+    async close() {
+      await queue.close().catch(() => undefined);
+      await dispatcher.close().catch(() => undefined);
+    },
+  };
+}
+
+export { sweepWebhookDeliveries };

@@ -1,0 +1,33 @@
+import type { WebhooksRepository } from '@genqueue/db';
+import type { DeliveryEnqueue } from '@genqueue/queue';
+import type { Logger } from 'pino';
+
+export type WebhookSweepDeps = {
+  webhooks: WebhooksRepository;
+  enqueue: (items: readonly DeliveryEnqueue[]) => Promise<void>;
+  logger: Logger;
+  batchSize: number;
+  /** rows due less than this long ago are left to the queue job made after their commit */
+  graceMs?: number;
+};
+
+const DEFAULT_GRACE_MS = 2_000;
+
+/**
+ * The outbox's safety net: pending deliveries that are due are queued (again). A queue job that
+ * is still waiting or running has the same id, so queueing it again is a no-op; one Redis never got
+ * (a crash between commit and enqueue, a lost retry, a Redis restart) is queued now. Claims are
+ * leased, so a sweep does not hand the same row out again while its queue job waits.
+ */
+export async function sweepWebhookDeliveries(deps: WebhookSweepDeps, now = new Date()): Promise<number> {
+  let queued = 0;
+  for (;;) {
+    const due = await deps.webhooks.claimDue(new Date(now.getTime() - (deps.graceMs ?? DEFAULT_GRACE_MS)), deps.batchSize);
+    if (due.length === 0) break;
+    await deps.enqueue(due.map((d) => ({ deliveryId: d.id, attemptCount: d.attemptCount })));
+    queued += due.length;
+    if (due.length < deps.batchSize) break;
+  }
+  if (queued > 0) deps.logger.debug({ queued }, 'sweeper.webhooks_queued');
+  return queued;
+}

@@ -1,0 +1,90 @@
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { assertRedisReady } from './redis';
+import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, FINISHED_RETENTION, JITTER_BACKOFF, queueNameFor } from './catalog';
+
+export type ChunkEnqueueOptions = { priority?: number; maxAttempts: number; backoffDelayMs: number };
+
+/** WARNING: persisted: BullMQ ids of chunk jobs (BullMQ forbids ':' in custom ids). */
+export const chunkQueueJobId = (jobId: string, index: number): string => `${jobId}-c${index}`;
+
+const ADD_PAGE = 500;
+const WAKE_TRIES = 10;
+const WAKE_RETRY_MS = 200;
+
+/** Producer side of the `embedding-chunk` queue, and the wake-up of a batch parked while its chunks run. */
+export class EmbeddingChunkQueue {
+  readonly queue: Queue;
+  private readonly parents: Queue;
+
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+    onError: (err: Error) => void = () => undefined,
+  ) {
+    this.queue = new Queue(EMBEDDING_CHUNK_QUEUE, { connection, prefix, skipWaitingForReady: true });
+    this.parents = new Queue(queueNameFor('embedding'), { connection, prefix, skipWaitingForReady: true });
+    for (const q of [this.queue, this.parents]) q.on('error', onError);
+  }
+
+  /** Adds chunk jobs; an id still in Redis is left alone, so re-adding after a crash is safe. */
+  async enqueue(jobId: string, indexes: readonly number[], options: ChunkEnqueueOptions): Promise<void> {
+    assertRedisReady(this.connection);
+    for (let start = 0; start < indexes.length; start += ADD_PAGE) {
+      await this.queue.addBulk(
+        indexes.slice(start, start + ADD_PAGE).map((index) => ({
+          name: 'chunk',
+          data: EmbeddingChunkRefSchema.parse({ jobId, index }),
+          opts: {
+            jobId: chunkQueueJobId(jobId, index),
+            priority: options.priority,
+            attempts: options.maxAttempts,
+            backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
+            ...FINISHED_RETENTION,
+          },
+        })),
+      );
+    }
+  }
+
+  /** Best effort: takes waiting chunk jobs out (a worker that holds one sees the canceled parent and stops). */
+  async remove(jobId: string, indexes: readonly number[]): Promise<number> {
+    let removed = 0;
+    for (const index of indexes) {
+      try {
+        removed += await this.queue.remove(chunkQueueJobId(jobId, index));
+      } catch {
+        // locked by a worker: it ends on its own
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Moves the parked parent job forward now. The parent may still be active (it parks right after
+   * its last check): a few short tries cover that window; its own park timer covers the rest.
+   */
+  async wakeParent(jobId: string): Promise<'woken' | 'not_parked'> {
+    for (let attempt = 0; attempt < WAKE_TRIES; attempt += 1) {
+      const job = await Job.fromId(this.parents, jobId);
+      if (!job) return 'not_parked';
+      const state = await job.getState();
+      if (state === 'delayed') {
+        try {
+          await job.promote();
+          return 'woken';
+        } catch {
+          // it moved meanwhile: look again
+        }
+      } else if (state !== 'active') {
+        return 'not_parked';
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAKE_RETRY_MS));
+    }
+    return 'not_parked';
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.parents.close()]);
+  }
+}
