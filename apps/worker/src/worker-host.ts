@@ -50,6 +50,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const upstream = createUpstreamClient({
     baseUrl: settings.upstreamBaseUrl,
     apiKey: settings.upstreamApiKey,
+    taskTimeouts: { submitMs: settings.TASK_SUBMIT_TIMEOUT_MS },
     // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
     ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
   });

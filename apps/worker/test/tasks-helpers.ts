@@ -11,6 +11,8 @@ export const TASK_ENV: Record<string, string> = {
   LANE_MJ_RPM: '100000',
   WORKER_LOCK_MS: '2000',
   WORKER_STALLED_INTERVAL_MS: '1000',
+  // a job found `submitting` waits this + 5 s before submitting again (a lost answer, not a live call)
+  TASK_SUBMIT_TIMEOUT_MS: '8000',
 };
 
 export type KeyCounter = { attempts: number; accepted: number; task_ids: string[] };

@@ -61,6 +61,8 @@ export const SettingsSchema = z.object({
   MJ_POLL_BATCH: positiveInt.default(100),
   /** how long the MJ poll coordinator gathers waking jobs before one batched request */
   MJ_POLL_WINDOW_MS: positiveInt.default(25),
+  /** task kinds: a submit call gives up after this; until then a `submitting` job is never submitted again */
+  TASK_SUBMIT_TIMEOUT_MS: positiveInt.default(60_000),
   /** webhook retry delays in ms, comma separated (default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests */
   WEBHOOK_RETRY_SCHEDULE_MS: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated milliseconds').optional(),
   /** one webhook attempt, connect to last byte read */

@@ -26,6 +26,12 @@ export type TaskRunnerDeps = {
   maxConsecutiveErrors: number;
   /** polls that may not find the task (the gateway's insert lags the submit answer) before the job fails */
   notFoundRetries: number;
+  /**
+   * Longer than any submit call can last. A `submitting` phase younger than this may belong to a
+   * call still in flight in another run (BullMQ re-runs a job whose lock lapsed while the first
+   * run still works): resubmitting then would bill twice, so the job waits until it has passed.
+   */
+  submitGuardMs: number;
 };
 
 const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
@@ -85,9 +91,14 @@ export class TaskRunner {
 
   private async submit(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext): Promise<RunOutcome> {
     const { jobs, logger } = this.deps;
+    const isResubmit = state.phase === 'submitting';
+    const inFlightUntil = new Date(state.at).getTime() + this.deps.submitGuardMs;
+    if (isResubmit && inFlightUntil > Date.now()) {
+      logger.info({ jobId: job.id, waitMs: inFlightUntil - Date.now() }, 'task.submit_maybe_in_flight');
+      return { kind: 'park', delayMs: Math.max(1, inFlightUntil - Date.now()) };
+    }
     // Media and parent lookups first: the window between "submitting" and a saved id stays one HTTP call.
     const prepared = await kind.prepare(tctx);
-    const isResubmit = state.phase === 'submitting';
     const submitting: TaskState = {
       ...state,
       phase: 'submitting',

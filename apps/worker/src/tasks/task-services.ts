@@ -68,6 +68,8 @@ export function createTaskServices(deps: TaskServicesDeps): TaskServices {
     schedule,
     maxConsecutiveErrors: Math.max(5, settings.JOB_MAX_ATTEMPTS),
     notFoundRetries: 5,
+    // a run that finds `submitting` younger than this may be racing a live call (a stalled re-run): it waits
+    submitGuardMs: settings.TASK_SUBMIT_TIMEOUT_MS + 5_000,
   });
   return {
     runner,
