@@ -4,7 +4,7 @@
  * BullMQ prefix, and a local receiver on 127.0.0.1 answering 200 at once.
  *
  * Phase 1 (end to end): BENCH_JOBS image jobs, each with a job webhook_url and one project endpoint
- * (both for job.succeeded): the delay from each job's final transition (its `finished_at`, written
+ * (both for the final event: job.succeeded or job.failed): the delay from each job's final transition (its `finished_at`, written
  * in the transaction that wrote the delivery rows) to the receiver having the whole request.
  * Phase 2 (delivery throughput): every delivery of phase 1 is redelivered at once through the
  * API; deliveries per second at the receiver, first to last arrival.
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const project = await stack.createProject({ requests_per_minute: 1_000_000 });
     const endpoint = await stack.api.post('/v1/webhook-endpoints', {
       key: project.key,
-      body: { url: `${receiver.origin}/endpoint`, event_types: ['job.succeeded'] },
+      body: { url: `${receiver.origin}/endpoint`, event_types: ['job.succeeded', 'job.failed'] },
     });
     if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
         type: 'image.generate',
         input: { prompt: `webhook bench fox ${offset + i}` },
         webhook_url: `${receiver.origin}/job`,
-        webhook_events: ['job.succeeded'],
+        webhook_events: ['job.succeeded', 'job.failed'],
       }));
       const res = await stack.api.post('/v1/jobs/bulk', { key: project.key, body: { jobs } });
       if (res.status !== 202) throw new Error(`bulk: ${res.status} ${res.text}`);
@@ -184,7 +184,10 @@ async function main(): Promise<void> {
       },
     };
 
+    const finalTypes: Record<string, number> = {};
+    for (const a of phase1) finalTypes[a.type] = (finalTypes[a.type] ?? 0) + 1;
     const rows: Array<[string, string]> = [
+      ['final events delivered', JSON.stringify(finalTypes)],
       ['jobs (2 targets each)', String(JOBS)],
       ['end-to-end deliveries (distinct webhook-ids)', String(distinct)],
       ['repeated arrivals (retries after a failed attempt)', `${duplicates} ${JSON.stringify(attemptErrors)}`],
