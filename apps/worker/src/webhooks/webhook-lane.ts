@@ -71,6 +71,8 @@ export async function startWebhookLane(input: {
     },
   );
   worker.on('error', (err) => logger.warn({ err }, 'worker.error'));
+  // An attempt whose outcome could not be recorded (Postgres trouble) runs again: at least once.
+  worker.on('failed', (job, err) => logger.warn({ err, queueJobId: job?.id }, 'webhook.attempt_not_recorded'));
   return {
     worker,
     sweepDeps: { webhooks, enqueue, logger, batchSize: 500 },
