@@ -3,16 +3,25 @@
  * `npm run bench:webhooks`: webhook delivery with its own simulator, API, worker, database and
  * BullMQ prefix, and a local receiver on 127.0.0.1 answering 200 at once.
  *
- * Phase 1 (end to end): BENCH_JOBS image jobs, each with a job webhook_url and one project endpoint
- * (both for the final event: job.succeeded or job.failed): the delay from each job's final transition (its `finished_at`, written
- * in the transaction that wrote the delivery rows) to the receiver having the whole request.
- * Phase 2 (delivery throughput): every delivery of phase 1 is redelivered at once through the
- * API; deliveries per second at the receiver, first to last arrival.
+ * Every image job has a job webhook_url and the project has one endpoint, both for the final event
+ * (job.succeeded or job.failed): two deliveries per job. The delay is measured from each job's final
+ * transition (its `finished_at`, written in the transaction that wrote the delivery rows) to the
+ * receiver having the whole request.
+ *
+ * Phase 1 (steady): BENCH_STEADY_JOBS jobs submitted one by one at BENCH_STEADY_RATE per second:
+ *   the delay when deliveries do not queue behind each other.
+ * Phase 2 (burst): BENCH_JOBS jobs submitted at once (bulk): the delay when the worker is busy with
+ *   the jobs and their deliveries at the same time, and deliveries per second end to end.
+ * Phase 3 (drain): the worker is stopped, every delivery of phase 2 is redelivered through the API,
+ *   and a new worker drains the backlog: deliveries per second first to last arrival, and the
+ *   worker's CPU time per delivery (from /proc, which a loaded machine does not inflate as much).
  * Prints a table, writes bench-results/webhooks-*.json.
  *
- * Knobs (env): BENCH_JOBS (500), BENCH_WEBHOOK_CONCURRENCY (50, per worker).
+ * Knobs (env): BENCH_JOBS (500), BENCH_STEADY_JOBS (100), BENCH_STEADY_RATE (10 per second),
+ * BENCH_WEBHOOK_CONCURRENCY (50, per worker), BENCH_CPU_PROF_DIR (write CPU profiles of the API and
+ * worker there; the worker's starts anew with phase 3).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,7 +29,20 @@ import { TEST_ENV, TestStack } from '@genqueue/testing';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const JOBS = num('BENCH_JOBS', 500);
+const STEADY_JOBS = num('BENCH_STEADY_JOBS', 100);
+const STEADY_RATE = num('BENCH_STEADY_RATE', 10);
 const CONCURRENCY = num('BENCH_WEBHOOK_CONCURRENCY', 50);
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, counted in clock ticks (100 per second)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 type Arrival = { webhookId: string; path: string; at: number; finishedAt: number; type: string };
 
@@ -77,8 +99,85 @@ async function startReceiver(): Promise<BenchReceiver> {
   };
 }
 
+type Project = { key: string };
+
+type DelayStats = { p50: number; p90: number; p99: number; max: number };
+
+function delayStats(arrivals: readonly Arrival[]): DelayStats {
+  const delays = arrivals.map((a) => a.at - a.finishedAt).sort((a, b) => a - b);
+  return { p50: percentile(delays, 50), p90: percentile(delays, 90), p99: percentile(delays, 99), max: delays[delays.length - 1] ?? NaN };
+}
+
+/** The first arrival of each webhook-id among `arrivals` (a retried delivery may arrive again). */
+function firstArrivals(arrivals: readonly Arrival[]): Arrival[] {
+  const firsts = new Map<string, Arrival>();
+  for (const a of arrivals) if (!firsts.has(a.webhookId)) firsts.set(a.webhookId, a);
+  return [...firsts.values()];
+}
+
+const jobBody = (origin: string, n: number) => ({
+  type: 'image.generate',
+  input: { prompt: `webhook bench fox ${n}` },
+  webhook_url: `${origin}/job`,
+  webhook_events: ['job.succeeded', 'job.failed'],
+});
+
+async function submitPaced(stack: TestStack, project: Project, origin: string, count: number, perSecond: number): Promise<void> {
+  const started = Date.now();
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    const res = await stack.api.post('/v1/jobs', { key: project.key, body: jobBody(origin, i) });
+    if (res.status !== 202) throw new Error(`submit: ${res.status} ${res.text}`);
+  }
+}
+
+async function submitBulk(stack: TestStack, project: Project, origin: string, count: number): Promise<void> {
+  for (let offset = 0; offset < count; offset += 500) {
+    const jobs = Array.from({ length: Math.min(500, count - offset) }, (_, i) => jobBody(origin, 1_000_000 + offset + i));
+    const res = await stack.api.post('/v1/jobs/bulk', { key: project.key, body: { jobs } });
+    if (res.status !== 202) throw new Error(`bulk: ${res.status} ${res.text}`);
+    const refused = (res.body.data as Array<{ id?: string }>).filter((item) => !item.id);
+    if (refused.length > 0) throw new Error(`bulk items refused: ${JSON.stringify(refused[0])}`);
+  }
+}
+
+/** Every delivery id of the project, and a count of the failed attempts by reason. */
+async function listDeliveries(stack: TestStack, project: Project): Promise<{ ids: string[]; attemptErrors: Record<string, number> }> {
+  const ids: string[] = [];
+  const attemptErrors: Record<string, number> = {};
+  let cursor: string | null = null;
+  do {
+    const query: string = `/v1/webhook-deliveries?limit=100${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = await stack.api.get(query, { key: project.key });
+    for (const d of page.body.data as Array<{ id: string; attempts: Array<{ status_code: number | null; error: string | null }> }>) {
+      ids.push(d.id);
+      for (const a of d.attempts) {
+        if (a.status_code === 200) continue;
+        const reason = a.error?.slice(0, 60) ?? `status ${a.status_code}`;
+        attemptErrors[reason] = (attemptErrors[reason] ?? 0) + 1;
+      }
+    }
+    cursor = page.body.next_cursor as string | null;
+  } while (cursor);
+  return { ids, attemptErrors };
+}
+
+async function redeliverAll(stack: TestStack, project: Project, ids: readonly string[]): Promise<void> {
+  const parallel = 20;
+  for (let i = 0; i < ids.length; i += parallel) {
+    await Promise.all(
+      ids.slice(i, i + parallel).map(async (id) => {
+        const res = await stack.api.post(`/v1/webhook-deliveries/${id}/redeliver`, { key: project.key, body: {} });
+        if (res.status !== 202) throw new Error(`redeliver: ${res.status} ${res.text}`);
+      }),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   process.env[TEST_ENV.databaseUrl] ??= process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/genqueue_bench';
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
   const receiver = await startReceiver();
   const stack = await TestStack.start({
     env: {
@@ -86,6 +185,8 @@ async function main(): Promise<void> {
       LANE_IMAGE_CONCURRENCY: '50',
       LANE_IMAGE_RPM: '1000000',
       WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+      DATABASE_POOL_MAX: '20',
+      ...(profileDir ? { NODE_OPTIONS: `--import ${path.join(__dirname, 'support', 'cpu-profile.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(profileDir) } : {}),
     },
   });
   try {
@@ -96,109 +197,70 @@ async function main(): Promise<void> {
     });
     if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
 
-    // ----- phase 1: end to end -----
-    const started = Date.now();
-    const jobIds: string[] = [];
-    for (let offset = 0; offset < JOBS; offset += 500) {
-      const count = Math.min(500, JOBS - offset);
-      const jobs = Array.from({ length: count }, (_, i) => ({
-        type: 'image.generate',
-        input: { prompt: `webhook bench fox ${offset + i}` },
-        webhook_url: `${receiver.origin}/job`,
-        webhook_events: ['job.succeeded', 'job.failed'],
-      }));
-      const res = await stack.api.post('/v1/jobs/bulk', { key: project.key, body: { jobs } });
-      if (res.status !== 202) throw new Error(`bulk: ${res.status} ${res.text}`);
-      for (const item of res.body.data as Array<{ id?: string; error?: unknown }>) {
-        if (!item.id) throw new Error(`bulk item refused: ${JSON.stringify(item)}`);
-        jobIds.push(item.id);
-      }
-    }
-    const expected = JOBS * 2;
-    await receiver.waitFor(expected, 600_000, true);
-    // the first arrival of each webhook-id (a retried one may arrive again)
-    const firsts = new Map<string, Arrival>();
-    for (const a of receiver.arrivals) if (!firsts.has(a.webhookId)) firsts.set(a.webhookId, a);
-    const phase1 = [...firsts.values()];
-    const duplicates = receiver.arrivals.length - phase1.length;
-    const delays = phase1.map((a) => a.at - a.finishedAt).sort((a, b) => a - b);
-    const e2eSpanMs = Math.max(...phase1.map((a) => a.at)) - started;
-    const distinct = phase1.length;
+    // ----- phase 1: steady -----
+    await submitPaced(stack, project, receiver.origin, STEADY_JOBS, STEADY_RATE);
+    await receiver.waitFor(STEADY_JOBS * 2, 600_000, true);
+    const steady = firstArrivals(receiver.arrivals);
 
-    // ----- phase 2: delivery throughput (redeliver everything at once) -----
-    const deliveryIds: string[] = [];
-    const attemptErrors: Record<string, number> = {};
-    let cursor: string | null = null;
-    do {
-      const query: string = `/v1/webhook-deliveries?limit=100${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = await stack.api.get(query, { key: project.key });
-      for (const d of page.body.data as Array<{ id: string; attempts: Array<{ status_code: number | null; error: string | null }> }>) {
-        deliveryIds.push(d.id);
-        for (const a of d.attempts) {
-          if (a.status_code !== 200) {
-            const reason = a.error?.slice(0, 60) ?? `status ${a.status_code}`;
-            attemptErrors[reason] = (attemptErrors[reason] ?? 0) + 1;
-          }
-        }
-      }
-      cursor = page.body.next_cursor as string | null;
-    } while (cursor);
-    const before = receiver.arrivals.length;
-    const redeliverStart = Date.now();
-    const parallel = 20;
-    for (let i = 0; i < deliveryIds.length; i += parallel) {
-      await Promise.all(
-        deliveryIds.slice(i, i + parallel).map(async (id) => {
-          const res = await stack.api.post(`/v1/webhook-deliveries/${id}/redeliver`, { key: project.key, body: {} });
-          if (res.status !== 202) throw new Error(`redeliver: ${res.status} ${res.text}`);
-        }),
-      );
-    }
-    const enqueuedMs = Date.now() - redeliverStart;
-    await receiver.waitFor(before + deliveryIds.length, 600_000);
-    const phase2 = receiver.arrivals.slice(before);
-    const firstAt = Math.min(...phase2.map((a) => a.at));
-    const lastAt = Math.max(...phase2.map((a) => a.at));
-    const phase2PerSec = phase2.length / Math.max(0.001, (lastAt - redeliverStart) / 1000);
-    const phase2SteadyPerSec = phase2.length / Math.max(0.001, (lastAt - firstAt) / 1000);
+    // ----- phase 2: burst -----
+    const burstFrom = receiver.arrivals.length;
+    const burstStarted = Date.now();
+    await submitBulk(stack, project, receiver.origin, JOBS);
+    await receiver.waitFor((STEADY_JOBS + JOBS) * 2, 600_000, true);
+    const seen = new Set(steady.map((a) => a.webhookId));
+    const burst = firstArrivals(receiver.arrivals.slice(burstFrom)).filter((a) => !seen.has(a.webhookId));
+    const burstSpanMs = Math.max(...burst.map((a) => a.at)) - burstStarted;
+    const { ids: allIds, attemptErrors } = await listDeliveries(stack, project);
+    const repeated = receiver.arrivals.length - firstArrivals(receiver.arrivals).length;
+
+    // ----- phase 3: drain a backlog -----
+    await stack.stopWorker();
+    const drainFrom = receiver.arrivals.length;
+    await redeliverAll(stack, project, allIds);
+    const worker = await stack.startWorker();
+    const workerCpuBefore = cpuSecondsOf(worker.child.pid);
+    await receiver.waitFor(drainFrom + allIds.length, 600_000);
+    const workerCpuMsPerDelivery = ((cpuSecondsOf(worker.child.pid) - workerCpuBefore) * 1000) / allIds.length;
+    const drained = receiver.arrivals.slice(drainFrom);
+    const drainSpanMs = Math.max(...drained.map((a) => a.at)) - Math.min(...drained.map((a) => a.at));
 
     const results = {
       at: new Date().toISOString(),
-      jobs: JOBS,
-      targets_per_job: 2,
+      cpus: (await import('node:os')).cpus().length,
+      loadavg_at_end: (await import('node:os')).loadavg(),
       webhook_concurrency: CONCURRENCY,
-      end_to_end: {
-        deliveries: phase1.length,
-        distinct_webhook_ids: distinct,
-        repeated_arrivals: duplicates,
-        failed_attempts: attemptErrors,
-        span_ms: e2eSpanMs,
-        deliveries_per_sec: phase1.length / (e2eSpanMs / 1000),
-        delay_ms: { p50: percentile(delays, 50), p90: percentile(delays, 90), p99: percentile(delays, 99), max: delays[delays.length - 1] },
+      targets_per_job: 2,
+      steady: { jobs: STEADY_JOBS, jobs_per_sec: STEADY_RATE, deliveries: steady.length, delay_ms: delayStats(steady) },
+      burst: {
+        jobs: JOBS,
+        deliveries: burst.length,
+        span_ms: burstSpanMs,
+        deliveries_per_sec: burst.length / (burstSpanMs / 1000),
+        delay_ms: delayStats(burst),
       },
-      redeliver_burst: {
-        deliveries: phase2.length,
-        api_enqueue_ms: enqueuedMs,
-        deliveries_per_sec: phase2PerSec,
-        deliveries_per_sec_first_to_last: phase2SteadyPerSec,
+      drain: {
+        deliveries: drained.length,
+        span_ms: drainSpanMs,
+        deliveries_per_sec: drained.length / Math.max(0.001, drainSpanMs / 1000),
+        worker_cpu_ms_per_delivery: workerCpuMsPerDelivery,
       },
+      repeated_arrivals: repeated,
+      failed_attempts: attemptErrors,
     };
 
-    const finalTypes: Record<string, number> = {};
-    for (const a of phase1) finalTypes[a.type] = (finalTypes[a.type] ?? 0) + 1;
+    const ms = (v: number) => `${Math.round(v)} ms`;
     const rows: Array<[string, string]> = [
-      ['final events delivered', JSON.stringify(finalTypes)],
-      ['jobs (2 targets each)', String(JOBS)],
-      ['end-to-end deliveries (distinct webhook-ids)', String(distinct)],
-      ['repeated arrivals (retries after a failed attempt)', `${duplicates} ${JSON.stringify(attemptErrors)}`],
-      ['end-to-end deliveries/s (bounded by job throughput)', results.end_to_end.deliveries_per_sec.toFixed(1)],
-      ['final transition → receiver p50', `${results.end_to_end.delay_ms.p50} ms`],
-      ['final transition → receiver p90', `${results.end_to_end.delay_ms.p90} ms`],
-      ['final transition → receiver p99', `${results.end_to_end.delay_ms.p99} ms`],
-      ['final transition → receiver max', `${results.end_to_end.delay_ms.max} ms`],
-      ['redeliver burst: deliveries', String(phase2.length)],
-      ['redeliver burst: deliveries/s (from first API call)', phase2PerSec.toFixed(1)],
-      ['redeliver burst: deliveries/s (first to last arrival)', phase2SteadyPerSec.toFixed(1)],
+      ['steady: jobs at a paced rate', `${STEADY_JOBS} at ${STEADY_RATE}/s, ${steady.length} deliveries`],
+      ['steady: final transition → receiver p50 / p99', `${ms(results.steady.delay_ms.p50)} / ${ms(results.steady.delay_ms.p99)}`],
+      ['burst: jobs submitted at once', `${JOBS}, ${burst.length} deliveries`],
+      ['burst: final transition → receiver p50 / p99', `${ms(results.burst.delay_ms.p50)} / ${ms(results.burst.delay_ms.p99)}`],
+      ['burst: deliveries/s end to end (bounded by jobs)', results.burst.deliveries_per_sec.toFixed(1)],
+      ['drain: backlog delivered', String(drained.length)],
+      ['drain: deliveries/s (first to last arrival)', results.drain.deliveries_per_sec.toFixed(1)],
+      ['drain: worker CPU per delivery', `${workerCpuMsPerDelivery.toFixed(2)} ms`],
+      ['repeated arrivals (same webhook-id again)', String(repeated)],
+      ['failed attempts', JSON.stringify(attemptErrors)],
+      ['machine', `${results.cpus} CPUs, load ${results.loadavg_at_end.map((l) => l.toFixed(1)).join(' ')}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('\nwebhooks benchmark');

@@ -54,7 +54,7 @@ export type ApiDeps = {
 
 /** The API's composition root: every connection is made here and handed down. */
 export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
-  const prisma = createPrismaClient(settings.DATABASE_URL);
+  const prisma = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX });
   const redis = createRedis(settings.REDIS_URL, 'producer');
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   redis.on('error', () => undefined);

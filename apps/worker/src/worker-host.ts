@@ -36,7 +36,7 @@ function familiesToRun(settings: Settings): JobFamily[] {
 
 /** The worker's composition root: connections, one BullMQ worker per family, and the sweeper. */
 export async function startWorkers(settings: Settings, logger: Logger): Promise<WorkerHost> {
-  const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL);
+  const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX });
   const connection = createRedis(settings.REDIS_URL, 'worker');
   const publisher = createRedis(settings.REDIS_URL, 'worker');
   // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.

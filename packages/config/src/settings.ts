@@ -24,6 +24,8 @@ export const SettingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/genqueue'),
+  /** Postgres connections per process (API or worker); the worker's webhook lane and job lanes share them */
+  DATABASE_POOL_MAX: positiveInt.default(20),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; hash-tagged so every key of a queue lands on one Redis Cluster slot. */
   QUEUE_PREFIX: z.string().min(1).default('{gq}'),
@@ -69,6 +71,8 @@ export const SettingsSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   /** webhook attempts in flight per worker process */
   WEBHOOK_CONCURRENCY: positiveInt.default(50),
+  /** SSE streams write a `: heartbeat` comment this often while no event flows */
+  SSE_HEARTBEAT_MS: positiveInt.default(15_000),
 });
 
 export type RawSettings = z.infer<typeof SettingsSchema>;

@@ -72,6 +72,8 @@ export class TestStack {
       RETRY_MAX_DELAY_MS: '1000',
       RATE_LIMIT_PAUSE_MS: '200',
       SWEEP_INTERVAL_MS: '1000',
+      // two suites run at once, each with its own processes: keep them well inside max_connections
+      DATABASE_POOL_MAX: '8',
       ...options.env,
     };
     const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);

@@ -6,14 +6,14 @@ import {
   jobUrlWants,
   newWebhookId,
 } from '@genqueue/webhooks';
-import type {
-  Job,
-  JobEvent,
+import {
   Prisma,
-  PrismaClient,
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookEndpoint,
+  type Job,
+  type JobEvent,
+  type PrismaClient,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpoint,
 } from '../generated/prisma/client';
 import type { Page } from './job-queries';
 import { asJson, type Db } from './types';
@@ -106,6 +106,45 @@ export function decodeDeliveryCursor(cursor: string): DeliveryCursor | null {
 export function jobUrlDeliveryId(eventId: string): string {
   return eventId.startsWith('evt_') ? `whd_${eventId.slice(4)}` : `whd_${eventId}`;
 }
+
+/** The columns of a `webhook_deliveries` row `d`, named as the Prisma model names them. */
+const DELIVERY_COLUMNS = Prisma.raw(
+  [
+    'd.id',
+    'd.project_id AS "projectId"',
+    'd.job_id AS "jobId"',
+    'd.event_id AS "eventId"',
+    'd.endpoint_id AS "endpointId"',
+    'd.webhook_id AS "webhookId"',
+    'd.event_type AS "eventType"',
+    'd.url',
+    'd.payload',
+    'd.status',
+    'd.attempt_count AS "attemptCount"',
+    'd.next_attempt_at AS "nextAttemptAt"',
+    'd.created_at AS "createdAt"',
+    'd.updated_at AS "updatedAt"',
+  ].join(', '),
+);
+
+type SendingColumns = {
+  epId: string | null;
+  epDisabledAt: Date | null;
+  epDeletedAt: Date | null;
+  signSecret: string | null;
+  signPreviousSecret: string | null;
+  signRotatedAt: Date | null;
+};
+
+type AttemptColumns = {
+  attemptId: string;
+  attemptAt: Date;
+  attemptStatusCode: number | null;
+  attemptDurationMs: number;
+  attemptError: string | null;
+  attemptResponseBody: string | null;
+  endpointFailingSince: Date | null;
+};
 
 const withAttempts = { attempts: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } } satisfies Prisma.WebhookDeliveryInclude;
 
@@ -299,72 +338,91 @@ export class WebhooksRepository {
    RETURNING d.id, d.attempt_count AS "attemptCount"`;
   }
 
-  /** A delivery with what it takes to sign it. Null when not found. */
+  /**
+   * A delivery with what it takes to sign it, in one round trip (the hot path of every attempt).
+   * Null when not found.
+   */
   async findForSending(deliveryId: string): Promise<DeliveryForSending | null> {
-    const found = await this.db.webhookDelivery.findUnique({
-      where: { id: deliveryId },
-      include: { endpoint: { select: { id: true, disabledAt: true, deletedAt: true, secret: true, previousSecret: true, secretRotatedAt: true } } },
-    });
-    if (!found) return null;
-    const { endpoint, ...delivery } = found;
-    if (endpoint) {
-      return {
-        delivery,
-        endpoint: { id: endpoint.id, disabledAt: endpoint.disabledAt, deletedAt: endpoint.deletedAt },
-        secrets: { secret: endpoint.secret, previousSecret: endpoint.previousSecret, rotatedAt: endpoint.secretRotatedAt },
-      };
-    }
-    return { delivery, endpoint: null, secrets: await this.getProjectSecrets(delivery.projectId) };
+    const rows = await this.db.$queryRaw<Array<WebhookDelivery & SendingColumns>>`
+      SELECT ${DELIVERY_COLUMNS},
+             e.id AS "epId", e.disabled_at AS "epDisabledAt", e.deleted_at AS "epDeletedAt",
+             COALESCE(e.secret, p.webhook_secret) AS "signSecret",
+             CASE WHEN e.id IS NULL THEN p.webhook_secret_previous ELSE e.previous_secret END AS "signPreviousSecret",
+             CASE WHEN e.id IS NULL THEN p.webhook_secret_rotated_at ELSE e.secret_rotated_at END AS "signRotatedAt"
+        FROM webhook_deliveries d
+        LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id
+        LEFT JOIN projects p ON d.endpoint_id IS NULL AND p.id = d.project_id
+       WHERE d.id = ${deliveryId}`;
+    const row = rows[0];
+    if (!row) return null;
+    const { epId, epDisabledAt, epDeletedAt, signSecret, signPreviousSecret, signRotatedAt, ...delivery } = row;
+    return {
+      delivery,
+      endpoint: epId ? { id: epId, disabledAt: epDisabledAt, deletedAt: epDeletedAt } : null,
+      secrets: signSecret ? { secret: signSecret, previousSecret: signPreviousSecret, rotatedAt: signRotatedAt } : null,
+    };
   }
 
   /**
-   * Records one attempt in one transaction: the attempt row, the delivery's count and state, and
-   * the endpoint's failure run. State: `finalStatus` if given; else `pending` until `nextAttemptAt`
-   * when it is set, `failed` when it is null (schedule exhausted). A delivery that is no longer
-   * pending (another attempt finished it) keeps its status; the attempt is still recorded.
-   * Null when the delivery does not exist.
+   * Records one attempt atomically, in one statement (no interactive transaction on the hot path):
+   * the attempt row, the delivery's count and state, and the endpoint's failure run. State:
+   * `finalStatus` if given; else `pending` until `nextAttemptAt` when it is set, `failed` when it is
+   * null (schedule exhausted). A delivery that is no longer pending (another attempt finished it)
+   * keeps its status; the attempt is still recorded. Null when the delivery does not exist.
    */
-  recordAttempt(
+  async recordAttempt(
     deliveryId: string,
     result: AttemptRecord,
     nextAttemptAt: Date | null,
     finalStatus?: Exclude<DeliveryStatus, 'pending'>,
   ): Promise<RecordedAttempt | null> {
-    return this.db.$transaction(async (tx) => {
-      const current = await tx.webhookDelivery.findUnique({ where: { id: deliveryId }, select: { endpointId: true } });
-      if (!current) return null;
-      const at = result.at ?? new Date();
-      const attempt = await tx.webhookAttempt.create({
-        data: {
-          id: newId('wha'),
-          deliveryId,
-          at,
-          statusCode: result.statusCode,
-          durationMs: Math.max(0, Math.round(result.durationMs)),
-          error: result.error,
-          responseBody: result.responseBody,
-        },
-      });
-      const status: DeliveryStatus = finalStatus ?? (nextAttemptAt ? 'pending' : 'failed');
-      const [updated] = await tx.webhookDelivery.updateManyAndReturn({
-        where: { id: deliveryId, status: 'pending' },
-        data: {
-          attemptCount: { increment: 1 },
-          status,
-          nextAttemptAt: status === 'pending' ? nextAttemptAt : null,
-          updatedAt: at,
-        },
-      });
-      const delivery =
-        updated ??
-        (await tx.webhookDelivery.update({ where: { id: deliveryId }, data: { attemptCount: { increment: 1 }, updatedAt: at } }));
-      let endpointFailingSince: Date | null = null;
-      if (current.endpointId) {
-        if (status === 'succeeded') await this.recordEndpointSuccess(current.endpointId, tx);
-        else endpointFailingSince = await this.recordEndpointFailure(current.endpointId, at, tx);
-      }
-      return { delivery, attempt, endpointFailingSince };
-    });
+    const at = result.at ?? new Date();
+    const status: DeliveryStatus = finalStatus ?? (nextAttemptAt ? 'pending' : 'failed');
+    const nextAt = status === 'pending' ? nextAttemptAt : null;
+    const succeeded = status === 'succeeded';
+    const durationMs = Math.max(0, Math.round(result.durationMs));
+    // A success clears the endpoint's failure run (writing the row only when there is one, so busy
+    // endpoints are not locked by every delivery); a failure starts one unless it is going on.
+    const rows = await this.db.$queryRaw<Array<WebhookDelivery & AttemptColumns>>`
+      WITH d AS (
+        UPDATE webhook_deliveries
+           SET attempt_count = attempt_count + 1,
+               status = CASE WHEN status = 'pending' THEN ${status}::text ELSE status END,
+               next_attempt_at = CASE WHEN status = 'pending' THEN ${nextAt}::timestamptz ELSE next_attempt_at END,
+               updated_at = ${at}
+         WHERE id = ${deliveryId}
+     RETURNING *
+      ), a AS (
+        INSERT INTO webhook_attempts (id, delivery_id, at, status_code, duration_ms, error, response_body)
+        SELECT ${newId('wha')}, d.id, ${at}::timestamptz, ${result.statusCode}::int, ${durationMs}::int, ${result.error}::text, ${result.responseBody}::text FROM d
+     RETURNING *
+      ), e AS (
+        UPDATE webhook_endpoints
+           SET failing_since = CASE WHEN ${succeeded}::boolean THEN NULL ELSE COALESCE(failing_since, ${at}) END
+         WHERE id = (SELECT endpoint_id FROM d) AND (NOT ${succeeded}::boolean OR failing_since IS NOT NULL)
+     RETURNING failing_since
+      )
+      SELECT ${DELIVERY_COLUMNS},
+             a.id AS "attemptId", a.at AS "attemptAt", a.status_code AS "attemptStatusCode",
+             a.duration_ms AS "attemptDurationMs", a.error AS "attemptError", a.response_body AS "attemptResponseBody",
+             (SELECT failing_since FROM e) AS "endpointFailingSince"
+        FROM d JOIN a ON a.delivery_id = d.id`;
+    const row = rows[0];
+    if (!row) return null;
+    const { attemptId, attemptAt, attemptStatusCode, attemptDurationMs, attemptError, attemptResponseBody, endpointFailingSince, ...delivery } = row;
+    return {
+      delivery,
+      attempt: {
+        id: attemptId,
+        deliveryId,
+        at: attemptAt,
+        statusCode: attemptStatusCode,
+        durationMs: attemptDurationMs,
+        error: attemptError,
+        responseBody: attemptResponseBody,
+      },
+      endpointFailingSince: succeeded || !delivery.endpointId ? null : endpointFailingSince,
+    };
   }
 
   /** Newest first, keyset paginated, each with its attempts (oldest first). */
