@@ -1,12 +1,16 @@
 import { z } from 'zod';
-import { JOB_TYPES, JobRequestSchema, MediaSourceSchema } from '@genqueue/core';
+import { JOB_EVENT_TYPES, JOB_TYPES, JobRequestSchema, MediaSourceSchema } from '@genqueue/core';
+import { WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
+import { ProjectLastEventIdSchema } from './routes/events.routes';
 import {
   BulkRequestSchema,
   CreateApiKeySchema,
   CreateProjectSchema,
+  LastEventIdSchema,
   ListJobsQuerySchema,
   WaitQuerySchema,
 } from './routes/schemas';
+import { CreateEndpointSchema, ListDeliveriesQuerySchema } from './routes/webhooks.routes';
 
 const ErrorSchema = z.object({
   error: z.object({
@@ -37,6 +41,57 @@ const JobSchema = z.object({
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
 });
+
+/** An event of the log (api.md): `data` is the job as it was after the change. */
+const EventSchema = z.object({
+  id: z.string(),
+  object: z.literal('event'),
+  type: z.enum(JOB_EVENT_TYPES),
+  job_id: z.string(),
+  seq: z.number(),
+  created_at: z.string(),
+  data: JobSchema,
+});
+
+/** What `endpointView` answers. */
+const WebhookEndpointSchema = z.object({
+  id: z.string(),
+  object: z.literal('webhook_endpoint'),
+  url: z.string(),
+  description: z.string().nullable(),
+  event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+  secret: z.string(),
+  status: z.enum(['enabled', 'disabled']),
+  disabled_at: z.string().nullable(),
+  disabled_reason: z.string().nullable(),
+  created_at: z.string(),
+});
+
+/** What `deliveryView` answers: a delivery with its attempts, oldest first. */
+const WebhookDeliverySchema = z.object({
+  id: z.string(),
+  object: z.literal('webhook_delivery'),
+  webhook_id: z.string(),
+  event_type: z.enum(WEBHOOK_EVENT_TYPES),
+  event_id: z.string(),
+  job_id: z.string(),
+  endpoint_id: z.string().nullable().describe('null for the job’s own webhook_url'),
+  url: z.string(),
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  next_attempt_at: z.string().nullable(),
+  created_at: z.string(),
+  attempts: z.array(
+    z.object({
+      at: z.string(),
+      status_code: z.number().nullable(),
+      duration_ms: z.number(),
+      error: z.string().nullable(),
+      response_body: z.string().nullable(),
+    }),
+  ),
+});
+
+const WebhookSecretSchema = z.object({ object: z.literal('webhook_secret'), secret: z.string() });
 
 /** JSON Schema (2020-12, which OpenAPI 3.1 uses) of what a request may send. */
 const schemaOf = (schema: z.ZodType): Record<string, unknown> => {
@@ -70,23 +125,55 @@ const ERRORS = Object.fromEntries(
   ].map(([status, code]) => [String(status), { description: String(code), ...jsonContent(ref('Error')) }]),
 );
 
-type Op = { summary: string; body?: unknown; query?: z.ZodObject; pathId?: boolean; ok?: [number, unknown] };
+/** The `Last-Event-ID` request header a reconnecting SSE client sends, checked by `schema`. */
+const lastEventIdHeader = (schema: z.ZodType, description: string) => ({
+  name: 'Last-Event-ID',
+  in: 'header',
+  required: false,
+  description,
+  schema: schemaOf(schema),
+});
+
+const SSE_FRAMES = {
+  type: 'string',
+  description: 'Frames `id: <id>`, `event: <type>`, `data: <the Event JSON>`, and a `: heartbeat` comment every SSE_HEARTBEAT_MS (15 s)',
+};
+
+type Op = {
+  summary: string;
+  body?: unknown;
+  query?: z.ZodObject;
+  pathId?: boolean;
+  headers?: unknown[];
+  ok?: [number, unknown];
+  /** the success answer's media types, when it is not only JSON */
+  okContent?: Record<string, { schema: unknown }>;
+};
 
 function operation(op: Op): Record<string, unknown> {
-  const parameters = [...(op.pathId ? [ID_PARAM] : []), ...(op.query ? queryParameters(op.query) : [])];
+  const parameters = [...(op.pathId ? [ID_PARAM] : []), ...(op.query ? queryParameters(op.query) : []), ...(op.headers ?? [])];
   const [okStatus, okSchema] = op.ok ?? [200, ref('Job')];
+  const okContent = op.okContent ? { content: op.okContent } : jsonContent(okSchema);
   return {
     summary: op.summary,
     security: [{ bearer: [] }],
     ...(parameters.length ? { parameters } : {}),
     ...(op.body ? { requestBody: { required: true, ...jsonContent(op.body) } } : {}),
-    responses: { [String(okStatus)]: { description: 'OK', ...jsonContent(okSchema) }, ...ERRORS },
+    responses: { [String(okStatus)]: { description: 'OK', ...okContent }, ...ERRORS },
   };
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(serverUrl: string): unknown {
   const inputs = Object.fromEntries(JOB_TYPES.map((spec) => [`Input_${spec.type.replace('.', '_')}`, schemaOf(spec.input)]));
+  const listOf = (item: string, paged: boolean) => ({
+    type: 'object',
+    properties: {
+      object: { const: 'list' },
+      data: { type: 'array', items: ref(item) },
+      ...(paged ? { next_cursor: { type: ['string', 'null'] } } : {}),
+    },
+  });
   const list = { type: 'object', properties: { data: { type: 'array', items: ref('Job') }, next_cursor: { type: ['string', 'null'] } } };
   return {
     openapi: '3.1.0',
@@ -97,6 +184,10 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       schemas: {
         Error: schemaOf(ErrorSchema),
         Job: schemaOf(JobSchema),
+        Event: schemaOf(EventSchema),
+        WebhookEndpoint: schemaOf(WebhookEndpointSchema),
+        WebhookDelivery: schemaOf(WebhookDeliverySchema),
+        WebhookSecret: schemaOf(WebhookSecretSchema),
         MediaSource: schemaOf(MediaSourceSchema),
         JobRequest: {
           ...schemaOf(JobRequestSchema),
@@ -118,8 +209,39 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
         get: operation({
           summary: 'The job event log: text/event-stream (resumes after Last-Event-ID, ends after the final event), or {data: [event]} with Accept: application/json',
           pathId: true,
-          ok: [200, { type: 'object' }],
+          headers: [lastEventIdHeader(LastEventIdSchema, 'SSE only: the seq of the last event seen; the stream resumes after it')],
+          okContent: { 'text/event-stream': { schema: SSE_FRAMES }, 'application/json': { schema: listOf('Event', false) } },
         }),
+      },
+      '/v1/events': {
+        get: operation({
+          summary: 'Every event of the project’s jobs, in event-id order, as text/event-stream (from now, or after Last-Event-ID); the SSE id is the event id',
+          headers: [lastEventIdHeader(ProjectLastEventIdSchema, 'the id (evt_…) of the last event seen; the stream resumes after it')],
+          okContent: { 'text/event-stream': { schema: SSE_FRAMES } },
+        }),
+      },
+      '/v1/webhook-secret': {
+        get: operation({ summary: 'The project’s secret for per-job webhook URLs (made on first use)', ok: [200, ref('WebhookSecret')] }),
+      },
+      '/v1/webhook-secret/rotate': {
+        post: operation({ summary: 'Replace the project’s webhook secret', ok: [200, ref('WebhookSecret')] }),
+      },
+      '/v1/webhook-endpoints': {
+        post: operation({ summary: 'Register a webhook endpoint (answers it with its own secret)', body: schemaOf(CreateEndpointSchema), ok: [201, ref('WebhookEndpoint')] }),
+        get: operation({ summary: 'The project’s webhook endpoints', ok: [200, listOf('WebhookEndpoint', false)] }),
+      },
+      '/v1/webhook-endpoints/{id}': {
+        delete: operation({
+          summary: 'Remove a webhook endpoint',
+          pathId: true,
+          ok: [200, { type: 'object', properties: { id: { type: 'string' }, object: { const: 'webhook_endpoint' }, deleted: { const: true } } }],
+        }),
+      },
+      '/v1/webhook-deliveries': {
+        get: operation({ summary: 'Webhook deliveries with their attempts, newest first', query: ListDeliveriesQuerySchema, ok: [200, listOf('WebhookDelivery', true)] }),
+      },
+      '/v1/webhook-deliveries/{id}/redeliver': {
+        post: operation({ summary: 'Send a delivery again now', pathId: true, ok: [202, ref('WebhookDelivery')] }),
       },
       '/v1/artifacts/{id}/content': { get: operation({ summary: 'Artifact bytes (Range supported; signed links need no key)', pathId: true, ok: [200, {}] }) },
       '/v1/files': { post: operation({ summary: 'Upload a file (multipart: file, purpose)', ok: [201, { type: 'object' }] }) },

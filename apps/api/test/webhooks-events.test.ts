@@ -1,6 +1,6 @@
 import { freePort, startTsProcess, type ManagedProcess, type Project, type TestStack } from '@genqueue/testing';
 import { eventIdFloor } from '../src/services/project-event-stream';
-import { expectError, readSse, sseEvents, startStack, stopStack } from './helpers';
+import { expectError, readSse, sseEvents, startStack, stopStack, type SseMessage, type SseResult } from './helpers';
 
 /** Live events served by any API instance: a stream broken on one process resumes on another. */
 describe('live events across two API processes', () => {
@@ -120,4 +120,46 @@ describe('live events across two API processes', () => {
     const anonymous = await stack.api.get('/v1/events', {});
     expectError(anonymous, 401, 'unauthorized');
   });
+});
+
+/** With nothing to send, both event streams write a `: heartbeat` comment every SSE_HEARTBEAT_MS. */
+describe('SSE heartbeats', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // no worker: a submitted job stays queued, so its stream stays open with nothing to send
+    stack = await startStack({ withoutWorker: true, env: { SSE_HEARTBEAT_MS: '200' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+
+  const heartbeats = (messages: SseMessage[]) => messages.filter((m) => m.comment === 'heartbeat').length;
+
+  /** Reads `path` until two heartbeats came; fails when they do not within 8 s (the default is 15 s). */
+  const readHeartbeats = async (path: string, key: string): Promise<SseResult> => {
+    const res = await readSse(`${stack.apiUrl}${path}`, { key, timeoutMs: 8_000, stopWhen: (messages) => heartbeats(messages) >= 2 });
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^text\/event-stream/);
+    expect(heartbeats(res.messages)).toBeGreaterThanOrEqual(2);
+    // still open: the client stopped reading, not the server
+    expect(res.closedByServer).toBe(false);
+    return res;
+  };
+
+  it('GET /v1/jobs/{id}/events sends heartbeats while the job waits', async () => {
+    const project = await stack.createProject();
+    const job = await stack.api.post('/v1/jobs', { key: project.key, body: { type: 'image.generate', input: { prompt: 'a fox nobody runs' } } });
+    expect(job.status).toBe(202);
+    const res = await readHeartbeats(`/v1/jobs/${job.body.id}/events`, project.key);
+    expect(sseEvents(res).map((e) => e.event)).toEqual(['job.created']);
+    expect((await stack.api.get(`/v1/jobs/${job.body.id}`, { key: project.key })).body.status).toBe('queued');
+  }, 30_000);
+
+  it('GET /v1/events sends heartbeats while no job changes', async () => {
+    const project = await stack.createProject();
+    const res = await readHeartbeats('/v1/events', project.key);
+    expect(sseEvents(res)).toEqual([]);
+  }, 30_000);
 });

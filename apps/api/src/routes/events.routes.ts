@@ -19,7 +19,13 @@ export function eventsRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     const raw = req.header('Last-Event-ID');
     const afterId = raw === undefined ? null : parseOr400(ProjectLastEventIdSchema, raw, 'Last-Event-ID header', 'Last-Event-ID');
     await streamProjectEvents(
-      { prisma: deps.prisma, events: deps.events, logger: deps.logger, render: (e) => deps.views.event(e) },
+      {
+        jobQueries: deps.jobQueries,
+        events: deps.events,
+        logger: deps.logger,
+        render: (e) => deps.views.event(e),
+        heartbeatMs: deps.settings.SSE_HEARTBEAT_MS,
+      },
       projectId,
       afterId,
       res,

@@ -102,7 +102,14 @@ export function jobsRoutes(deps: ApiDeps): Router {
     const rawLastId = req.header('Last-Event-ID');
     const afterSeq = rawLastId === undefined ? 0 : parseOr400(LastEventIdSchema, rawLastId, 'Last-Event-ID header', 'Last-Event-ID');
     await streamJobEvents(
-      { jobs: deps.jobs, jobQueries: deps.jobQueries, events: deps.events, logger: deps.logger, render: (e) => deps.views.event(e) },
+      {
+        jobs: deps.jobs,
+        jobQueries: deps.jobQueries,
+        events: deps.events,
+        logger: deps.logger,
+        render: (e) => deps.views.event(e),
+        heartbeatMs: deps.settings.SSE_HEARTBEAT_MS,
+      },
       job,
       afterSeq,
       res,

@@ -1,9 +1,9 @@
-import type { JobEvent, PrismaClient } from '@genqueue/db';
+import type { JobEvent, JobQueries } from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { streamSse } from './sse-writer';
 
-const HEARTBEAT_MS = 15_000;
 /** Re-read Postgres this often in case a live signal was missed (Redis down, restart). */
 const RECHECK_MS = 2_000;
 const PAGE = 500;
@@ -14,8 +14,6 @@ const PAGE = 500;
  * clocks of the writing processes must agree within this margin).
  */
 export const SETTLE_MS = 750;
-/** A transaction starts (created_at) at most this long before it makes its event id. */
-const CREATED_AT_SLACK_MS = 60_000;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -38,26 +36,13 @@ export function eventIdFloor(ms: number): string {
 }
 
 export type ProjectStreamDeps = {
-  prisma: PrismaClient;
+  jobQueries: Pick<JobQueries, 'projectEventsAfter'>;
   events: JobEventBus;
   logger: Logger;
   render: (event: JobEvent) => Record<string, unknown>;
+  /** `: heartbeat` interval (SSE_HEARTBEAT_MS) */
+  heartbeatMs: number;
 };
-
-/** The project's events after `afterId` (id order), at most `limit`. */
-function eventsAfter(prisma: PrismaClient, projectId: string, afterId: string, limit: number): Promise<JobEvent[]> {
-  const id = afterId.slice(4);
-  return prisma.jobEvent.findMany({
-    where: {
-      projectId,
-      id: { gt: afterId },
-      // bounds the scan with the (project_id, created_at) index
-      createdAt: { gte: new Date(ulidTimeMs(id) - CREATED_AT_SLACK_MS) },
-    },
-    orderBy: { id: 'asc' },
-    take: limit,
-  });
-}
 
 /**
  * `GET /v1/events`: every event of the project's jobs, in event-id order, as `text/event-stream`.
@@ -67,87 +52,46 @@ function eventsAfter(prisma: PrismaClient, projectId: string, afterId: string, l
  */
 export async function streamProjectEvents(deps: ProjectStreamDeps, projectId: string, afterId: string | null, res: Response): Promise<void> {
   let cursor = afterId ?? eventIdFloor(Date.now());
-  let ended = false;
-  let pumping = false;
-  let pumpAgain = false;
   let settleTimer: NodeJS.Timeout | null = null;
-  let stopListening: () => void = () => undefined;
-  const timers: NodeJS.Timeout[] = [];
-
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    for (const timer of timers) clearInterval(timer);
-    if (settleTimer) clearTimeout(settleTimer);
-    stopListening();
-    res.end();
-  };
-  res.on('close', end);
-
-  const pump = async (): Promise<void> => {
-    if (ended) return;
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = true;
-    try {
-      do {
-        pumpAgain = false;
-        for (;;) {
-          const safeBefore = Date.now() - SETTLE_MS;
-          const page = await eventsAfter(deps.prisma, projectId, cursor, PAGE);
-          let held: JobEvent | null = null;
-          for (const event of page) {
-            if (ended) return;
-            if (ulidTimeMs(event.id.slice(4)) > safeBefore) {
-              held = event;
-              break;
-            }
-            res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(deps.render(event))}\n\n`);
-            cursor = event.id;
-          }
-          if (held) {
-            // too fresh to send yet: look again once it has settled
-            if (!settleTimer) {
-              const wait = Math.max(10, ulidTimeMs(held.id.slice(4)) - safeBefore + 5);
-              settleTimer = setTimeout(() => {
-                settleTimer = null;
-                void pump();
-              }, wait);
-            }
+  await streamSse(res, {
+    heartbeatMs: deps.heartbeatMs,
+    recheckMs: RECHECK_MS,
+    async listen(wake) {
+      const unsubscribe = await deps.events.listen(projectId, wake);
+      // what stops when the stream ends: the signals, and a pass waiting for an event to settle
+      return () => {
+        if (settleTimer) clearTimeout(settleTimer);
+        unsubscribe();
+      };
+    },
+    onError: (err) => deps.logger.warn({ err, projectId }, 'events.project_stream_failed'),
+    async pass(stream) {
+      for (;;) {
+        const safeBefore = Date.now() - SETTLE_MS;
+        const page = await deps.jobQueries.projectEventsAfter(projectId, cursor, PAGE);
+        let held: JobEvent | null = null;
+        for (const event of page) {
+          if (stream.ended) return;
+          if (ulidTimeMs(event.id.slice(4)) > safeBefore) {
+            held = event;
             break;
           }
-          if (page.length < PAGE) break;
+          stream.send(event.id, event.type, deps.render(event));
+          cursor = event.id;
         }
-      } while (pumpAgain && !ended);
-    } catch (err) {
-      // The client reconnects with Last-Event-ID and resumes where this stream stopped.
-      deps.logger.warn({ err, projectId }, 'events.project_stream_failed');
-      end();
-    } finally {
-      pumping = false;
-    }
-  };
-
-  // Listen before the first read, so no change falls between the two.
-  const unsubscribe = await deps.events.listen(projectId, () => void pump());
-  if (ended) {
-    unsubscribe();
-    return;
-  }
-  stopListening = unsubscribe;
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  timers.push(
-    setInterval(() => void pump(), RECHECK_MS),
-    setInterval(() => {
-      if (!ended) res.write(': heartbeat\n\n');
-    }, HEARTBEAT_MS),
-  );
-  await pump();
+        if (held) {
+          // too fresh to send yet: look again once it has settled
+          if (!settleTimer) {
+            const wait = Math.max(10, ulidTimeMs(held.id.slice(4)) - safeBefore + 5);
+            settleTimer = setTimeout(() => {
+              settleTimer = null;
+              void stream.pump();
+            }, wait);
+          }
+          return;
+        }
+        if (page.length < PAGE) return;
+      }
+    },
+  });
 }

@@ -70,6 +70,11 @@ export class JobQueries {
     return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
+  /** The project's events with an id above `afterId`, in id order (the job_events (project_id, id) index). */
+  projectEventsAfter(projectId: string, afterId: string, limit: number): Promise<JobEvent[]> {
+    return this.db.jobEvent.findMany({ where: { projectId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take: limit });
+  }
+
   events(jobId: string, afterSeq = 0, limit = 1000): Promise<JobEvent[]> {
     return this.db.jobEvent.findMany({
       where: { jobId, seq: { gt: afterSeq } },
