@@ -1,4 +1,4 @@
-import { createLogger, loadSettings, retryUntilDone } from '@genqueue/config';
+import { createLogger, exitOnSignals, loadSettings, retryUntilDone } from '@genqueue/config';
 import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
 import { startApi } from './server';
 
@@ -16,13 +16,7 @@ async function main(): Promise<void> {
   if (boot.createdAdminKey) console.log(`Created admin key: ${boot.createdAdminKey}`);
   const api = await startApi(settings, logger);
   logger.info({ url: api.url }, 'api.listening');
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'api.shutting_down');
-    await api.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  exitOnSignals({ logger, message: 'api.shutting_down', close: () => api.close() });
 }
 
 main().catch((err: unknown) => {

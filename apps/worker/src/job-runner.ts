@@ -10,15 +10,19 @@ import type { MediaResolver } from './media/media-resolver';
 import type { TaskRunner } from './tasks/task-runner';
 import type { EmbeddingServices } from './embeddings/embedding-services';
 
-export type RunnerDeps = {
+/** What a runner reads, records and announces a job with, and stores its outputs through (JobRunner, TaskRunner). */
+export type JobServices = {
   jobs: JobsRepository;
   artifacts: ArtifactsRepository;
-  /** needs a subscriber connection: a cancel from the API reaches the running job through it */
+  /** needs a subscriber connection: a cancel from the API reaches the running job through it (JobRunner listens) */
   events: JobEventBus;
   upstream: UpstreamClient;
   media: MediaResolver;
   artifactWriter: ArtifactWriter;
   logger: Logger;
+};
+
+export type RunnerDeps = JobServices & {
   embeddings?: EmbeddingServices;
   /** gateway task kinds (video, mj): submit once, then park and poll */
   tasks?: TaskRunner;

@@ -1,4 +1,4 @@
-import { createLogger, loadSettings, retryUntilDone } from '@genqueue/config';
+import { createLogger, exitOnSignals, loadSettings, retryUntilDone } from '@genqueue/config';
 import { migrateDatabase } from '@genqueue/db';
 import { startWorkers } from './worker-host';
 
@@ -11,19 +11,8 @@ async function main(): Promise<void> {
   );
   const host = await startWorkers(settings, logger);
   logger.info({ upstreamBaseUrl: settings.upstreamBaseUrl, queues: host.workers.map((w) => w.name) }, 'worker.started');
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker.shutting_down');
-    // Active jobs get a grace period; whatever is still running is picked up again via stalled-job recovery.
-    const forced = setTimeout(() => process.exit(0), 20_000);
-    forced.unref();
-    await host.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Active jobs get a grace period; whatever is still running is picked up again via stalled-job recovery.
+  exitOnSignals({ logger, message: 'worker.shutting_down', close: () => host.close(), forceExitAfterMs: 20_000 });
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { DelayedError, type Job as BullJob, type Queue } from 'bullmq';
 import type { JobRunner, RunOutcome } from '../src/job-runner';
-import { jitteredBackoff, jobProcessor, rateLimitPause } from '../src/processors/job.processor';
+import { jitteredBackoff, jobProcessor } from '../src/processors/job.processor';
+import { rateLimitPause } from '../src/processors/outcome-to-bullmq';
 
 describe('jitteredBackoff', () => {
   const fixed = (value: number) => () => value;

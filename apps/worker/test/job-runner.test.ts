@@ -21,6 +21,17 @@ function abortable(signal: AbortSignal | undefined): Promise<never> {
   });
 }
 
+/** A gateway call that hangs until its signal aborts; `started` resolves once it has been made. */
+function blockedCall(): { generate: Generate; started: Promise<void> } {
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const generate: Generate = (_request, options) => {
+    markStarted();
+    return abortable(options.signal);
+  };
+  return { generate, started };
+}
+
 function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?: Date | null; type?: string; generate?: Generate } = {}) {
   const now = Date.now();
   const job = {
@@ -154,16 +165,10 @@ describe('JobRunner', () => {
   });
 
   it('stops the call when the job is canceled meanwhile, and records nothing more', async () => {
-    let started!: () => void;
-    const callStarted = new Promise<void>((resolve) => (started = resolve));
-    const t = setup({
-      generate: (_r, o) => {
-        started();
-        return abortable(o.signal);
-      },
-    });
+    const call = blockedCall();
+    const t = setup({ generate: call.generate });
     const outcome = t.run();
-    await callStarted;
+    await call.started;
     t.cancelFromApi();
     await expect(outcome).resolves.toEqual({ kind: 'done' });
     expect(t.events).toEqual(['job.started', 'job.canceled']);
@@ -172,16 +177,10 @@ describe('JobRunner', () => {
   });
 
   it('stops the call when the sweeper fails the job meanwhile (inactivity timeout)', async () => {
-    let started!: () => void;
-    const callStarted = new Promise<void>((resolve) => (started = resolve));
-    const t = setup({
-      generate: (_r, o) => {
-        started();
-        return abortable(o.signal);
-      },
-    });
+    const call = blockedCall();
+    const t = setup({ generate: call.generate });
     const outcome = t.run();
-    await callStarted;
+    await call.started;
     t.endElsewhere('failed');
     await expect(outcome).resolves.toEqual({ kind: 'done' });
     expect(t.events).toEqual(['job.started', 'job.failed']);
@@ -214,16 +213,10 @@ describe('JobRunner', () => {
   });
 
   it('hands the job back untouched when the process shuts down mid-call', async () => {
-    let started!: () => void;
-    const callStarted = new Promise<void>((resolve) => (started = resolve));
-    const t = setup({
-      generate: (_r, o) => {
-        started();
-        return abortable(o.signal);
-      },
-    });
+    const call = blockedCall();
+    const t = setup({ generate: call.generate });
     const outcome = t.run(true);
-    await callStarted;
+    await call.started;
     t.shutdown.abort();
     await expect(outcome).resolves.toEqual({ kind: 'interrupted' });
     expect(t.job.status).toBe('running');

@@ -2,3 +2,4 @@ export * from './settings';
 export * from './load';
 export * from './logger';
 export * from './retry';
+export * from './shutdown';

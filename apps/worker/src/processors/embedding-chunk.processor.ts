@@ -1,41 +1,24 @@
-import { DelayedError, Worker, type Job as BullJob, type Queue } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, JITTER_BACKOFF } from '@genqueue/queue';
-import type { ChunkRunner } from '../embeddings/chunk-runner';
-import { rateLimitPause } from './job.processor';
+import type { ChunkOutcome, ChunkRunner } from '../embeddings/chunk-runner';
+import { outcomeProcessor, type BullmqOutcome, type OutcomeProcessorDeps } from './outcome-to-bullmq';
 
-export type ChunkProcessorDeps = {
-  runner: ChunkRunner;
-  /** the chunk queue: a 429 pauses all of it */
-  queue: Queue;
-  rateLimitPauseMs: number;
-  shutdownSignal: AbortSignal;
-};
+export type ChunkProcessorDeps = OutcomeProcessorDeps & { runner: ChunkRunner };
 
 const LATER_MS = 1_000;
 
 /** The BullMQ edge of embedding chunks. */
 export function embeddingChunkProcessor(deps: ChunkProcessorDeps) {
-  return async (bullJob: BullJob, token?: string): Promise<void> => {
-    const ref = EmbeddingChunkRefSchema.parse(bullJob.data);
-    const isLastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
-    const outcome = await deps.runner.run(ref, { isLastAttempt, signal: deps.shutdownSignal });
-    switch (outcome.kind) {
-      case 'done':
-        return;
-      case 'retry':
-        throw new Error(outcome.error.message);
-      case 'rate_limited': {
-        const pauseMs = rateLimitPause(deps.rateLimitPauseMs);
-        await deps.queue.rateLimit(pauseMs);
-        await bullJob.moveToDelayed(Date.now() + pauseMs, token);
-        throw new DelayedError();
-      }
-      case 'later':
-        await bullJob.moveToDelayed(Date.now() + LATER_MS, token);
-        throw new DelayedError();
-    }
-  };
+  return outcomeProcessor(
+    deps,
+    (data) => EmbeddingChunkRefSchema.parse(data),
+    async (ref, ctx) => toBullmq(await deps.runner.run(ref, ctx)),
+  );
+}
+
+function toBullmq(outcome: ChunkOutcome): BullmqOutcome {
+  return outcome.kind === 'later' ? { kind: 'delay', delayMs: LATER_MS } : outcome;
 }
 
 /**

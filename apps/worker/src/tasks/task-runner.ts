@@ -1,24 +1,13 @@
 import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import type { ArtifactsRepository, Change, Job, JobPatch, JobsRepository } from '@genqueue/db';
-import type { JobEventBus } from '@genqueue/queue';
-import { UpstreamError, type UpstreamClient } from '@genqueue/upstream';
-import type { Logger } from 'pino';
+import type { Change, Job, JobPatch } from '@genqueue/db';
+import { UpstreamError } from '@genqueue/upstream';
 import { decideFailure } from '../failure-policy';
-import type { RunOutcome } from '../job-runner';
-import type { ArtifactWriter } from '../media/artifact-writer';
-import type { MediaResolver } from '../media/media-resolver';
+import type { JobServices, RunOutcome } from '../job-runner';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
 import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 import { readTaskState, type TaskState } from './task-state';
 
-export type TaskRunnerDeps = {
-  jobs: JobsRepository;
-  artifacts: ArtifactsRepository;
-  events: JobEventBus;
-  upstream: UpstreamClient;
-  media: MediaResolver;
-  artifactWriter: ArtifactWriter;
-  logger: Logger;
+export type TaskRunnerDeps = JobServices & {
   /** job type → its task family */
   kinds: Record<string, TaskKind>;
   schedule: PollSchedule;
