@@ -23,6 +23,7 @@ export class BatchProgress {
     const withEvent = now - last.eventAt >= EVENT_EVERY_MS;
     this.last.set(jobId, { writtenAt: now, eventAt: withEvent ? now : last.eventAt, progress });
     const change = await this.svc.jobs.updateRunning(jobId, { progress, lastProgressAt: new Date(now) }, withEvent ? 'job.progress' : undefined);
-    if (change && change.event) await this.svc.events.announce({ job: change.job, event: change.event });
+    // the whole change: its job.progress webhook deliveries are queued now, not at the next sweep
+    if (change?.event) await this.svc.events.announce({ job: change.job, event: change.event, deliveryIds: 'deliveryIds' in change ? change.deliveryIds : [] });
   }
 }
