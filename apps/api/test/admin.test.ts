@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { TestStack } from '@genqueue/testing';
-import { expectError, ISO_TIME, nonSnakeKeys, unsigned, startStack, stopStack } from './helpers';
+import { expectError, ISO_TIME, nonSnakeKeys, unsigned, useStack } from './helpers';
 
 /** /admin/v1/*: projects, API keys, the cross-project job search, stats and the upstream's account. */
 describe('administration', () => {
   let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stopStack(stack);
+  useStack((started) => {
+    stack = started;
   });
 
   const uniqueName = (prefix = 'adm') => `${prefix}-${randomBytes(5).toString('hex')}`;

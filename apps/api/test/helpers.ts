@@ -34,6 +34,23 @@ export async function stopStack(stack: TestStack | undefined): Promise<void> {
   stackDatabaseUrl = null;
 }
 
+/**
+ * The stack of the enclosing `describe`: started (`startStack`) before its tests, stopped after them.
+ * `ready` receives it once it runs, and may set up more on it before the first test.
+ */
+export function useStack(ready: (stack: TestStack) => void | Promise<void>, options: StackOptions = {}): void {
+  let stack: TestStack | undefined;
+
+  beforeAll(async () => {
+    stack = await startStack(options);
+    await ready(stack);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+}
+
 /** One query against the stack's database (the truth the API must agree with). */
 export async function sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: databaseUrl() });

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
-import { TestStack, type Project } from '@genqueue/testing';
+import type { Project, TestStack } from '@genqueue/testing';
+import { useStack } from './helpers';
 
 describe('image.generate end to end', () => {
   let stack: TestStack;
   let project: Project;
-
-  beforeAll(async () => {
-    stack = await TestStack.start();
+  useStack(async (started) => {
+    stack = started;
     project = await stack.createProject();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it('runs the job and serves the artifact whose sha256 matches', async () => {

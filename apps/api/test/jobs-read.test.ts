@@ -1,16 +1,11 @@
 import type { Project, TestStack } from '@genqueue/testing';
-import { expectError, FINAL_STATUSES, ISO_TIME, JOB_ID, nonSnakeKeys, readSse, sseEvents, unsigned, startStack, stopStack } from './helpers';
+import { expectError, FINAL_STATUSES, ISO_TIME, JOB_ID, nonSnakeKeys, readSse, sseEvents, unsigned, useStack } from './helpers';
 
 /** GET /v1/jobs/{id} (with ?wait), GET /v1/jobs (filters, cursor pagination), GET /v1/jobs/{id}/events. */
 describe('reading jobs', () => {
   let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stopStack(stack);
+  useStack((started) => {
+    stack = started;
   });
 
   /** The next image generation answers after about `seconds` real seconds (simulated time runs 60× faster). */

@@ -6,10 +6,14 @@ export type ParsedMultipart = { fields: Record<string, string>; files: Multipart
 
 export const isMultipart = (req: Request): boolean => (req.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 
+/** A multipart form whose repeated fields (`timestamp_granularities[]`) keep every value, in order. */
+export type MultipartForm = { fields: Record<string, string[]>; files: MultipartFile[] };
+
 /** Reads a whole multipart body (the gateway buffers uploads too, up to 128 MB). */
-export function parseMultipart(req: Request, maxFileBytes = 128 * 1024 * 1024): Promise<ParsedMultipart> {
+export function parseMultipartForm(req: Request, maxFileBytes = 128 * 1024 * 1024): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
-    const fields: Record<string, string> = {};
+    // no prototype: a field named `constructor` or `__proto__` is a field like any other
+    const fields: Record<string, string[]> = Object.create(null);
     const files: MultipartFile[] = [];
     let parser: busboy.Busboy;
     try {
@@ -19,7 +23,7 @@ export function parseMultipart(req: Request, maxFileBytes = 128 * 1024 * 1024): 
       return;
     }
     parser.on('field', (name, value) => {
-      fields[name] = value;
+      (fields[name] ??= []).push(value);
     });
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
@@ -30,6 +34,12 @@ export function parseMultipart(req: Request, maxFileBytes = 128 * 1024 * 1024): 
     parser.on('close', () => resolve({ fields, files }));
     req.pipe(parser);
   });
+}
+
+/** `parseMultipartForm` where a repeated field keeps only its last value. */
+export async function parseMultipart(req: Request, maxFileBytes?: number): Promise<ParsedMultipart> {
+  const { fields, files } = await parseMultipartForm(req, maxFileBytes);
+  return { fields: Object.fromEntries(Object.entries(fields).map(([name, values]) => [name, values.at(-1) ?? ''])), files };
 }
 
 /** `image`, `image[]` and `image[N]` parts are input images; `mask` is not. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createUpstreamClient, MjSubmitError, parseVideoTask, UpstreamError, type UpstreamClient } from '@genqueue/upstream';
+import { createUpstreamClient, MjSubmitError, parseVideoTask, type UpstreamClient } from '@genqueue/upstream';
 import type { RunningSimulator } from '../src';
 import { armFault, call } from './helpers';
 import { advanceTo, bootFrozen, getJson, pngDataUrl, simTask, simTasks, T0 } from './task-helpers';
+import { rejection } from './upstream-helpers';
 
 /** The gateway client (`@genqueue/upstream`) against the simulator: the contract both sides must agree on. */
 
@@ -20,16 +21,6 @@ afterEach(async () => {
   await client?.close();
   await sim?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('videos client ↔ simulator', () => {
   beforeEach(() => start({ videoContentTtlSec: 3_600 }));

@@ -1,6 +1,7 @@
-import { createUpstreamClient, UpstreamError, type UpstreamClient } from '@genqueue/upstream';
+import { UpstreamError, type UpstreamClient } from '@genqueue/upstream';
 import { expectedEmbedding, expectedTranscript, renderSpeech, type RunningSimulator } from '../src';
-import { armFault, boot, call, KEY } from './helpers';
+import { armFault, call } from './helpers';
+import { rejection, useSimulatorClient } from './upstream-helpers';
 
 /** The gateway client (`@genqueue/upstream`) against the simulator, over real HTTP. */
 
@@ -15,28 +16,10 @@ function mismatches(vectors: number[][], expected: (i: number) => number[]): num
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('@genqueue/upstream against the simulator: audio', () => {
   let sim: RunningSimulator;
   let client: UpstreamClient;
-  beforeAll(async () => {
-    sim = await boot({ fastTime: true });
-    client = createUpstreamClient({ baseUrl: sim.url, apiKey: KEY });
-  });
-  afterAll(async () => {
-    await client.close();
-    await sim.close();
-  });
-  beforeEach(() => sim.state.reset());
+  useSimulatorClient((started) => ({ sim, client } = started));
 
   const transcript = expectedTranscript(AUDIO);
   const seconds = (ms: number): number => ms / 1000;
@@ -109,15 +92,7 @@ describe('@genqueue/upstream against the simulator: audio', () => {
 describe('@genqueue/upstream against the simulator: embeddings', () => {
   let sim: RunningSimulator;
   let client: UpstreamClient;
-  beforeAll(async () => {
-    sim = await boot({ fastTime: true });
-    client = createUpstreamClient({ baseUrl: sim.url, apiKey: KEY });
-  });
-  afterAll(async () => {
-    await client.close();
-    await sim.close();
-  });
-  beforeEach(() => sim.state.reset());
+  useSimulatorClient((started) => ({ sim, client } = started));
 
   const inputs = Array.from({ length: 250 }, (_, i) => `input line ${i}: ${'x'.repeat(i % 17)}`);
 

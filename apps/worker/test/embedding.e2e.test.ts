@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { expectedEmbedding } from '@genqueue/simulator';
-import { TestStack, type Project } from '@genqueue/testing';
-import { armFault, artifactBytes, clearFaults, counterDelta, getJob, pollUntil, routeCounter, submit } from './helpers';
+import type { Project, TestStack } from '@genqueue/testing';
+import { armFault, artifactBytes, clearFaults, counterDelta, getJob, pollUntil, routeCounter, submit, useStack } from './helpers';
 
 const MODEL = 'text-embedding-3-small';
 const DIMS = 8;
@@ -10,19 +10,7 @@ const DIMS = 8;
 describe('embedding.batch end to end', () => {
   let stack: TestStack;
   let project: Project;
-
-  beforeAll(async () => {
-    stack = await TestStack.start();
-    project = await stack.createProject();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
-
-  afterEach(async () => {
-    await clearFaults(stack);
-  });
+  useStack((started) => ({ stack, project } = started));
 
   async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
     const client = new Client({ connectionString: stack.databaseUrl });

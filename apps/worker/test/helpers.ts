@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { TestStack } from '@genqueue/testing';
+import { TestStack, type Project, type StackOptions } from '@genqueue/testing';
 
 /** Small helpers over the stack's HTTP surfaces; every wait has a deadline and says what it waited for. */
 
@@ -147,3 +147,30 @@ export async function crashWorker(stack: TestStack): Promise<void> {
   await stack.stopWorker('SIGKILL');
 }
 
+export type StackFixture = { stack: TestStack; project: Project; redis: StackRedis };
+
+/**
+ * The stack of the enclosing `describe`, started with `options` before its tests, with a project and
+ * direct Redis access, and stopped after them; faults a test armed are cleared after it. `ready`
+ * receives the parts once they run.
+ */
+export function useStack(ready: (fixture: StackFixture) => void, options: StackOptions = {}): void {
+  let stack: TestStack | undefined;
+  let redis: StackRedis | undefined;
+
+  beforeAll(async () => {
+    stack = await TestStack.start(options);
+    const project = await stack.createProject();
+    redis = new StackRedis(stack);
+    ready({ stack, project, redis });
+  }, 120_000);
+
+  afterEach(async () => {
+    if (stack) await clearFaults(stack);
+  });
+
+  afterAll(async () => {
+    await redis?.close();
+    await stack?.stop();
+  });
+}

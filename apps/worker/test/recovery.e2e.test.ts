@@ -1,8 +1,7 @@
-import { TestStack, type Project } from '@genqueue/testing';
+import type { Project, TestStack } from '@genqueue/testing';
 import {
   armFault,
   artifactBytes,
-  clearFaults,
   counterDelta,
   crashWorker,
   expectedSha,
@@ -11,9 +10,10 @@ import {
   pollUntil,
   routeCounter,
   simulatedMs,
-  StackRedis,
   submit,
+  useStack,
   waitForRequests,
+  type StackRedis,
 } from './helpers';
 
 const IMAGE_QUEUE = 'job-image';
@@ -22,21 +22,8 @@ const IMAGE_QUEUE = 'job-image';
 describe('recovery', () => {
   let stack: TestStack;
   let redis: StackRedis;
-
-  beforeAll(async () => {
-    // A dead worker's lock lapses after 2 s and the stalled check runs every second (defaults: 30 s each).
-    stack = await TestStack.start({ env: { WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' } });
-    redis = new StackRedis(stack);
-  }, 120_000);
-
-  afterEach(async () => {
-    await clearFaults(stack);
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-    await stack?.stop();
-  });
+  // A dead worker's lock lapses after 2 s and the stalled check runs every second (defaults: 30 s each).
+  useStack((started) => ({ stack, redis } = started), { env: { WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' } });
 
   describe('jobs submitted while no worker runs', () => {
     const jobs: Record<'ttl' | 'lost' | 'deletedFile', { project: Project; id: string }> = {} as never;

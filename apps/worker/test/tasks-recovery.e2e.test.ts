@@ -1,5 +1,5 @@
-import { TestStack, type Project } from '@genqueue/testing';
-import { armFault, clearFaults, crashWorker, jobEvents, routeCounter, simulatedMs, StackRedis, submit, waitForRequests } from './helpers';
+import type { Project, TestStack } from '@genqueue/testing';
+import { armFault, crashWorker, jobEvents, routeCounter, simulatedMs, submit, useStack, waitForRequests, type StackRedis } from './helpers';
 import { setTaskConfig, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 
 type Family = 'video' | 'mj';
@@ -13,21 +13,10 @@ describe('task jobs survive a killed worker', () => {
   let stack: TestStack;
   let project: Project;
   let redis: StackRedis;
-
-  beforeAll(async () => {
-    stack = await TestStack.start({ env: TASK_ENV });
-    project = await stack.createProject();
-    redis = new StackRedis(stack);
-  }, 120_000);
+  useStack((started) => ({ stack, project, redis } = started), { env: TASK_ENV });
 
   afterEach(async () => {
-    await clearFaults(stack);
     if (!stack.worker) await stack.startWorker();
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-    await stack?.stop();
   });
 
   async function expectOnceAndSucceeded(jobId: string, prompt: string): Promise<any> {

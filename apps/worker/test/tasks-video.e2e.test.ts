@@ -1,5 +1,5 @@
-import { TestStack, type Project } from '@genqueue/testing';
-import { armFault, artifactBytes, clearFaults, getJob, jobEvents, routeCounter, sha256, StackRedis, submit } from './helpers';
+import type { Project, TestStack } from '@genqueue/testing';
+import { armFault, artifactBytes, getJob, jobEvents, routeCounter, sha256, submit, useStack, type StackRedis } from './helpers';
 import { setTaskConfig, simTask, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 
 /** video.generate end to end against the simulator's video state machine (upstream.md §8, §12). */
@@ -7,21 +7,7 @@ describe('video.generate tasks', () => {
   let stack: TestStack;
   let project: Project;
   let redis: StackRedis;
-
-  beforeAll(async () => {
-    stack = await TestStack.start({ env: TASK_ENV });
-    project = await stack.createProject();
-    redis = new StackRedis(stack);
-  }, 120_000);
-
-  afterEach(async () => {
-    await clearFaults(stack);
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-    await stack?.stop();
-  });
+  useStack((started) => ({ stack, project, redis } = started), { env: TASK_ENV });
 
   async function run(input: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<any> {
     return stack.runJob(project.key, { type: 'video.generate', input, ...extra });

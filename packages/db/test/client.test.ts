@@ -1,23 +1,9 @@
 import { createPrismaClient } from '../src/client';
-import { migrateDatabase } from '../src/migrate';
 import { isPostgresUnavailable, isUniqueViolation, uniqueViolationConstraint } from '../src/prisma-errors';
-import { databaseUrl, dropDatabase, randomDatabaseName } from './test-databases';
-import type { PrismaClient } from '../src/generated/prisma/client';
+import { useMigratedDatabase } from './repository-fixtures';
 
 describe('createPrismaClient', () => {
-  const name = randomDatabaseName('genqueue_test_client');
-  let prisma: PrismaClient;
-
-  beforeAll(async () => {
-    const url = databaseUrl(name);
-    await migrateDatabase(url);
-    prisma = createPrismaClient(url, { poolMax: 2 });
-  });
-
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await dropDatabase(name);
-  });
+  const prisma = useMigratedDatabase('genqueue_test_client', 2);
 
   it('inserts and reads a project', async () => {
     const created = await prisma.project.create({ data: { id: 'prj_client_test', name: 'client-test', limits: { max_running_jobs: 3 } } });

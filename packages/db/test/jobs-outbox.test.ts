@@ -1,54 +1,13 @@
-import { createPrismaClient } from '../src/client';
-import { migrateDatabase } from '../src/migrate';
-import type { PrismaClient } from '../src/generated/prisma/client';
-import { JobsRepository, type Change } from '../src/repositories/jobs.repository';
-import { ProjectsRepository } from '../src/repositories/projects.repository';
-import { jobUrlDeliveryId, WebhooksRepository } from '../src/repositories/webhooks.repository';
-import { databaseUrl, dropDatabase, randomDatabaseName } from './test-databases';
-
-const secretOf = (n: number): string => `whsec_${Buffer.alloc(32, n).toString('base64')}`;
+import type { Change } from '../src/repositories/jobs.repository';
+import { jobUrlDeliveryId } from '../src/repositories/webhooks.repository';
+import { newJobInput, secretOf, useRepositories } from './repository-fixtures';
 
 /** The outbox: a job change, its event and its webhook deliveries are written in one transaction. */
 describe('JobsRepository webhook outbox', () => {
-  const name = randomDatabaseName('genqueue_test_outbox');
-  let prisma: PrismaClient;
-  let jobs: JobsRepository;
-  let webhooks: WebhooksRepository;
-  let projects: ProjectsRepository;
-  let seq = 0;
-
-  beforeAll(async () => {
-    const url = databaseUrl(name);
-    await migrateDatabase(url);
-    prisma = createPrismaClient(url, { poolMax: 5 });
-    jobs = new JobsRepository(prisma);
-    webhooks = new WebhooksRepository(prisma);
-    projects = new ProjectsRepository(prisma);
-  });
-
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await dropDatabase(name);
-  });
-
-  const newProject = async (): Promise<string> => (await projects.create(`outbox-${(seq += 1)}`)).id;
+  const { prisma, jobs, webhooks, newProject } = useRepositories('genqueue_test_outbox', { projectPrefix: 'outbox' });
 
   const newJob = (projectId: string, webhookUrl: string | null, webhookEvents: string[] = []): Promise<Change> =>
-    jobs.create({
-      projectId,
-      type: 'image.generate',
-      input: { prompt: 'a red fox' },
-      metadata: {},
-      priority: 5,
-      webhookUrl,
-      webhookEvents,
-      idempotencyKey: null,
-      idempotencyHash: null,
-      parentId: null,
-      ttlSec: 3600,
-      inactivityTimeoutSec: 300,
-      deadlineSec: 600,
-    });
+    jobs.create(newJobInput(projectId, webhookUrl, webhookEvents));
 
   const deliveriesOf = (jobId: string) => prisma.webhookDelivery.findMany({ where: { jobId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
 

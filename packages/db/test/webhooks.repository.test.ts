@@ -1,60 +1,15 @@
 import { hasPrefix } from '@genqueue/core';
-import { createPrismaClient } from '../src/client';
-import { migrateDatabase } from '../src/migrate';
-import type { PrismaClient, WebhookDelivery, WebhookEndpoint } from '../src/generated/prisma/client';
-import { JobsRepository, type Change } from '../src/repositories/jobs.repository';
-import { ProjectsRepository } from '../src/repositories/projects.repository';
-import {
-  decodeDeliveryCursor,
-  jobUrlDeliveryId,
-  WebhooksRepository,
-  type AttemptRecord,
-} from '../src/repositories/webhooks.repository';
-import { databaseUrl, dropDatabase, randomDatabaseName } from './test-databases';
-
-const secretOf = (n: number): string => `whsec_${Buffer.alloc(32, n).toString('base64')}`;
+import type { WebhookDelivery, WebhookEndpoint } from '../src/generated/prisma/client';
+import type { Change } from '../src/repositories/jobs.repository';
+import { decodeDeliveryCursor, jobUrlDeliveryId, WebhooksRepository, type AttemptRecord } from '../src/repositories/webhooks.repository';
+import { newJobInput, secretOf, useRepositories } from './repository-fixtures';
 
 describe('WebhooksRepository', () => {
-  const name = randomDatabaseName('genqueue_test_webhooks');
-  let prisma: PrismaClient;
-  let repo: WebhooksRepository;
-  let jobs: JobsRepository;
-  let projects: ProjectsRepository;
-  let projectSeq = 0;
-
-  beforeAll(async () => {
-    const url = databaseUrl(name);
-    await migrateDatabase(url);
-    prisma = createPrismaClient(url, { poolMax: 5 });
-    repo = new WebhooksRepository(prisma);
-    // this file fans out by hand; the repository's own outbox write is tested in jobs-outbox.test.ts
-    jobs = new JobsRepository(prisma, { webhookOutbox: false });
-    projects = new ProjectsRepository(prisma);
-  });
-
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await dropDatabase(name);
-  });
-
-  const newProject = async (): Promise<string> => (await projects.create(`webhooks-${(projectSeq += 1)}`)).id;
+  // this file fans out by hand; the repository's own outbox write is tested in jobs-outbox.test.ts
+  const { prisma, webhooks: repo, jobs, newProject } = useRepositories('genqueue_test_webhooks', { projectPrefix: 'webhooks', webhookOutbox: false });
 
   const newJob = (projectId: string, webhook: { url?: string | null; events?: string[] } = {}): Promise<Change> =>
-    jobs.create({
-      projectId,
-      type: 'image.generate',
-      input: { prompt: 'a red fox' },
-      metadata: {},
-      priority: 5,
-      webhookUrl: webhook.url === undefined ? 'https://example.org/hooks/job' : webhook.url,
-      webhookEvents: webhook.events ?? [],
-      idempotencyKey: null,
-      idempotencyHash: null,
-      parentId: null,
-      ttlSec: 3600,
-      inactivityTimeoutSec: 300,
-      deadlineSec: 600,
-    });
+    jobs.create(newJobInput(projectId, webhook.url === undefined ? 'https://example.org/hooks/job' : webhook.url, webhook.events ?? []));
 
   /** A job that has just started: its job.started event. */
   const startedJob = async (projectId: string, webhook: { url?: string | null; events?: string[] } = {}): Promise<Change> => {
