@@ -48,7 +48,7 @@ describe('markers and customIds', () => {
 });
 
 describe('lazy state at scale', () => {
-  it('computes 20 000 task views lazily, O(1) each, without timers', () => {
+  it('computes 20 000 task views lazily from their submit time, without timers', () => {
     const store = new TaskStore(0, 'seed');
     const counters = { submissions: 1, modalSubmissions: 0, statusRequests: 0, fetchRequests: 0, listRequests: 0, contentRequests: 0, imageRequests: 0 };
     const base = { seq: 1, key: 'k', prompt: 'p', state: '', grid: { originMs: 0, tickMs: 250 }, durationMs: 1_500, timeoutMs: 60_000, costQuota: 0, isRefunded: false, inputSha256s: [], mediaSeed: 's', counters };
@@ -59,11 +59,8 @@ describe('lazy state at scale', () => {
       mjs.push({ ...base, id: `m${i}`, family: 'mj', submittedAtMs: i, durationMs: 750, action: 'IMAGINE', promptEn: 'p', description: 'd', botType: '', parentId: null, customId: '', outcome: 'success', modal: null, modalSubmittedAtMs: null, hash: store.uuidFor(`m${i}`), imageTtlMs: 1_000, hasButtons: true });
     }
     const now = 20_000;
-    const started = process.hrtime.bigint();
     const videoStates = new Set(videos.map((t) => observeVideo(t, now, 1440).internal));
     const mjStates = new Set(mjs.map((t) => observeMj(t, now).status));
-    // O(1) per task: generous bound so a loaded CI box does not flake (typically ~50 ms).
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2_000);
     expect(videoStates).toEqual(new Set(['SUCCESS']));
     expect(mjStates).toEqual(new Set(['SUCCESS']));
   });

@@ -53,12 +53,11 @@ describe('extractMediaLinks', () => {
     expect(extractMediaLinks('![i](data:image/png;base64,iVBO\nRw0K)')).toEqual([{ kind: 'data', url: 'data:image/png;base64,iVBORw0K', mimeType: 'image/png' }]);
   });
 
-  it('is fast on a multi-MB inline image', () => {
+  // a backtracking pattern would spin here until the test timeout
+  it('reads a multi-MB inline image and the link after it', () => {
     const b64 = 'iVBORw0KGgo'.repeat(2_000_000);
     const text = `Here:\n![image](data:image/png;base64,${b64})\nand https://cdn.example.com/x.mp4`;
-    const started = Date.now();
     const links = extractMediaLinks(text);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(links).toHaveLength(2);
     expect(links[0]?.url.length).toBe('data:image/png;base64,'.length + b64.length);
   });
