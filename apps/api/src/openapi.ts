@@ -240,6 +240,9 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       '/v1/webhook-deliveries': {
         get: operation({ summary: 'Webhook deliveries with their attempts, newest first', query: ListDeliveriesQuerySchema, ok: [200, listOf('WebhookDelivery', true)] }),
       },
+      '/v1/webhook-deliveries/{id}': {
+        get: operation({ summary: 'One webhook delivery with every attempt', pathId: true, ok: [200, ref('WebhookDelivery')] }),
+      },
       '/v1/webhook-deliveries/{id}/redeliver': {
         post: operation({ summary: 'Send a delivery again now', pathId: true, ok: [202, ref('WebhookDelivery')] }),
       },

@@ -126,7 +126,7 @@ describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
     expectError(await stack.api.get('/v1/webhook-deliveries', {}), 401, 'unauthorized');
   });
 
-  it('lists deliveries per project with a cursor; redeliver of an unknown or foreign id is 404', async () => {
+  it('lists deliveries per project with a cursor; reading or redelivering an unknown or foreign id is 404', async () => {
     const endpoint = await stack.api.post('/v1/webhook-endpoints', { key: other.key, body: { url: 'https://hooks.example.org/other', event_types: ['job.succeeded'] } });
     expect(endpoint.status).toBe(201);
     const ids: string[] = [];
@@ -150,7 +150,13 @@ describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
     expect((await stack.api.get(`/v1/webhook-deliveries?endpoint_id=${endpoint.body.id}`, { key: project.key })).body.data).toEqual([]);
     expect((await stack.api.get(`/v1/webhook-deliveries?job_id=${ids[0]}`, { key: other.key })).body.data).toHaveLength(1);
 
+    const one = await stack.api.get(`/v1/webhook-deliveries/${all[0].id}`, { key: other.key });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(all[0]);
+
     const foreign = all[0].id as string;
+    expectError(await stack.api.get(`/v1/webhook-deliveries/${foreign}`, { key: project.key }), 404, 'not_found');
+    expectError(await stack.api.get('/v1/webhook-deliveries/not-a-delivery-id', { key: other.key }), 404, 'not_found');
     expectError(await stack.api.post(`/v1/webhook-deliveries/${foreign}/redeliver`, { key: project.key, body: {} }), 404, 'not_found');
     expectError(await stack.api.post('/v1/webhook-deliveries/whd_01ARZ3NDEKTSV4RRFFQ69G5FAV/redeliver', { key: other.key, body: {} }), 404, 'not_found');
   }, 60_000);

@@ -106,6 +106,14 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     res.json({ object: 'list', data: page.data.map(deliveryView), next_cursor: page.nextCursor });
   });
 
+  router.get('/webhook-deliveries/:id', async (req, res) => {
+    const projectId = await projectOf(req);
+    const id = String(req.params['id']);
+    const delivery = DELIVERY_ID.test(id) ? await deps.webhooks.findForProject(projectId, id) : null;
+    if (!delivery) throw new AppError('not_found', `Webhook delivery ${id} not found`);
+    res.json(deliveryView(delivery));
+  });
+
   router.post('/webhook-deliveries/:id/redeliver', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
