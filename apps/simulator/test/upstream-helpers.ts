@@ -1,17 +1,10 @@
+import { rejectionOf } from '@genqueue/testing';
 import { createUpstreamClient, UpstreamError, type UpstreamClient } from '@genqueue/upstream';
 import type { RunningSimulator } from '../src';
 import { boot, KEY } from './helpers';
 
 /** The error `promise` rejects with, checked to be an UpstreamError. */
-export async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
-}
+export const rejection = (promise: Promise<unknown>): Promise<UpstreamError> => rejectionOf(promise, UpstreamError);
 
 /**
  * A fast-time simulator and the gateway client pointed at it for the enclosing `describe`, closed

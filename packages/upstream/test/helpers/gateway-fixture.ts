@@ -1,3 +1,4 @@
+import { rejectionOf } from '@genqueue/testing';
 import { createUpstreamClient, UpstreamError, type UpstreamClient, type UpstreamClientOptions } from '../../src';
 import { startServer, type Handler, type LocalServer } from './local-server';
 
@@ -27,12 +28,5 @@ export function trackCleanup(cleanup: () => Promise<void>): void {
   cleanups.push(cleanup);
 }
 
-export async function upstreamRejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected a rejection');
-}
+/** The error `promise` rejects with, checked to be an UpstreamError. */
+export const upstreamRejection = (promise: Promise<unknown>): Promise<UpstreamError> => rejectionOf(promise, UpstreamError);
