@@ -163,6 +163,22 @@ async function listDeliveries(stack: TestStack, project: Project): Promise<{ ids
   return { ids, attemptErrors };
 }
 
+/** Error codes of the project's failed jobs (a healthy run has none). */
+async function failedJobCodes(stack: TestStack, project: Project): Promise<Record<string, number>> {
+  const codes: Record<string, number> = {};
+  let cursor: string | null = null;
+  do {
+    const query: string = `/v1/jobs?status=failed&limit=100${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = await stack.api.get(query, { key: project.key });
+    for (const job of page.body.data as Array<{ error: { code: string; message: string } | null }>) {
+      const key = `${job.error?.code}: ${job.error?.message.slice(0, 80)}`;
+      codes[key] = (codes[key] ?? 0) + 1;
+    }
+    cursor = page.body.next_cursor as string | null;
+  } while (cursor);
+  return codes;
+}
+
 async function redeliverAll(stack: TestStack, project: Project, ids: readonly string[]): Promise<void> {
   const parallel = 20;
   for (let i = 0; i < ids.length; i += parallel) {
@@ -212,6 +228,7 @@ async function main(): Promise<void> {
     const burstSpanMs = Math.max(...burst.map((a) => a.at)) - burstStarted;
     const { ids: allIds, attemptErrors } = await listDeliveries(stack, project);
     const repeated = receiver.arrivals.length - firstArrivals(receiver.arrivals).length;
+    const failedJobs = await failedJobCodes(stack, project);
 
     // ----- phase 3: drain a backlog -----
     await stack.stopWorker();
@@ -246,6 +263,7 @@ async function main(): Promise<void> {
       },
       repeated_arrivals: repeated,
       failed_attempts: attemptErrors,
+      failed_jobs: failedJobs,
     };
 
     const ms = (v: number) => `${Math.round(v)} ms`;
@@ -260,6 +278,7 @@ async function main(): Promise<void> {
       ['drain: worker CPU per delivery', `${workerCpuMsPerDelivery.toFixed(2)} ms`],
       ['repeated arrivals (same webhook-id again)', String(repeated)],
       ['failed attempts', JSON.stringify(attemptErrors)],
+      ['failed jobs', JSON.stringify(failedJobs)],
       ['machine', `${results.cpus} CPUs, load ${results.loadavg_at_end.map((l) => l.toFixed(1)).join(' ')}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));

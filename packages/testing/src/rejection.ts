@@ -7,7 +7,7 @@ export async function rejectionOf<E>(promise: Promise<unknown>, type: abstract n
     await promise;
   } catch (err) {
     if (err instanceof type) return err;
-    throw new Error(`expected a rejection with ${type.name}, got: ${String(err)}`);
+    throw new Error(`expected a rejection with ${type.name}, got: ${String(err)}`, { cause: err });
   }
   throw new Error(`expected a rejection with ${type.name}, but it resolved`);
 }
