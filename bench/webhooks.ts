@@ -207,6 +207,9 @@ async function main(): Promise<void> {
   });
   try {
     const project = await stack.createProject({ requests_per_minute: 1_000_000 });
+    // more images than the simulator's default balance pays for
+    const funded = await stack.sim.post('/_sim/config', { body: { quota_granted: 1e15 } });
+    if (funded.status !== 200) throw new Error(`sim config: ${funded.status} ${funded.text}`);
     const endpoint = await stack.api.post('/v1/webhook-endpoints', {
       key: project.key,
       body: { url: `${receiver.origin}/endpoint`, event_types: ['job.succeeded', 'job.failed'] },
