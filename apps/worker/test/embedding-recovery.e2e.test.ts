@@ -1,6 +1,9 @@
 import { Client } from 'pg';
+import { ArtifactsRepository, createPrismaClient, EmbeddingChunksRepository, JobsRepository } from '@genqueue/db';
 import { expectedEmbedding } from '@genqueue/simulator';
+import { LocalDirectoryStorage } from '@genqueue/storage';
 import { TestStack } from '@genqueue/testing';
+import { finaliseBatch } from '../src/embeddings/batch-finaliser';
 import { armFault, artifactBytes, clearFaults, crashWorker, pollUntil, submit } from './helpers';
 
 /** A worker killed in the middle of a batch: the chunks it held run again elsewhere, the batch completes exactly. */
@@ -43,5 +46,27 @@ describe('embedding.batch survives a worker crash', () => {
     const lines = (await artifactBytes(stack, project.key, final.output.result.artifact_id)).toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(400);
     lines.forEach((line, i) => expect(JSON.parse(line)).toEqual({ index: i, embedding: expectedEmbedding('text-embedding-3-small', inputs[i]!, 4) }));
+  });
+
+  it('a finaliser run again after the chunk files were removed (the worker died before recording success) keeps the artifacts', async () => {
+    const project = await stack.createProject();
+    const inputs = Array.from({ length: 40 }, (_, i) => (i === 13 ? 'this one says FAIL_CHUNK' : `finaliser text ${i}`));
+    const job = await stack.runJob(project.key, { type: 'embedding.batch', input: { inputs, dimensions: 4, chunk_size: 10 } });
+    expect(job.status).toBe('succeeded');
+    expect(job.output).toMatchObject({ count: 40, succeeded: 30, failed: 10, errors: { artifact_id: expect.stringMatching(/^art_/) } });
+
+    // the run that assembled the batch removed the chunk files; this is the run after a crash
+    const prisma = createPrismaClient(stack.databaseUrl, { poolMax: 2 });
+    try {
+      const artifacts = new ArtifactsRepository(prisma);
+      const before = (await artifacts.listForJob(job.id)).map((a) => a.id).sort();
+      const row = await new JobsRepository(prisma).findById(job.id);
+      const storage = new LocalDirectoryStorage(stack.env['STORAGE_DIR']!);
+      const again = await finaliseBatch(row!, { chunks: new EmbeddingChunksRepository(prisma), artifacts, storage });
+      expect(again).toEqual(job.output);
+      expect((await artifacts.listForJob(job.id)).map((a) => a.id).sort()).toEqual(before);
+    } finally {
+      await prisma.$disconnect();
+    }
   });
 });

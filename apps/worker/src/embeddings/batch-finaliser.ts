@@ -17,13 +17,17 @@ function errorOf(status: string, error: unknown): { code: string; message: strin
   return { code: status === 'canceled' ? 'canceled' : 'upstream_error', message: `the chunk ${status === 'canceled' ? 'was canceled' : 'failed'}` };
 }
 
+/** What assembling needs: the chunk rows, the artifact rows and the files. */
+export type FinaliserServices = Pick<EmbeddingServices, 'chunks' | 'artifacts' | 'storage'>;
+
 /**
  * Assembles a batch whose chunks are all final: one result line per input in input order
  * (per-chunk result files copied through, failed inputs as `embedding: null` lines), an errors
  * file when any input failed. Streams throughout; holds one small record per chunk. Idempotent:
- * a repeat builds new artifacts from the same chunk files.
+ * a re-run (the worker died before the job's success was recorded) keeps the result and errors
+ * artifacts an earlier run saved, so it needs no chunk file that run already removed.
  */
-export async function finaliseBatch(job: Job, svc: EmbeddingServices): Promise<Record<string, unknown>> {
+export async function finaliseBatch(job: Job, svc: FinaliserServices): Promise<Record<string, unknown>> {
   const pieces: Piece[] = [];
   let promptTokens = 0;
   let totalTokens = 0;
@@ -63,8 +67,10 @@ export async function finaliseBatch(job: Job, svc: EmbeddingServices): Promise<R
     for (const p of failedPieces) yield Buffer.from((await inputLines(p)).map((line) => errorLine(refOf(line), p.error!)).join(''), 'utf8');
   }
 
-  const result = await saveStreamed(job, svc, 'result', resultBytes());
-  const errors = failed > 0 ? await saveStreamed(job, svc, 'errors', errorBytes()) : null;
+  // an artifact row is written only once its bytes are all stored, so an earlier one is whole
+  const earlier = await svc.artifacts.listForJob(job.id);
+  const result = earlier.find((a) => a.kind === 'result') ?? (await saveStreamed(job, svc, 'result', resultBytes()));
+  const errors = failed > 0 ? (earlier.find((a) => a.kind === 'errors') ?? (await saveStreamed(job, svc, 'errors', errorBytes()))) : null;
   await removeChunkFiles(job, svc, pieces);
   return {
     count,
@@ -76,7 +82,7 @@ export async function finaliseBatch(job: Job, svc: EmbeddingServices): Promise<R
   };
 }
 
-async function saveStreamed(job: Job, svc: EmbeddingServices, kind: 'result' | 'errors', bytes: AsyncGenerator<Buffer>): Promise<Artifact> {
+async function saveStreamed(job: Job, svc: FinaliserServices, kind: 'result' | 'errors', bytes: AsyncGenerator<Buffer>): Promise<Artifact> {
   const id = newId('art');
   const storageKey = `artifacts/${job.projectId}/${id}.jsonl`;
   const stored = await svc.storage.put(storageKey, Readable.from(bytes, { objectMode: false }));
@@ -88,8 +94,8 @@ async function saveStreamed(job: Job, svc: EmbeddingServices, kind: 'result' | '
   }
 }
 
-/** The chunk files are copied into the artifacts now. (A crash between this and the job's success leaves a re-run without them: it fails plainly.) */
-async function removeChunkFiles(job: Job, svc: EmbeddingServices, pieces: Piece[]): Promise<void> {
+/** The chunk files are copied into the artifacts now; a re-run after a crash reuses the artifacts. */
+async function removeChunkFiles(job: Job, svc: FinaliserServices, pieces: Piece[]): Promise<void> {
   for (const p of pieces) {
     await svc.storage.delete(chunkInputKey(job.projectId, job.id, p.index)).catch(() => undefined);
     await svc.storage.delete(chunkResultKey(job.projectId, job.id, p.index)).catch(() => undefined);
