@@ -26,12 +26,20 @@ const SWEEP_SCHEDULER_ID = 'sweep';
 
 export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
 
-function familiesToRun(settings: Settings): JobFamily[] {
-  if (!settings.WORKER_QUEUES) return [...JOB_FAMILIES];
+/** The name in WORKER_QUEUES of the webhook delivery lane (beside the job families). */
+export const WEBHOOKS_LANE = 'webhooks';
+
+/**
+ * What this process consumes: WORKER_QUEUES names job families and/or `webhooks`; unset, all of
+ * them. (A process that runs no delivery lane still queues the deliveries its changes write.)
+ */
+export function lanesToRun(settings: Pick<Settings, 'WORKER_QUEUES'>): { families: JobFamily[]; webhooks: boolean } {
+  if (!settings.WORKER_QUEUES) return { families: [...JOB_FAMILIES], webhooks: true };
   const wanted = settings.WORKER_QUEUES.split(',').map((s) => s.trim());
-  const unknown = wanted.filter((w) => !(JOB_FAMILIES as readonly string[]).includes(w));
-  if (unknown.length > 0) throw new Error(`WORKER_QUEUES names unknown families: ${unknown.join(', ')}`);
-  return wanted as JobFamily[];
+  const known: readonly string[] = [...JOB_FAMILIES, WEBHOOKS_LANE];
+  const unknown = wanted.filter((w) => !known.includes(w));
+  if (unknown.length > 0) throw new Error(`WORKER_QUEUES names unknown lanes: ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return { families: JOB_FAMILIES.filter((f) => wanted.includes(f)), webhooks: wanted.includes(WEBHOOKS_LANE) };
 }
 
 /** The worker's composition root: connections, one BullMQ worker per family, and the sweeper. */
@@ -81,7 +89,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const backoff = jitteredBackoff(settings.RETRY_BASE_DELAY_MS, settings.RETRY_MAX_DELAY_MS);
   const workers: Worker[] = [];
 
-  for (const family of familiesToRun(settings)) {
+  const lanes = lanesToRun(settings);
+  for (const family of lanes.families) {
     const lane = settings.lanes[family];
     const queue: Queue = queues.queue(family);
     const worker = new Worker(
@@ -103,11 +112,11 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     workers.push(worker);
   }
   // Chunks of embedding batches run on their own queue, under the embedding lane's limits.
-  if (familiesToRun(settings).includes('embedding')) workers.push(embeddingLane.startWorker({ connection, shutdownSignal: shutdown.signal, backoff }));
+  if (lanes.families.includes('embedding')) workers.push(embeddingLane.startWorker({ connection, shutdownSignal: shutdown.signal, backoff }));
 
   // Webhook deliveries: the bus queues the outbox rows of every change announced in this process.
-  const webhookLane = await startWebhookLane({ settings, prisma, connection, producer: publisher, events, logger });
-  workers.push(webhookLane.worker);
+  const webhookLane = await startWebhookLane({ settings, prisma, connection, producer: publisher, events, logger, consume: lanes.webhooks });
+  if (webhookLane.worker) workers.push(webhookLane.worker);
 
   const sweeperDeps: SweeperDeps = {
     jobs,

@@ -6,7 +6,7 @@ import { WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@
 import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { deliveryProcessor } from './delivery-processor';
+import { deliveryProcessor, type DeliveryDeps } from './delivery-processor';
 import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhook-sweep';
 
 /** Signed artifact links as the API makes them (`ArtifactUrls`): valid 24 h, `expires` + `sig`. */
@@ -19,28 +19,52 @@ export function artifactUrlSigner(publicBaseUrl: string, secret: string, ttlSec 
 }
 
 export type WebhookLane = {
-  worker: Worker;
+  /** null in a process that only produces deliveries (WORKER_QUEUES without `webhooks`) */
+  worker: Worker | null;
   /** the outbox step of a sweeper tick */
   sweepDeps: WebhookSweepDeps;
   close(): Promise<void>;
 };
 
 /**
- * Webhook deliveries in a worker process: the `webhook-deliver` queue's worker, the producer the
- * event bus hands committed deliveries to, and the sweeper's outbox step.
+ * Webhook deliveries in a worker process: the producer the event bus hands committed deliveries
+ * to, the sweeper's outbox step, and (when `consume`) the `webhook-deliver` queue's worker.
  */
-export async function startWebhookLane(input: {
+type LaneInput = {
   settings: Settings;
   prisma: PrismaClient;
   connection: Redis;
   producer: Redis;
   events: JobEventBus;
   logger: Logger;
-}): Promise<WebhookLane> {
+  /** run the delivery worker in this process */
+  consume: boolean;
+};
+
+export async function startWebhookLane(input: LaneInput): Promise<WebhookLane> {
   const { settings, logger } = input;
   const webhooks = new WebhooksRepository(input.prisma);
   const queue = new WebhookDeliveryQueue(input.producer, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
   input.events.setDeliveryEnqueuer((ids) => queue.enqueueNew(ids));
+  const enqueue = (items: Parameters<WebhookDeliveryQueue['enqueue']>[0]) => queue.enqueue(items);
+  const consumer = input.consume ? await startDeliveryWorker(input, webhooks, enqueue) : null;
+  return {
+    worker: consumer?.worker ?? null,
+    sweepDeps: { webhooks, enqueue, logger, batchSize: 500 },
+    async close() {
+      await queue.close().catch(() => undefined);
+      await consumer?.dispatcher.close().catch(() => undefined);
+    },
+  };
+}
+
+/** The `webhook-deliver` queue's worker: one attempt per queue job, over the SSRF-guarded agent. */
+async function startDeliveryWorker(
+  input: LaneInput,
+  webhooks: WebhooksRepository,
+  enqueue: DeliveryDeps['enqueue'],
+): Promise<{ worker: Worker; dispatcher: ReturnType<typeof createGuardedDispatcher> }> {
+  const { settings, logger } = input;
   const dispatcher = createGuardedDispatcher({ allowPrivate: settings.allowPrivateUrls });
   // the API's secret for signed artifact links (the same generator: whoever comes first makes it)
   const artifactSecret = await new SystemSettingsRepository(input.prisma)
@@ -49,7 +73,6 @@ export async function startWebhookLane(input: {
       logger.warn({ err }, 'webhook.no_artifact_secret');
       return null;
     });
-  const enqueue = (items: Parameters<WebhookDeliveryQueue['enqueue']>[0]) => queue.enqueue(items);
   const worker = new Worker(
     WEBHOOK_DELIVER_QUEUE,
     deliveryProcessor({
@@ -73,14 +96,7 @@ export async function startWebhookLane(input: {
   worker.on('error', (err) => logger.warn({ err }, 'worker.error'));
   // An attempt whose outcome could not be recorded (Postgres trouble) runs again: at least once.
   worker.on('failed', (job, err) => logger.warn({ err, queueJobId: job?.id }, 'webhook.attempt_not_recorded'));
-  return {
-    worker,
-    sweepDeps: { webhooks, enqueue, logger, batchSize: 500 },
-    async close() {
-      await queue.close().catch(() => undefined);
-      await dispatcher.close().catch(() => undefined);
-    },
-  };
+  return { worker, dispatcher };
 }
 
 export { sweepWebhookDeliveries };
