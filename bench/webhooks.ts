@@ -18,6 +18,7 @@
  * Prints a table, writes bench-results/webhooks-*.json.
  *
  * Knobs (env): BENCH_JOBS (500), BENCH_STEADY_JOBS (100), BENCH_STEADY_RATE (10 per second),
+ * BENCH_SPLIT_WORKERS (1: jobs in one worker process, deliveries in another: WORKER_QUEUES),
  * BENCH_WEBHOOK_CONCURRENCY (50, per worker), BENCH_CPU_PROF_DIR (write CPU profiles of the API and
  * worker there; the worker's starts anew with phase 3).
  */
@@ -25,12 +26,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { TEST_ENV, TestStack } from '@genqueue/testing';
+import { startTsProcess, TEST_ENV, TestStack, type ManagedProcess } from '@genqueue/testing';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const JOBS = num('BENCH_JOBS', 500);
 const STEADY_JOBS = num('BENCH_STEADY_JOBS', 100);
 const STEADY_RATE = num('BENCH_STEADY_RATE', 10);
+const SPLIT_WORKERS = process.env['BENCH_SPLIT_WORKERS'] === '1';
 const CONCURRENCY = num('BENCH_WEBHOOK_CONCURRENCY', 50);
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
@@ -204,7 +206,24 @@ async function main(): Promise<void> {
       DATABASE_POOL_MAX: '20',
       ...(profileDir ? { NODE_OPTIONS: `--import ${path.join(__dirname, 'support', 'cpu-profile.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(profileDir) } : {}),
     },
+    withoutWorker: SPLIT_WORKERS,
   });
+  // the process that sends the deliveries: the stack's worker, or one of its own
+  let deliveryWorker: ManagedProcess | null = null;
+  const startDeliveryWorker = async (): Promise<ManagedProcess> => {
+    if (!SPLIT_WORKERS) return stack.startWorker();
+    const started = startTsProcess('worker-webhooks', 'apps/worker/src/main.ts', { ...stack.env, WORKER_QUEUES: 'webhooks' }, stack.logDir);
+    await started.waitForLine('worker.started', 60_000);
+    return started;
+  };
+  const stopDeliveryWorker = async (): Promise<void> => {
+    if (!SPLIT_WORKERS) return stack.stopWorker();
+    await deliveryWorker?.stop();
+  };
+  if (SPLIT_WORKERS) {
+    await stack.startWorker({ WORKER_QUEUES: 'image' });
+    deliveryWorker = await startDeliveryWorker();
+  }
   try {
     const project = await stack.createProject({ requests_per_minute: 1_000_000 });
     // more images than the simulator's default balance pays for
@@ -234,10 +253,11 @@ async function main(): Promise<void> {
     const failedJobs = await failedJobCodes(stack, project);
 
     // ----- phase 3: drain a backlog -----
-    await stack.stopWorker();
+    await stopDeliveryWorker();
     const drainFrom = receiver.arrivals.length;
     await redeliverAll(stack, project, allIds);
-    const worker = await stack.startWorker();
+    const worker = await startDeliveryWorker();
+    deliveryWorker = worker;
     const workerCpuBefore = cpuSecondsOf(worker.child.pid);
     await receiver.waitFor(drainFrom + allIds.length, 600_000);
     const workerCpuMsPerDelivery = ((cpuSecondsOf(worker.child.pid) - workerCpuBefore) * 1000) / allIds.length;
@@ -249,6 +269,7 @@ async function main(): Promise<void> {
       cpus: (await import('node:os')).cpus().length,
       loadavg_at_end: (await import('node:os')).loadavg(),
       webhook_concurrency: CONCURRENCY,
+      split_workers: SPLIT_WORKERS,
       targets_per_job: 2,
       steady: { jobs: STEADY_JOBS, jobs_per_sec: STEADY_RATE, deliveries: steady.length, delay_ms: delayStats(steady) },
       burst: {
@@ -282,6 +303,7 @@ async function main(): Promise<void> {
       ['repeated arrivals (same webhook-id again)', String(repeated)],
       ['failed attempts', JSON.stringify(attemptErrors)],
       ['failed jobs', JSON.stringify(failedJobs)],
+      ['worker processes', SPLIT_WORKERS ? 'two: jobs (WORKER_QUEUES=image), deliveries (WORKER_QUEUES=webhooks)' : 'one: jobs and deliveries'],
       ['machine', `${results.cpus} CPUs, load ${results.loadavg_at_end.map((l) => l.toFixed(1)).join(' ')}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
@@ -293,6 +315,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nwrote ${file}`);
   } finally {
+    if (SPLIT_WORKERS) await deliveryWorker?.stop();
     await stack.stop();
     await receiver.close();
   }
