@@ -1,5 +1,5 @@
 import { findJobType, isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import type { ArtifactsRepository, Change, Job, JobPatch, JobsRepository } from '@genqueue/db';
+import { RunningLimitReached, type ArtifactsRepository, type Change, type Job, type JobPatch, type JobsRepository } from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
@@ -36,7 +36,9 @@ export type RunOutcome =
   /** the job waits for work elsewhere (embedding chunks); it stays running and runs again after `delayMs` or when woken */
   | { kind: 'park'; delayMs: number }
   /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
-  | { kind: 'interrupted' };
+  | { kind: 'interrupted' }
+  /** the job's project already runs its `max_running_jobs`: the job stays queued (no event, no attempt) and is offered again */
+  | { kind: 'project_at_limit' };
 
 const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
 /** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */
@@ -55,17 +57,23 @@ export class JobRunner {
     const { jobs, logger } = this.deps;
     let job = await jobs.findById(jobId);
     if (!job || isFinalStatus(job.status)) return { kind: 'done' };
-    if (this.deps.tasks?.handles(job.type)) return this.deps.tasks.run(job, ctx);
 
-    if (job.status === 'queued') {
+    // Every family starts here, task kinds included, so the project's running limit gates each start
+    // once; a job already running (a retry, a stalled re-run, a woken task) is not checked again.
+    const isStart = job.status === 'queued';
+    if (isStart) {
       if (job.queueExpiresAt.getTime() < Date.now()) {
         await this.finish(job.id, 'expired', { error: { code: 'expired', message: 'The job did not start within its queue TTL', retryable: false } });
         return { kind: 'done' };
       }
-      const started = await this.change(() => jobs.transition(job!.id, 'running'));
+      const started = await this.start(job.id);
+      if (started === 'project_at_limit') return { kind: 'project_at_limit' };
       if (!started) return { kind: 'done' };
       job = started;
-    } else {
+    }
+    // A task kind counts a run only when it starts: a woken task job polls, it does not try again.
+    if (this.deps.tasks?.handles(job.type)) return this.deps.tasks.run(job, ctx);
+    if (!isStart) {
       const resumed = await jobs.beginAttempt(job.id);
       if (!resumed) return { kind: 'done' };
       job = resumed;
@@ -156,6 +164,17 @@ export class JobRunner {
   private async discardOutputs(jobId: string): Promise<void> {
     const current = await this.deps.jobs.findById(jobId);
     if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
+  }
+
+  /** queued → running; null when another actor moved the job first. */
+  private async start(jobId: string): Promise<Job | null | 'project_at_limit'> {
+    try {
+      return await this.change(() => this.deps.jobs.transition(jobId, 'running'));
+    } catch (err) {
+      if (!(err instanceof RunningLimitReached)) throw err;
+      this.deps.logger.debug({ jobId, projectId: err.projectId, maxRunningJobs: err.maxRunningJobs }, 'job.waiting_for_project_slot');
+      return 'project_at_limit';
+    }
   }
 
   private async finish(jobId: string, to: JobStatus, patch: JobPatch): Promise<boolean> {

@@ -1,11 +1,13 @@
 import { JobRefSchema } from '@genqueue/queue';
 import type { JobRunner, RunOutcome } from '../job-runner';
-import { outcomeProcessor, type BullmqOutcome, type OutcomeProcessorDeps } from './outcome-to-bullmq';
+import { outcomeProcessor, withJitter, type BullmqOutcome, type OutcomeProcessorDeps } from './outcome-to-bullmq';
 
 export type JobProcessorDeps = OutcomeProcessorDeps & { runner: JobRunner };
 
 /** How soon a job interrupted by a shutdown is offered to the other workers. */
 const INTERRUPTED_REDELIVERY_MS = 1_000;
+/** How soon a job held back by its project's running limit tries to start again (±25 %). */
+const PROJECT_SLOT_RECHECK_MS = 1_000;
 
 /** The BullMQ edge of a job family. */
 export function jobProcessor(deps: JobProcessorDeps) {
@@ -23,6 +25,9 @@ function toBullmq(outcome: RunOutcome): BullmqOutcome {
       return { kind: 'delay', delayMs: outcome.delayMs };
     case 'interrupted':
       return { kind: 'delay', delayMs: INTERRUPTED_REDELIVERY_MS };
+    case 'project_at_limit':
+      // Still queued, no attempt used: the jitter keeps a project's waiting jobs from all retrying at once.
+      return { kind: 'delay', delayMs: withJitter(PROJECT_SLOT_RECHECK_MS) };
     default:
       return outcome;
   }
@@ -32,6 +37,6 @@ function toBullmq(outcome: RunOutcome): BullmqOutcome {
 export function jitteredBackoff(baseMs: number, maxMs: number, random: () => number = Math.random) {
   return (attemptsMade: number): number => {
     const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
-    return Math.min(maxMs, Math.round(exp * (0.75 + random() * 0.5)));
+    return Math.min(maxMs, withJitter(exp, random));
   };
 }

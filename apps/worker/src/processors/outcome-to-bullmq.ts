@@ -59,7 +59,10 @@ async function delay(bullJob: BullJob, delayMs: number, token: string | undefine
   throw new DelayedError();
 }
 
-/** The lane pause after a 429: ±25 % jitter around the setting. */
-export function rateLimitPause(baseMs: number, random: () => number = Math.random): number {
+/** `baseMs` ±25 %: spreads waits that many jobs or workers start at once, so they do not come back together. */
+export function withJitter(baseMs: number, random: () => number = Math.random): number {
   return Math.round(baseMs * (0.75 + random() * 0.5));
 }
+
+/** The lane pause after a 429: ±25 % jitter around the setting. */
+export const rateLimitPause = withJitter;

@@ -15,6 +15,7 @@ import {
 } from '@genqueue/webhooks';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import { appendEvent } from './job-snapshot';
+import { maxRunningJobsOf } from './projects.repository';
 import { asJson, type Db } from './types';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -88,6 +89,51 @@ async function writeOutbox(tx: Db, webhooks: WebhooksRepository, job: Job, event
     endpoints,
   });
   return rows.filter((row) => row.status === 'pending').map((row) => row.id);
+}
+
+/**
+ * A start refused because the job's project already runs `limits.max_running_jobs` jobs. Nothing
+ * was written: the job is still queued, with no event and no attempt counted.
+ */
+export class RunningLimitReached extends Error {
+  override readonly name = 'RunningLimitReached';
+
+  constructor(
+    readonly projectId: string,
+    readonly maxRunningJobs: number,
+  ) {
+    super(`project ${projectId} already runs its limit of ${maxRunningJobs} job(s)`);
+  }
+}
+
+/** What a status change reads of the job first; `maxRunningJobs` is read for starts only. */
+type TransitionSource = { status: string; deadlineSec: number; ttlSec: number; projectId: string; maxRunningJobs: number | null };
+
+async function readSource(tx: Db, jobId: string, to: JobStatus): Promise<TransitionSource | null> {
+  if (to !== 'running') {
+    const job = await tx.job.findUnique({ where: { id: jobId }, select: { status: true, deadlineSec: true, ttlSec: true, projectId: true } });
+    return job ? { ...job, maxRunningJobs: null } : null;
+  }
+  // A start reads its project's limit in the same statement: no extra round trip for projects without one.
+  const [row] = await tx.$queryRaw<Array<Omit<TransitionSource, 'maxRunningJobs'> & { limits: unknown }>>`
+    SELECT j.status, j.deadline_sec AS "deadlineSec", j.ttl_sec AS "ttlSec", j.project_id AS "projectId", p.limits
+      FROM jobs j
+      JOIN projects p ON p.id = j.project_id
+     WHERE j.id = ${jobId}`;
+  return row ? { status: row.status, deadlineSec: row.deadlineSec, ttlSec: row.ttlSec, projectId: row.projectId, maxRunningJobs: maxRunningJobsOf(row.limits) } : null;
+}
+
+/**
+ * Holds a running slot of a limited project for the start in `tx`, or throws RunningLimitReached.
+ * Race-free under READ COMMITTED: starts of one project queue on a transaction-scoped advisory lock,
+ * released only after the holder's commit is visible, and the count is a new statement (a new
+ * snapshot) run after the lock is granted, so it sees every start committed before. Jobs leaving
+ * `running` take no lock: they only lower the count. Projects without a limit never get here.
+ */
+async function claimRunningSlot(tx: Db, projectId: string, maxRunningJobs: number): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId}, 0))`;
+  const running = await tx.job.count({ where: { projectId, status: 'running' } });
+  if (running >= maxRunningJobs) throw new RunningLimitReached(projectId, maxRunningJobs);
 }
 
 export type JobsRepositoryOptions = {
@@ -166,12 +212,14 @@ export class JobsRepository {
   /**
    * Guarded status change: applies only if the job is in a status from which `to` is legal
    * (or in `from`, when given). Writes the event in the same transaction. Null when another actor won.
+   * A start (`running`) throws RunningLimitReached when the project already runs its `max_running_jobs`.
    */
   transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[]): Promise<Change | null> {
     const allowed = from ?? sourcesOf(to);
     return this.db.$transaction(async (tx) => {
-      const current = await tx.job.findUnique({ where: { id: jobId }, select: { status: true, deadlineSec: true, ttlSec: true } });
+      const current = await readSource(tx, jobId, to);
       if (!current || !allowed.includes(current.status as JobStatus)) return null;
+      if (current.maxRunningJobs !== null) await claimRunningSlot(tx, current.projectId, current.maxRunningJobs);
       const now = new Date();
       const data: Prisma.JobUpdateManyMutationInput = {
         ...patchData(patch),

@@ -4,6 +4,13 @@ import { asJson } from './types';
 
 export type ProjectLimits = { requests_per_minute?: number; max_running_jobs?: number };
 
+/** `limits.max_running_jobs` of a stored `limits` value; null when the project has none (no cap). */
+export function maxRunningJobsOf(limits: unknown): number | null {
+  if (typeof limits !== 'object' || limits === null) return null;
+  const max = (limits as ProjectLimits).max_running_jobs;
+  return typeof max === 'number' && Number.isFinite(max) ? Math.floor(max) : null;
+}
+
 export class ProjectsRepository {
   constructor(private readonly db: PrismaClient) {}
 

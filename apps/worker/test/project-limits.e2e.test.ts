@@ -1,0 +1,63 @@
+import { TestStack, type ManagedProcess, type Project } from '@genqueue/testing';
+import { armFault, jobEvents, simulatedMs, submit } from './helpers';
+
+const JOBS_PER_PROJECT = 8;
+
+/** Most jobs in `running` at any one instant, from their started_at/finished_at (a finish at t frees its slot at t). */
+function maxOverlap(jobs: Array<{ started_at: string; finished_at: string }>): number {
+  const edges = jobs.flatMap((job) => [
+    { at: Date.parse(job.started_at), delta: 1 },
+    { at: Date.parse(job.finished_at), delta: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let running = 0;
+  let most = 0;
+  for (const edge of edges) {
+    running += edge.delta;
+    most = Math.max(most, running);
+  }
+  return most;
+}
+
+/** `limits.max_running_jobs` with the real stack: two worker processes, a slow gateway, two projects side by side. */
+describe('project running limit end to end', () => {
+  let stack: TestStack;
+  let firstWorker: ManagedProcess | null;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    // a second worker process: the limit holds across processes, not only within one
+    firstWorker = stack.worker;
+    await stack.startWorker();
+  }, 120_000);
+
+  afterAll(async () => {
+    await firstWorker?.stop();
+    await stack?.stop();
+  });
+
+  it('never runs more than max_running_jobs of a project at once; the waiting jobs stay queued, with no extra attempt or event', async () => {
+    const limited = await stack.createProject({ max_running_jobs: 2, requests_per_minute: 600 });
+    const unlimited = await stack.createProject({ requests_per_minute: 600 });
+    // every image call lasts ~1.5 s, so the jobs submitted together overlap unless something holds them back
+    await armFault(stack, { route: 'images.generations', kind: 'slow', times: -1, delay_ms: await simulatedMs(stack, 1_500) });
+
+    const submitAll = (project: Project, name: string) =>
+      Array.from({ length: JOBS_PER_PROJECT }, (_, i) =>
+        submit(stack, project.key, { type: 'image.generate', input: { prompt: `${name} job ${i}` } }).then((job) => ({ project, id: job.id as string })),
+      );
+    const submitted = await Promise.all([...submitAll(limited, 'limited'), ...submitAll(unlimited, 'unlimited')]);
+    const finals = await Promise.all(submitted.map(async ({ project, id }) => ({ project, job: await stack.waitFinal(project.key, id) })));
+    const jobsOf = (project: Project) => finals.filter((f) => f.project === project).map((f) => f.job);
+
+    for (const { job } of finals) expect({ id: job.id, status: job.status, attempts: job.attempts }).toEqual({ id: job.id, status: 'succeeded', attempts: 1 });
+    expect(maxOverlap(jobsOf(limited))).toBe(2);
+    // the same load without a limit does overlap: the check above can fail
+    expect(maxOverlap(jobsOf(unlimited))).toBeGreaterThan(2);
+
+    for (const { project, job } of finals) {
+      const types = (await jobEvents(stack, project.key, job.id)).map((e) => e.type);
+      expect({ id: job.id, types }).toEqual({ id: job.id, types: ['job.created', 'job.started', 'job.succeeded'] });
+    }
+  }, 120_000);
+});
