@@ -12,7 +12,7 @@ import {
   WebhooksRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JobEventBus, jobEventsChannel, JobQueues, WebhookDeliveryQueue } from '@genqueue/queue';
+import { createRedis, JobEventBus, jobEventsChannel, JobQueues, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
 import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
@@ -71,6 +71,9 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   // Changes made here (cancel) queue their webhook deliveries after the commit.
   const webhookQueue = new WebhookDeliveryQueue(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
   events.setDeliveryEnqueuer((ids) => webhookQueue.enqueueNew(ids));
+  // A cancel here can free a running slot of a project with max_running_jobs: wake a waiting job.
+  const waitingRoom = new ProjectWaitingRoom(redis, settings.QUEUE_PREFIX);
+  events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
   const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
     randomBytes(32).toString('base64url'),
   );
@@ -112,6 +115,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     webhookQueue,
     async close() {
       await webhookQueue.close().catch(() => undefined);
+      await waitingRoom.close();
       await queues.close().catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();

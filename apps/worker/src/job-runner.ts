@@ -38,7 +38,7 @@ export type RunOutcome =
   /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
   | { kind: 'interrupted' }
   /** the job's project already runs its `max_running_jobs`: the job stays queued (no event, no attempt) and is offered again */
-  | { kind: 'project_at_limit' };
+  | { kind: 'project_at_limit'; projectId: string; maxRunningJobs: number };
 
 const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
 /** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */
@@ -67,7 +67,7 @@ export class JobRunner {
         return { kind: 'done' };
       }
       const started = await this.start(job.id);
-      if (started === 'project_at_limit') return { kind: 'project_at_limit' };
+      if (started instanceof RunningLimitReached) return { kind: 'project_at_limit', projectId: started.projectId, maxRunningJobs: started.maxRunningJobs };
       if (!started) return { kind: 'done' };
       job = started;
     }
@@ -166,14 +166,14 @@ export class JobRunner {
     if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
   }
 
-  /** queued → running; null when another actor moved the job first. */
-  private async start(jobId: string): Promise<Job | null | 'project_at_limit'> {
+  /** queued → running; null when another actor moved the job first; the refusal when the project is full. */
+  private async start(jobId: string): Promise<Job | null | RunningLimitReached> {
     try {
       return await this.change(() => this.deps.jobs.transition(jobId, 'running'));
     } catch (err) {
       if (!(err instanceof RunningLimitReached)) throw err;
       this.deps.logger.debug({ jobId, projectId: err.projectId, maxRunningJobs: err.maxRunningJobs }, 'job.waiting_for_project_slot');
-      return 'project_at_limit';
+      return err;
     }
   }
 

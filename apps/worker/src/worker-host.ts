@@ -8,7 +8,16 @@ import {
   JobsRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JITTER_BACKOFF, JobEventBus, jobEventsChannel, JobQueues, MAINTENANCE_QUEUE, queueNameFor } from '@genqueue/queue';
+import {
+  createRedis,
+  JITTER_BACKOFF,
+  JobEventBus,
+  jobEventsChannel,
+  JobQueues,
+  MAINTENANCE_QUEUE,
+  ProjectWaitingRoom,
+  queueNameFor,
+} from '@genqueue/queue';
 import { LocalDirectoryStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
@@ -52,6 +61,9 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   for (const redis of [connection, publisher, subscriber]) redis.on('error', () => undefined);
   const queues = new JobQueues(publisher, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
   const events = new JobEventBus(publisher, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
+  // jobs over their project's max_running_jobs wait here; every final status wakes one of the project's
+  const waitingRoom = new ProjectWaitingRoom(publisher, settings.QUEUE_PREFIX);
+  events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);
@@ -95,7 +107,15 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     const queue: Queue = queues.queue(family);
     const worker = new Worker(
       queueNameFor(family),
-      jobProcessor({ runner, queue, rateLimitPauseMs: settings.RATE_LIMIT_PAUSE_MS, shutdownSignal: shutdown.signal }),
+      jobProcessor({
+        runner,
+        queue,
+        rateLimitPauseMs: settings.RATE_LIMIT_PAUSE_MS,
+        shutdownSignal: shutdown.signal,
+        waitingRoom,
+        projectSlotRecheckMs: settings.PROJECT_SLOT_RECHECK_MS,
+        runningJobsOf: (projectId) => jobs.countRunningForProject(projectId),
+      }),
       {
         connection,
         prefix: settings.QUEUE_PREFIX,
@@ -154,6 +174,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       taskServices.close();
       await embeddingLane.close();
       await webhookLane.close();
+      await waitingRoom.close();
       await queues.close().catch(() => undefined);
       connection.disconnect();
       publisher.disconnect();

@@ -1,6 +1,4 @@
-import { DelayedError, type Job as BullJob, type Queue } from 'bullmq';
-import type { JobRunner, RunOutcome } from '../src/job-runner';
-import { jitteredBackoff, jobProcessor } from '../src/processors/job.processor';
+import { jitteredBackoff } from '../src/processors/job.processor';
 import { rateLimitPause } from '../src/processors/outcome-to-bullmq';
 
 describe('jitteredBackoff', () => {
@@ -45,75 +43,4 @@ describe('rateLimitPause', () => {
   });
 });
 
-describe('jobProcessor', () => {
-  const JOB_ID = 'job_01JD7Q3V9XK6M2N4P8R0S5T7VW';
-
-  function setup(outcome: RunOutcome) {
-    const calls: Array<{ jobId: string; isLastAttempt: boolean }> = [];
-    const runner = {
-      run: async (jobId: string, ctx: { isLastAttempt: boolean }) => {
-        calls.push({ jobId, isLastAttempt: ctx.isLastAttempt });
-        return outcome;
-      },
-    } as unknown as JobRunner;
-    const rateLimits: number[] = [];
-    const queue = { rateLimit: async (ms: number) => void rateLimits.push(ms) } as unknown as Queue;
-    const delays: Array<{ until: number; token?: string }> = [];
-    const bullJob = (attemptsMade: number, attempts?: number) =>
-      ({
-        data: { jobId: JOB_ID },
-        attemptsMade,
-        opts: attempts === undefined ? {} : { attempts },
-        moveToDelayed: async (until: number, token?: string) => void delays.push({ until, token }),
-      }) as unknown as BullJob;
-    const process = jobProcessor({ runner, queue, rateLimitPauseMs: 1000, shutdownSignal: new AbortController().signal });
-    return { process, calls, rateLimits, delays, bullJob };
-  }
-
-  it('finishes quietly when the run is done', async () => {
-    const { process, calls, bullJob } = setup({ kind: 'done' });
-    await expect(process(bullJob(0, 3), 'tok')).resolves.toBeUndefined();
-    expect(calls).toEqual([{ jobId: JOB_ID, isLastAttempt: false }]);
-  });
-
-  it('knows the last attempt from BullMQ counts', async () => {
-    const { process, calls, bullJob } = setup({ kind: 'done' });
-    await process(bullJob(1, 3), 'tok');
-    await process(bullJob(2, 3), 'tok');
-    await process(bullJob(0), 'tok');
-    expect(calls.map((c) => c.isLastAttempt)).toEqual([false, true, true]);
-  });
-
-  it('throws for BullMQ to retry with backoff', async () => {
-    const { process, bullJob } = setup({ kind: 'retry', error: { code: 'upstream_error', message: 'HTTP 500', retryable: true } });
-    await expect(process(bullJob(0, 3), 'tok')).rejects.toThrow('HTTP 500');
-  });
-
-  it('pauses the lane on a 429 and parks the job as delayed, without using an attempt', async () => {
-    const { process, rateLimits, delays, bullJob } = setup({
-      kind: 'rate_limited',
-      error: { code: 'upstream_error', message: '429', retryable: true },
-    });
-    const before = Date.now();
-    await expect(process(bullJob(0, 3), 'tok')).rejects.toBeInstanceOf(DelayedError);
-    expect(rateLimits).toHaveLength(1);
-    expect(rateLimits[0]).toBeGreaterThanOrEqual(750);
-    expect(rateLimits[0]).toBeLessThanOrEqual(1250);
-    expect(delays).toHaveLength(1);
-    expect(delays[0]!.token).toBe('tok');
-    expect(delays[0]!.until).toBeGreaterThanOrEqual(before + rateLimits[0]!);
-  });
-
-  it('hands an interrupted job back to the queue as delayed', async () => {
-    const { process, rateLimits, delays, bullJob } = setup({ kind: 'interrupted' });
-    await expect(process(bullJob(0, 3), 'tok')).rejects.toBeInstanceOf(DelayedError);
-    expect(rateLimits).toEqual([]);
-    expect(delays).toEqual([{ until: expect.any(Number), token: 'tok' }]);
-  });
-
-  it('refuses a payload that is not a job reference', async () => {
-    const { process, calls } = setup({ kind: 'done' });
-    await expect(process({ data: { jobId: 'nope' }, attemptsMade: 0, opts: {} } as unknown as BullJob, 'tok')).rejects.toThrow();
-    expect(calls).toEqual([]);
-  });
-});
+// jobProcessor itself runs on a real Redis and BullMQ in outcome-to-bullmq.test.ts.

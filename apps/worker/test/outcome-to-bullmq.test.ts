@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '@genqueue/core';
-import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF } from '@genqueue/queue';
+import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF, ProjectWaitingRoom } from '@genqueue/queue';
 import { testRedisUrl } from '@genqueue/testing';
 import type { ChunkOutcome, ChunkRunner } from '../src/embeddings/chunk-runner';
 import type { JobRunner, RunOutcome } from '../src/job-runner';
 import { createEmbeddingChunkWorker } from '../src/processors/embedding-chunk.processor';
 import { jobProcessor } from '../src/processors/job.processor';
+import { pollUntil } from './helpers';
 
 /** Both BullMQ edges (job families, embedding chunks) on a real Redis: what each outcome does to the BullMQ job. */
 
@@ -57,13 +58,14 @@ describe('BullMQ edge', () => {
   afterAll(() => connection.disconnect());
 
   /** A job-family queue served by `jobProcessor` with a scripted runner. */
-  function jobLane(outcomes: RunOutcome[], rateLimitPauseMs = 400) {
+  function jobLane(outcomes: RunOutcome[], rateLimitPauseMs = 400, waitingRoom = new ProjectWaitingRoom(connection, prefix)) {
     const name = `job-edge-${randomBytes(3).toString('hex')}`;
     const queue = new Queue(name, { connection, prefix });
     const { runner, runs } = scriptedRunner(outcomes);
     const worker = new Worker(
       name,
-      jobProcessor({ runner: runner as unknown as JobRunner, queue, rateLimitPauseMs, shutdownSignal: shutdown.signal }),
+      // a waiting job is only woken in these tests: the backstop is longer than any of them
+      jobProcessor({ runner: runner as unknown as JobRunner, queue, rateLimitPauseMs, shutdownSignal: shutdown.signal, waitingRoom, projectSlotRecheckMs: 600_000, runningJobsOf: async () => 1 }),
       // as in the worker host: BullMQ honours a queue-wide pause only on a worker with a limiter
       { connection, prefix, concurrency: 1, limiter: { max: 1_000, duration: 60_000 } },
     );
@@ -136,6 +138,31 @@ describe('BullMQ edge', () => {
       await expect(end).resolves.toMatchObject({ state: 'completed' });
       expect(lane.runs.map((r) => r.isLastAttempt)).toEqual([false, false]);
       expect(lane.runs[1]!.at - lane.runs[0]!.at).toBeGreaterThanOrEqual(300);
+    });
+
+    it('holds a job over its project limit as delayed until a freed slot wakes it, without using an attempt', async () => {
+      const room = new ProjectWaitingRoom(connection, prefix);
+      const projectId = newId('prj');
+      const lane = jobLane([{ kind: 'project_at_limit', projectId, maxRunningJobs: 1 }, { kind: 'done' }], 400, room);
+      const { jobId, end } = await lane.add(2);
+      const queue = new Queue(lanes[lanes.length - 1]!.queue.name, { connection, prefix });
+      try {
+        // waiting: delayed with the long backstop, and on the project's list
+        await pollUntil('the job delayed and on its project list', async () =>
+          (await queue.getJobState(jobId)) === 'delayed' && (await connection.zcard(`${prefix}:project-waiting:${projectId}`)) === 1 ? true : undefined,
+        );
+        expect(lane.runs).toHaveLength(1);
+        // another project's freed slot wakes nobody here; this project's does
+        expect(await room.wakeOne(newId('prj'))).toBe(false);
+        expect(await room.wakeOne(projectId)).toBe(true);
+        await expect(end).resolves.toMatchObject({ state: 'completed' });
+        expect(lane.runs.map((r) => r.isLastAttempt)).toEqual([false, false]);
+        // the list is spent: a second wake finds nobody
+        expect(await room.wakeOne(projectId)).toBe(false);
+      } finally {
+        await queue.close();
+        await room.close();
+      }
     });
 
     it('hands an interrupted job back as delayed, without using an attempt', async () => {

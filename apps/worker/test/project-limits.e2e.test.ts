@@ -1,5 +1,5 @@
 import { TestStack, type ManagedProcess, type Project } from '@genqueue/testing';
-import { armFault, jobEvents, simulatedMs, submit } from './helpers';
+import { armFault, clearFaults, jobEvents, pollUntil, simulatedMs, StackRedis, submit } from './helpers';
 
 const JOBS_PER_PROJECT = 8;
 
@@ -25,7 +25,8 @@ describe('project running limit end to end', () => {
   let firstWorker: ManagedProcess | null;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    // the backstop is longer than any test here: a waiting job that starts was woken by a freed slot
+    stack = await TestStack.start({ env: { PROJECT_SLOT_RECHECK_MS: '600000' } });
     // a second worker process: the limit holds across processes, not only within one
     firstWorker = stack.worker;
     await stack.startWorker();
@@ -60,4 +61,31 @@ describe('project running limit end to end', () => {
       expect({ id: job.id, types }).toEqual({ id: job.id, types: ['job.created', 'job.started', 'job.succeeded'] });
     }
   }, 120_000);
+
+  it('a cancel through the API frees the slot: the waiting job starts at once', async () => {
+    await clearFaults(stack);
+    const project = await stack.createProject({ max_running_jobs: 1, requests_per_minute: 600 });
+    // the first image call hangs for a long while; later ones answer at once
+    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 60_000) });
+    const first = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the slot holder' } });
+    await pollUntil('the first job running', async () => ((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status === 'running' ? true : undefined));
+    const second = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the waiting one' } });
+    // refused by a worker and parked on the project's waiting list, not merely not picked up yet
+    const redis = new StackRedis(stack);
+    try {
+      const waiting = `${stack.env['QUEUE_PREFIX']}:project-waiting:${project.id}`;
+      await pollUntil('the second job on its project waiting list', async () => ((await redis.redis.zcard(waiting)) === 1 ? true : undefined));
+    } finally {
+      await redis.close();
+    }
+    expect((await stack.api.get(`/v1/jobs/${second.id}`, { key: project.key })).body.status).toBe('queued');
+
+    const canceled = await stack.api.post(`/v1/jobs/${first.id}/cancel`, { key: project.key, body: {} });
+    expect(canceled.body.status).toBe('canceled');
+    const done = await stack.waitFinal(project.key, second.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await jobEvents(stack, project.key, second.id)).map((e) => e.type)).toEqual(['job.created', 'job.started', 'job.succeeded']);
+    // it started only after the cancel: never two running at once
+    expect(Date.parse(done.started_at)).toBeGreaterThanOrEqual(Date.parse(canceled.body.finished_at));
+  }, 90_000);
 });

@@ -71,6 +71,8 @@ export const SettingsSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   /** webhook attempts in flight per worker process */
   WEBHOOK_CONCURRENCY: positiveInt.default(50),
+  /** a job held back by its project's max_running_jobs is woken when a slot frees; this is the backstop */
+  PROJECT_SLOT_RECHECK_MS: positiveInt.default(60_000),
   /** SSE streams write a `: heartbeat` comment this often while no event flows */
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
 });

@@ -1,3 +1,4 @@
+import { isFinalStatus } from '@genqueue/core';
 import type { Redis } from 'ioredis';
 
 export type JobSignal = { jobId: string; projectId: string; seq: number; status: string; type: string };
@@ -15,6 +16,7 @@ export class JobEventBus {
   private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
   private subscribed = false;
   private deliveryEnqueuer: ((deliveryIds: readonly string[]) => Promise<void>) | null = null;
+  private slotReleaser: ((projectId: string) => Promise<unknown>) | null = null;
 
   constructor(
     private readonly publisher: Redis,
@@ -28,12 +30,21 @@ export class JobEventBus {
     this.deliveryEnqueuer = enqueue;
   }
 
+  /** Who is told that a job of a project reached a final status (a running slot may be free). */
+  setSlotReleaser(release: (projectId: string) => Promise<unknown>): void {
+    this.slotReleaser = release;
+  }
+
   /** Announces a committed change; null (another actor won the race) announces nothing. */
   async announce(change: CommittedChange | null): Promise<void> {
     if (!change) return;
     if (change.deliveryIds && change.deliveryIds.length > 0 && this.deliveryEnqueuer) {
       // best effort: the sweeper queues pending deliveries that Redis never got
       await this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined);
+    }
+    if (this.slotReleaser && isFinalStatus(change.job.status)) {
+      // best effort: a waiting job whose wake is lost starts when its backstop delay runs out
+      await this.slotReleaser(change.job.projectId).catch(() => undefined);
     }
     await this.publish({
       jobId: change.job.id,

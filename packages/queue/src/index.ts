@@ -4,3 +4,4 @@ export * from './job-queues';
 export * from './event-bus';
 export * from './embedding-chunk-queue';
 export * from './webhook-delivery-queue';
+export * from './project-waiting-room';

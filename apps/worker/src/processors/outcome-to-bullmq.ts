@@ -7,8 +7,8 @@ export type BullmqOutcome =
   | { kind: 'retry'; error: { message: string } }
   /** a 429: the whole queue pauses and the job waits it out, no attempt used */
   | { kind: 'rate_limited' }
-  /** the job runs again after `delayMs` (or when woken), no attempt used */
-  | { kind: 'delay'; delayMs: number };
+  /** the job runs again after `delayMs` (or when woken), no attempt used; `afterDelayed` runs once it is delayed */
+  | { kind: 'delay'; delayMs: number; afterDelayed?: () => Promise<void> };
 
 /** What a runner is told about the attempt it runs. */
 export type AttemptContext = { isLastAttempt: boolean; signal: AbortSignal };
@@ -48,14 +48,16 @@ export function outcomeProcessor<Ref>(
         return delay(bullJob, pauseMs, token);
       }
       case 'delay':
-        return delay(bullJob, outcome.delayMs, token);
+        return delay(bullJob, outcome.delayMs, token, outcome.afterDelayed);
     }
   };
 }
 
 /** Moves the job to `delayed` and tells BullMQ so: not an attempt, and no slot held meanwhile. */
-async function delay(bullJob: BullJob, delayMs: number, token: string | undefined): Promise<never> {
+async function delay(bullJob: BullJob, delayMs: number, token: string | undefined, afterDelayed?: () => Promise<void>): Promise<never> {
   await bullJob.moveToDelayed(Date.now() + delayMs, token);
+  // best effort: without it the job still runs when its delay is over
+  await afterDelayed?.().catch(() => undefined);
   throw new DelayedError();
 }
 
