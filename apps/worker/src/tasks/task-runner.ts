@@ -35,6 +35,9 @@ type RunContext = { isLastAttempt: boolean; signal: AbortSignal };
  * no task id → submit (once: `upstream_state.phase` says whether a submit may be in flight);
  * a task id → poll it, mirror progress, and on success copy the result into storage.
  */
+/** How soon a run that lost the race to mark a submit looks at the job again (it then sees `submitting` or the task id). */
+const SUBMIT_RACE_RECHECK_MS = 1_000;
+
 export class TaskRunner {
   constructor(private readonly deps: TaskRunnerDeps) {}
 
@@ -96,8 +99,15 @@ export class TaskRunner {
       ...(isResubmit ? { resubmitted: (state.resubmitted ?? 0) + 1 } : {}),
     };
     // A resubmission is on the record (an event) before it happens: the earlier answer was lost.
-    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, isResubmit ? 'job.progress' : undefined);
-    if (!marked) return { kind: 'done' };
+    // Compare and set on the state this run read: of two runs of one job, only one goes on to submit.
+    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, isResubmit ? 'job.progress' : undefined, job.upstreamState);
+    if (!marked) {
+      const current = await jobs.findById(job.id);
+      if (current?.status !== 'running') return { kind: 'done' };
+      // another run of this job marked it first: look again once that submit has had its chance
+      logger.info({ jobId: job.id }, 'task.submit_taken_by_another_run');
+      return { kind: 'park', delayMs: SUBMIT_RACE_RECHECK_MS };
+    }
     if (marked.event) await this.deps.events.announce(marked as Change);
     if (isResubmit) logger.warn({ jobId: job.id, submits: submitting.submits }, 'task.resubmitting_after_lost_answer');
 

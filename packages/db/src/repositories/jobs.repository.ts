@@ -253,11 +253,22 @@ export class JobsRepository {
     });
   }
 
-  /** Updates a running job (progress, upstream state); writes an event only when `eventType` is given. */
-  updateRunning(jobId: string, patch: JobPatch, eventType?: JobEventType): Promise<Change | { job: Job; event: null } | null> {
+  /**
+   * Updates a running job (progress, upstream state); writes an event only when `eventType` is given.
+   * With `ifUpstreamState`, only while the stored upstream state is still that value (compare and
+   * set: of two runs that read the same state, one writes). Null when nothing matched.
+   */
+  updateRunning(
+    jobId: string,
+    patch: JobPatch,
+    eventType?: JobEventType,
+    ifUpstreamState?: Job['upstreamState'],
+  ): Promise<Change | { job: Job; event: null } | null> {
+    const guard: Prisma.JobWhereInput =
+      ifUpstreamState === undefined ? {} : { upstreamState: ifUpstreamState === null ? { equals: Prisma.DbNull } : { equals: ifUpstreamState } };
     return this.db.$transaction(async (tx) => {
       const [job] = await tx.job.updateManyAndReturn({
-        where: { id: jobId, status: 'running' },
+        where: { id: jobId, status: 'running', ...guard },
         data: { ...patchData(patch), updatedAt: new Date(), ...(eventType ? { eventSeq: { increment: 1 } } : {}) },
       });
       if (!job) return null;
