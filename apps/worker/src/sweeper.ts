@@ -1,5 +1,5 @@
 import { findJobType, type JobFamily } from '@genqueue/core';
-import type { Change, JobsRepository } from '@genqueue/db';
+import type { Change, JobsRepository, StaleCursor } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhooks/webhook-sweep';
@@ -13,6 +13,12 @@ export type SweeperDeps = {
   /** rows untouched this long are checked against Redis */
   staleAfterMs: number;
   batchSize: number;
+  /**
+   * Where this process's check of stale rows goes on at the next tick (a page of `batchSize` per
+   * tick, from the oldest, starting over after the last): a backlog larger than a page that Redis
+   * knows does not hide the rows behind it.
+   */
+  staleCursor: { after: StaleCursor | null };
   /** the webhook outbox step: pending deliveries that are due go (back) to the queue */
   webhooks?: WebhookSweepDeps;
 };
@@ -45,7 +51,10 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
     if (await publish(change)) report.timedOut += 1;
   }
 
-  for (const row of await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize)) {
+  const stale = await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize, deps.staleCursor.after);
+  const last = stale[stale.length - 1];
+  deps.staleCursor.after = stale.length < deps.batchSize || !last ? null : { id: last.id, updatedAt: last.updatedAt };
+  for (const row of stale) {
     const family: JobFamily | undefined = findJobType(row.type)?.family;
     if (!family || (await deps.queues.isLive(family, row.id))) continue;
     await deps.queues.enqueue(family, row.id, {

@@ -146,6 +146,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
     staleAfterMs: 10_000,
     batchSize: 500,
+    staleCursor: { after: null },
     webhooks: webhookLane.sweepDeps,
   };
   const maintenance = new Worker(

@@ -136,6 +136,10 @@ async function claimRunningSlot(tx: Db, projectId: string, maxRunningJobs: numbe
   if (running >= maxRunningJobs) throw new RunningLimitReached(projectId, maxRunningJobs);
 }
 
+/** A row `findStale` answers, and where its next page starts. */
+export type StaleJob = Pick<Job, 'id' | 'type' | 'status' | 'priority' | 'updatedAt'>;
+export type StaleCursor = Pick<Job, 'id' | 'updatedAt'>;
+
 export type JobsRepositoryOptions = {
   /** write webhook deliveries with each change (default); off only where a test fans out by hand */
   webhookOutbox?: boolean;
@@ -296,12 +300,18 @@ export class JobsRepository {
     });
   }
 
-  /** Queued or running rows not touched for a while: candidates for re-enqueueing if Redis lost them. */
-  findStale(olderThan: Date, limit: number): Promise<Pick<Job, 'id' | 'type' | 'status' | 'priority'>[]> {
+  /**
+   * Queued or running rows not touched for a while: candidates for re-enqueueing if Redis lost them.
+   * Oldest first, a page at a time: pass the last row of a page as `after` to get the next one.
+   */
+  findStale(olderThan: Date, limit: number, after: StaleCursor | null = null): Promise<StaleJob[]> {
+    const page: Prisma.JobWhereInput = after
+      ? { OR: [{ updatedAt: { gt: after.updatedAt } }, { updatedAt: after.updatedAt, id: { gt: after.id } }] }
+      : {};
     return this.db.job.findMany({
-      where: { status: { in: ['queued', 'running'] }, updatedAt: { lt: olderThan } },
-      select: { id: true, type: true, status: true, priority: true },
-      orderBy: { updatedAt: 'asc' },
+      where: { status: { in: ['queued', 'running'] }, updatedAt: { lt: olderThan }, ...page },
+      select: { id: true, type: true, status: true, priority: true, updatedAt: true },
+      orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }],
       take: limit,
     });
   }
