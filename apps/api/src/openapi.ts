@@ -8,6 +8,7 @@ import {
   CreateProjectSchema,
   LastEventIdSchema,
   ListJobsQuerySchema,
+  UpdateProjectSchema,
   WaitQuerySchema,
 } from './routes/schemas';
 import { CreateEndpointSchema, ListDeliveriesQuerySchema } from './routes/webhooks.routes';
@@ -255,6 +256,14 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       '/admin/v1/projects': {
         post: operation({ summary: 'Create a project', body: schemaOf(CreateProjectSchema), ok: [201, { type: 'object' }] }),
         get: operation({ summary: 'List projects', ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/projects/{id}': {
+        patch: operation({
+          summary: 'Rename a project, or set (a number) or remove (null) its limits; other limits stay',
+          pathId: true,
+          body: schemaOf(UpdateProjectSchema),
+          ok: [200, { type: 'object' }],
+        }),
       },
       '/admin/v1/projects/{id}/api-keys': {
         post: operation({ summary: 'Create an API key (shown once)', pathId: true, body: schemaOf(CreateApiKeySchema), ok: [201, { type: 'object' }] }),

@@ -67,6 +67,51 @@ describe('administration', () => {
     });
   });
 
+  describe('changing a project', () => {
+    const patch = (id: string, body: unknown, key = stack.adminKey) => stack.api.request('PATCH', `/admin/v1/projects/${id}`, { key, body });
+
+    it('sets and removes limits one by one, keeps the others, and renames', async () => {
+      const created = await stack.api.post('/admin/v1/projects', { ...admin(), body: { name: uniqueName(), limits: { requests_per_minute: 120, max_running_jobs: 4 } } });
+      const id = created.body.id as string;
+      const changed = await patch(id, { limits: { max_running_jobs: null, requests_per_minute: 60 } });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toEqual({ ...created.body, limits: { requests_per_minute: 60 } });
+      const renamed = uniqueName();
+      expect((await patch(id, { name: renamed })).body).toEqual({ ...created.body, name: renamed, limits: { requests_per_minute: 60 } });
+      expect((await patch(id, { limits: { max_running_jobs: 2 } })).body.limits).toEqual({ requests_per_minute: 60, max_running_jobs: 2 });
+      expect(await allProjectNames()).toContain(renamed);
+    });
+
+    it('applies a new request limit to the project key at once', async () => {
+      const project = await stack.createProject();
+      expect((await stack.api.get('/v1/jobs', { key: project.key })).status).toBe(200);
+      expect((await patch(project.id, { limits: { requests_per_minute: 1 } })).status).toBe(200);
+      const answers = [(await stack.api.get('/v1/jobs', { key: project.key })).status, (await stack.api.get('/v1/jobs', { key: project.key })).status];
+      expect(answers).toContain(429);
+    });
+
+    it('answers 404 for an unknown project, 409 for a name taken, 400 for a bad change, changing nothing', async () => {
+      const created = await stack.api.post('/admin/v1/projects', { ...admin(), body: { name: uniqueName(), limits: { max_running_jobs: 3 } } });
+      const id = created.body.id as string;
+      expectError(await patch('prj_01ARZ3NDEKTSV4RRFFQ69G5FAV', { name: uniqueName() }), 404, 'not_found');
+      const taken = uniqueName();
+      expect((await stack.api.post('/admin/v1/projects', { ...admin(), body: { name: taken } })).status).toBe(201);
+      expectError(await patch(id, { name: taken }), 409, 'conflict');
+      for (const [body, path] of [
+        [{}, '(body)'],
+        [{ limits: { max_running_jobs: 0 } }, 'limits.max_running_jobs'],
+        [{ limits: { gpus: 1 } }, 'limits.gpus'],
+        [{ name: 'has spaces' }, 'name'],
+        [{ owner: 'me' }, 'owner'],
+      ] as const) {
+        expect(expectError(await patch(id, body), 400, 'invalid_request').details.map((d) => d.path)).toContain(path);
+      }
+      const project = await stack.createProject();
+      expect((await patch(id, { name: uniqueName() }, project.key)).status).toBe(403);
+      expect((await stack.api.get('/admin/v1/projects', admin())).body.data.find((p: any) => p.id === id)).toEqual(created.body);
+    });
+  });
+
   describe('API keys', () => {
     it('creates a key shown once, usable at once', async () => {
       const project = await stack.createProject();

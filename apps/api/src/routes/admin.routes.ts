@@ -3,7 +3,7 @@ import { AppError } from '@genqueue/core';
 import { isUniqueViolation, type Project } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { parseListQuery } from './list-query';
-import { CreateApiKeySchema, CreateProjectSchema } from './schemas';
+import { CreateApiKeySchema, CreateProjectSchema, UpdateProjectSchema } from './schemas';
 import { parseOr400 } from './validation';
 
 function publicProject(project: Project): Record<string, unknown> {
@@ -17,6 +17,19 @@ export function adminRoutes(deps: ApiDeps): Router {
     const body = parseOr400(CreateProjectSchema, req.body, 'project');
     try {
       res.status(201).json(publicProject(await deps.projects.create(body.name, body.limits ?? {})));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('conflict', `A project named "${body.name}" already exists`);
+      throw err;
+    }
+  });
+
+  router.patch('/projects/:id', async (req, res) => {
+    const body = parseOr400(UpdateProjectSchema, req.body, 'project change');
+    const id = String(req.params['id']);
+    try {
+      const project = await deps.projects.update(id, body);
+      if (!project) throw new AppError('not_found', `Project ${id} not found`);
+      res.json(publicProject(project));
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('conflict', `A project named "${body.name}" already exists`);
       throw err;

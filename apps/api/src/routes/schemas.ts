@@ -36,10 +36,25 @@ export const ProjectLimitsSchema = z.strictObject({
   max_running_jobs: z.int().min(1).max(1_000_000).optional(),
 });
 
+const ProjectNameSchema = z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only');
+
 export const CreateProjectSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+  name: ProjectNameSchema,
   limits: ProjectLimitsSchema.optional(),
 });
+
+/** `PATCH /admin/v1/projects/{id}`: a new name and/or limits to set (a number) or remove (null). */
+export const UpdateProjectSchema = z
+  .strictObject({
+    name: ProjectNameSchema.optional(),
+    limits: z
+      .strictObject({
+        requests_per_minute: z.int().min(1).max(1_000_000).nullable().optional(),
+        max_running_jobs: z.int().min(1).max(1_000_000).nullable().optional(),
+      })
+      .optional(),
+  })
+  .refine((body) => body.name !== undefined || body.limits !== undefined, 'name or limits is required');
 
 export const CreateApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),

@@ -4,6 +4,9 @@ import { asJson } from './types';
 
 export type ProjectLimits = { requests_per_minute?: number; max_running_jobs?: number };
 
+/** A change of a project: a new name, and limits to set (a number) or remove (null); others stay. */
+export type ProjectChange = { name?: string; limits?: { [K in keyof ProjectLimits]?: number | null } };
+
 /** `limits.max_running_jobs` of a stored `limits` value; null when the project has none (no cap). */
 export function maxRunningJobsOf(limits: unknown): number | null {
   if (typeof limits !== 'object' || limits === null) return null;
@@ -16,6 +19,20 @@ export class ProjectsRepository {
 
   create(name: string, limits: ProjectLimits = {}): Promise<Project> {
     return this.db.project.create({ data: { id: newId('prj'), name, limits: asJson(limits) } });
+  }
+
+  /** Applies `change` under a row lock (two changes of one project do not lose each other's limits); null when no such project. */
+  update(id: string, change: ProjectChange): Promise<Project | null> {
+    return this.db.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<Array<{ limits: unknown }>>`SELECT limits FROM projects WHERE id = ${id} FOR UPDATE`;
+      if (!row) return null;
+      const limits: Record<string, unknown> = { ...(typeof row.limits === 'object' && row.limits !== null ? row.limits : {}) };
+      for (const [key, value] of Object.entries(change.limits ?? {})) {
+        if (value === null) delete limits[key];
+        else if (value !== undefined) limits[key] = value;
+      }
+      return tx.project.update({ where: { id }, data: { ...(change.name === undefined ? {} : { name: change.name }), limits: asJson(limits) } });
+    });
   }
 
   findById(id: string): Promise<Project | null> {
