@@ -48,6 +48,8 @@ export type ApiDeps = {
   metrics: ApiMetrics;
   webhooks: WebhooksRepository;
   webhookQueue: WebhookDeliveryQueue;
+  /** jobs waiting for a running slot of their project (max_running_jobs) */
+  waitingRoom: ProjectWaitingRoom;
   close(): Promise<void>;
 };
 
@@ -113,6 +115,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     metrics: new ApiMetrics(),
     webhooks: new WebhooksRepository(prisma),
     webhookQueue,
+    waitingRoom,
     async close() {
       await webhookQueue.close().catch(() => undefined);
       await waitingRoom.close();

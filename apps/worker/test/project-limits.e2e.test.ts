@@ -88,4 +88,27 @@ describe('project running limit end to end', () => {
     // it started only after the cancel: never two running at once
     expect(Date.parse(done.started_at)).toBeGreaterThanOrEqual(Date.parse(canceled.body.finished_at));
   }, 90_000);
+
+  it('raising the limit through the admin API starts a waiting job at once', async () => {
+    await clearFaults(stack);
+    const project = await stack.createProject({ max_running_jobs: 1, requests_per_minute: 600 });
+    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 60_000) });
+    const first = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the slow slot holder' } });
+    await pollUntil('the first job running', async () => ((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status === 'running' ? true : undefined));
+    const second = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'waiting for more room' } });
+    const redis = new StackRedis(stack);
+    try {
+      const waiting = `${stack.env['QUEUE_PREFIX']}:project-waiting:${project.id}`;
+      await pollUntil('the second job on its project waiting list', async () => ((await redis.redis.zcard(waiting)) === 1 ? true : undefined));
+    } finally {
+      await redis.close();
+    }
+
+    const raised = await stack.api.request('PATCH', `/admin/v1/projects/${project.id}`, { key: stack.adminKey, body: { limits: { max_running_jobs: 2 } } });
+    expect(raised.body.limits).toMatchObject({ max_running_jobs: 2 });
+    expect(await stack.waitFinal(project.key, second.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // the first still holds its slot: the two ran side by side, as the new limit allows
+    expect((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status).toBe('running');
+    await stack.api.post(`/v1/jobs/${first.id}/cancel`, { key: project.key, body: {} });
+  }, 90_000);
 });

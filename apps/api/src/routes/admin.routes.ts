@@ -10,6 +10,23 @@ function publicProject(project: Project): Record<string, unknown> {
   return { id: project.id, object: 'project', name: project.name, limits: project.limits, created_at: project.createdAt.toISOString() };
 }
 
+/** Most jobs a change of `max_running_jobs` wakes at once; the rest follow as slots free up. */
+const MAX_WAKES_PER_CHANGE = 100;
+
+/**
+ * A raised or removed running limit has room now: wake that many waiting jobs (each checks the
+ * limit again as it starts, so an extra wake only puts a job back to wait). Best effort: the
+ * waiting jobs' backstop covers Redis trouble.
+ */
+async function wakeWaiting(deps: ApiDeps, projectId: string, maxRunningJobs: number | null): Promise<void> {
+  const wakes = Math.min(MAX_WAKES_PER_CHANGE, maxRunningJobs ?? MAX_WAKES_PER_CHANGE);
+  try {
+    for (let i = 0; i < wakes; i += 1) if (!(await deps.waitingRoom.wakeOne(projectId))) return;
+  } catch (err) {
+    deps.logger.warn({ err, projectId }, 'project.wake_deferred');
+  }
+}
+
 export function adminRoutes(deps: ApiDeps): Router {
   const router = Router();
 
@@ -29,6 +46,7 @@ export function adminRoutes(deps: ApiDeps): Router {
     try {
       const project = await deps.projects.update(id, body);
       if (!project) throw new AppError('not_found', `Project ${id} not found`);
+      if (body.limits && 'max_running_jobs' in body.limits) await wakeWaiting(deps, project.id, body.limits.max_running_jobs ?? null);
       res.json(publicProject(project));
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('conflict', `A project named "${body.name}" already exists`);
