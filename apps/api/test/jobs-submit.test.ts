@@ -303,6 +303,11 @@ describe('job submission', () => {
       expect(rows.map((r) => r.id)).toEqual([...ids].sort());
       const added = (await queuedJobIds(stack)).filter((id) => !before.includes(id));
       expect(added).toEqual([...ids].sort());
+      // each stored job has its own job.created event, its snapshot as submitted
+      for (const job of [data[0], data[2], data[5]]) {
+        const events = await stack.api.get(`/v1/jobs/${job.id}/events`, { key: project.key, headers: { accept: 'application/json' } });
+        expect(events.body.data).toEqual([expect.objectContaining({ object: 'event', type: 'job.created', job_id: job.id, seq: 1, data: job })]);
+      }
     });
 
     it('accepts 1,000 jobs in one request', async () => {

@@ -6,6 +6,17 @@ import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, qu
 
 export type EnqueueOptions = { priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
 
+function jobOptions(jobId: string, options: EnqueueOptions) {
+  return {
+    jobId,
+    priority: options.priority,
+    delay: options.delayMs,
+    attempts: options.maxAttempts,
+    backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
+    ...FINISHED_RETENTION,
+  };
+}
+
 /** Producer side of the job queues: one BullMQ Queue per family, sharing one connection. */
 export class JobQueues {
   private readonly queues = new Map<JobFamily, Queue>();
@@ -32,16 +43,15 @@ export class JobQueues {
 
   /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
-    const data = JobRefSchema.parse({ jobId });
     assertRedisReady(this.connection);
-    await this.queue(family).add(family, data, {
-      jobId,
-      priority: options.priority,
-      delay: options.delayMs,
-      attempts: options.maxAttempts,
-      backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
-      ...FINISHED_RETENTION,
-    });
+    await this.queue(family).add(family, JobRefSchema.parse({ jobId }), jobOptions(jobId, options));
+  }
+
+  /** `enqueue` for many jobs of one family in one round trip. */
+  async enqueueMany(family: JobFamily, jobs: ReadonlyArray<{ jobId: string; options: EnqueueOptions }>): Promise<void> {
+    if (jobs.length === 0) return;
+    assertRedisReady(this.connection);
+    await this.queue(family).addBulk(jobs.map(({ jobId, options }) => ({ name: family, data: JobRefSchema.parse({ jobId }), opts: jobOptions(jobId, options) })));
   }
 
   /**

@@ -48,19 +48,11 @@ export function jobsRoutes(deps: ApiDeps): Router {
   router.post('/bulk', async (req, res) => {
     const projectId = await targetProjectId(req);
     const { jobs } = parseOr400(BulkRequestSchema, req.body, 'bulk request');
-    const results: Array<{ job: Job } | { error: ReturnType<typeof errorBody> }> = [];
-    for (const item of jobs) {
-      try {
-        results.push({ job: (await deps.submission.submit(projectId, item, null)).job });
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        results.push({ error: errorBody(err) });
-      }
-    }
+    const results = await deps.submission.submitMany(projectId, jobs);
     // One artifact query for the whole list instead of one per job.
     const views = await deps.views.many(results.flatMap((r) => ('job' in r ? [r.job] : [])));
     const byId = new Map(views.map((view) => [view.id, view]));
-    res.status(202).json({ object: 'list', data: results.map((r) => ('job' in r ? byId.get(r.job.id) : r.error)) });
+    res.status(202).json({ object: 'list', data: results.map((r) => ('job' in r ? byId.get(r.job.id) : errorBody(r.error))) });
   });
 
   router.get('/', async (req, res) => {
