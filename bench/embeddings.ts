@@ -7,11 +7,12 @@
  * Knobs (env): BENCH_INPUTS, BENCH_CHUNK_SIZE (1000), BENCH_RPM (600), BENCH_DIMENSIONS (8),
  * BENCH_CONCURRENCY (4, the embedding lane).
  */
-import { createWriteStream, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEST_ENV, TestStack } from '@genqueue/testing';
+import { memory } from './support/proc';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const INPUTS = num('BENCH_INPUTS', 1_000_000);
@@ -20,17 +21,6 @@ const RPM = num('BENCH_RPM', 600);
 const DIMENSIONS = num('BENCH_DIMENSIONS', 8);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 4);
 const MB = 1024 * 1024;
-
-function memory(pid: number | undefined): { rssMb: number; peakMb: number } {
-  if (!pid) return { rssMb: 0, peakMb: 0 };
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-  } catch {
-    return { rssMb: 0, peakMb: 0 };
-  }
-}
 
 async function writeInputs(file: string): Promise<number> {
   const out = createWriteStream(file);

@@ -8,11 +8,12 @@
  * Poll settings are production's scaled by the simulator's time factor (5 s / 15 s → 83 / 250 ms),
  * so "per poll tick" means per gateway poll tick (15 s simulated, 250 ms real).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { TEST_ENV, TestStack } from '@genqueue/testing';
+import { memory } from './support/proc';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const VIDEO = num('BENCH_VIDEO', 2_000);
@@ -20,17 +21,6 @@ const MJ = num('BENCH_MJ', 2_000);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 20);
 const TIME_FACTOR = 60;
 const GATEWAY_TICK_MS = 15_000 / TIME_FACTOR;
-
-function memory(pid: number | undefined): { rssMb: number; peakMb: number } {
-  if (!pid) return { rssMb: 0, peakMb: 0 };
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-  } catch {
-    return { rssMb: 0, peakMb: 0 };
-  }
-}
 
 async function redisMemory(redis: Redis): Promise<{ usedMb: number; peakMb: number }> {
   const info = await redis.info('memory');

@@ -22,11 +22,12 @@
  * BENCH_WEBHOOK_CONCURRENCY (50, per worker), BENCH_CPU_PROF_DIR (write CPU profiles of the API and
  * worker there; the worker's starts anew with phase 3).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startTsProcess, TEST_ENV, TestStack, type ManagedProcess } from '@genqueue/testing';
+import { cpuSecondsOf } from './support/proc';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const JOBS = num('BENCH_JOBS', 500);
@@ -34,17 +35,6 @@ const STEADY_JOBS = num('BENCH_STEADY_JOBS', 100);
 const STEADY_RATE = num('BENCH_STEADY_RATE', 10);
 const SPLIT_WORKERS = process.env['BENCH_SPLIT_WORKERS'] === '1';
 const CONCURRENCY = num('BENCH_WEBHOOK_CONCURRENCY', 50);
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat, counted in clock ticks (100 per second)
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 type Arrival = { webhookId: string; path: string; at: number; finishedAt: number; type: string };
 

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
+import process from 'node:process';
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 if (dir) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '@genqueue/core';
-import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF, ProjectWaitingRoom } from '@genqueue/queue';
+import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF, ProjectWaitingRoom, projectWaitingListKey } from '@genqueue/queue';
 import { testRedisUrl } from '@genqueue/testing';
 import type { ChunkOutcome, ChunkRunner } from '../src/embeddings/chunk-runner';
 import type { JobRunner, RunOutcome } from '../src/job-runner';
@@ -149,7 +149,7 @@ describe('BullMQ edge', () => {
       try {
         // waiting: delayed with the long backstop, and on the project's list
         await pollUntil('the job delayed and on its project list', async () =>
-          (await queue.getJobState(jobId)) === 'delayed' && (await connection.zcard(`${prefix}:project-waiting:${projectId}`)) === 1 ? true : undefined,
+          (await queue.getJobState(jobId)) === 'delayed' && (await connection.zcard(projectWaitingListKey(prefix, projectId))) === 1 ? true : undefined,
         );
         expect(lane.runs).toHaveLength(1);
         // another project's freed slot wakes nobody here; this project's does

@@ -1,3 +1,4 @@
+import { projectWaitingListKey } from '@genqueue/queue';
 import { TestStack, type ManagedProcess, type Project } from '@genqueue/testing';
 import { armFault, clearFaults, jobEvents, pollUntil, simulatedMs, StackRedis, submit } from './helpers';
 
@@ -37,6 +38,28 @@ describe('project running limit end to end', () => {
     await stack?.stop();
   });
 
+  /**
+   * A project with max_running_jobs 1: its first job holds the slot (its gateway call hangs for a
+   * long while; later calls answer at once), its second is refused by a worker and parked on the
+   * project's waiting list, not merely not picked up yet.
+   */
+  async function slotHolderAndWaiter(): Promise<{ project: Project; first: { id: string }; second: { id: string } }> {
+    await clearFaults(stack);
+    const project = await stack.createProject({ max_running_jobs: 1, requests_per_minute: 600 });
+    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 60_000) });
+    const first = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the slot holder' } });
+    await pollUntil('the first job running', async () => ((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status === 'running' ? true : undefined));
+    const second = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the waiting one' } });
+    const redis = new StackRedis(stack);
+    try {
+      const waiting = projectWaitingListKey(String(stack.env['QUEUE_PREFIX']), project.id);
+      await pollUntil('the second job on its project waiting list', async () => ((await redis.redis.zcard(waiting)) === 1 ? true : undefined));
+    } finally {
+      await redis.close();
+    }
+    return { project, first, second };
+  }
+
   it('never runs more than max_running_jobs of a project at once; the waiting jobs stay queued, with no extra attempt or event', async () => {
     const limited = await stack.createProject({ max_running_jobs: 2, requests_per_minute: 600 });
     const unlimited = await stack.createProject({ requests_per_minute: 600 });
@@ -63,21 +86,7 @@ describe('project running limit end to end', () => {
   }, 120_000);
 
   it('a cancel through the API frees the slot: the waiting job starts at once', async () => {
-    await clearFaults(stack);
-    const project = await stack.createProject({ max_running_jobs: 1, requests_per_minute: 600 });
-    // the first image call hangs for a long while; later ones answer at once
-    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 60_000) });
-    const first = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the slot holder' } });
-    await pollUntil('the first job running', async () => ((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status === 'running' ? true : undefined));
-    const second = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the waiting one' } });
-    // refused by a worker and parked on the project's waiting list, not merely not picked up yet
-    const redis = new StackRedis(stack);
-    try {
-      const waiting = `${stack.env['QUEUE_PREFIX']}:project-waiting:${project.id}`;
-      await pollUntil('the second job on its project waiting list', async () => ((await redis.redis.zcard(waiting)) === 1 ? true : undefined));
-    } finally {
-      await redis.close();
-    }
+    const { project, first, second } = await slotHolderAndWaiter();
     expect((await stack.api.get(`/v1/jobs/${second.id}`, { key: project.key })).body.status).toBe('queued');
 
     const canceled = await stack.api.post(`/v1/jobs/${first.id}/cancel`, { key: project.key, body: {} });
@@ -90,19 +99,7 @@ describe('project running limit end to end', () => {
   }, 90_000);
 
   it('raising the limit through the admin API starts a waiting job at once', async () => {
-    await clearFaults(stack);
-    const project = await stack.createProject({ max_running_jobs: 1, requests_per_minute: 600 });
-    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 60_000) });
-    const first = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'the slow slot holder' } });
-    await pollUntil('the first job running', async () => ((await stack.api.get(`/v1/jobs/${first.id}`, { key: project.key })).body.status === 'running' ? true : undefined));
-    const second = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'waiting for more room' } });
-    const redis = new StackRedis(stack);
-    try {
-      const waiting = `${stack.env['QUEUE_PREFIX']}:project-waiting:${project.id}`;
-      await pollUntil('the second job on its project waiting list', async () => ((await redis.redis.zcard(waiting)) === 1 ? true : undefined));
-    } finally {
-      await redis.close();
-    }
+    const { project, first, second } = await slotHolderAndWaiter();
 
     const raised = await stack.api.request('PATCH', `/admin/v1/projects/${project.id}`, { key: stack.adminKey, body: { limits: { max_running_jobs: 2 } } });
     expect(raised.body.limits).toMatchObject({ max_running_jobs: 2 });

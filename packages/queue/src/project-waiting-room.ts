@@ -7,6 +7,9 @@ const WAITING_LIST_TTL_MS = 24 * 3600_000;
 /** Entries tried per freed slot before giving up (an entry may be stale: the job started or ended). */
 const WAKE_TRIES = 5;
 
+/** WARNING: persisted: the Redis key of a project's waiting list (a sorted set of `queue|job id`). */
+export const projectWaitingListKey = (prefix: string, projectId: string): string => `${prefix}:project-waiting:${projectId}`;
+
 /**
  * Jobs held back by their project's `max_running_jobs`, waiting as delayed BullMQ jobs. Each freed
  * slot (a job of the project reaching a final status) promotes the longest-waiting one, so waiting
@@ -21,7 +24,7 @@ export class ProjectWaitingRoom {
   ) {}
 
   private key(projectId: string): string {
-    return `${this.prefix}:project-waiting:${projectId}`;
+    return projectWaitingListKey(this.prefix, projectId);
   }
 
   /** Records a delayed queue job as waiting for a slot of its project; a job keeps its first place. */
