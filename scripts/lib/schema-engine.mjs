@@ -83,6 +83,15 @@ export async function openEngine({ url, schemaPath, schemaText, debug = false })
       })();
       return disposed;
     };
+    // adapter-pg splits a script on every ';', which cuts function bodies ($$ … ; … $$) apart.
+    // Send the whole script as one simple query instead, as Prisma's native engine does.
+    adapter.executeScript = async (script) => {
+      try {
+        await adapter.underlyingDriver().query(script);
+      } catch (error) {
+        adapter.onError(error);
+      }
+    };
     adapters.add(adapter);
     return adapter;
   };
