@@ -5,3 +5,4 @@ export * from './event-bus';
 export * from './embedding-chunk-queue';
 export * from './webhook-delivery-queue';
 export * from './project-waiting-room';
+export * from './lane-activity';
