@@ -8,3 +8,6 @@ export * from './files.repository';
 export * from './system-settings.repository';
 export * from './webhooks.repository';
 export * from './embedding-chunks.repository';
+export * from './job-stats.queries';
+export * from './admin-queries';
+export * from './admin-sessions.repository';

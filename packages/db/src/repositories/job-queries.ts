@@ -1,19 +1,32 @@
-import type { Job, JobEvent, Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 
 export type JobListFilter = {
   projectId?: string;
   type?: string;
-  status?: string;
+  /** one status, or several (a job in any of them matches) */
+  status?: string | string[];
   createdAfter?: Date;
   createdBefore?: Date;
+  /** every key must hold exactly this value (metadata values are strings) */
   metadata?: Record<string, string>;
-  /** admin search: job id, upstream task id, or words of the prompt */
+  /**
+   * admin search: the exact job id, the exact upstream task id, or words of the job's text input
+   * (every word must appear in search_text, case-insensitively, as part of a word or a whole one)
+   */
   q?: string;
 };
 
 export type Page<T> = { data: T[]; nextCursor: string | null };
 
 type Cursor = { createdAt: Date; id: string };
+
+/**
+ * Words this long or longer are looked up through the trigram index (pg_trgm needs 3 characters to
+ * make a trigram). Shorter words still have to appear, but only filter the rows found otherwise.
+ */
+export const MIN_INDEXED_WORD_CHARS = 3;
+/** More words than this add nothing to a search but cost: the rest are ignored. */
+export const MAX_SEARCH_WORDS = 8;
 
 export function encodeCursor(job: Pick<Job, 'createdAt' | 'id'>): string {
   return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
@@ -26,48 +39,99 @@ export function decodeCursor(cursor: string): Cursor | null {
   return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
 }
 
-function whereOf(filter: JobListFilter, cursor: Cursor | null): Prisma.JobWhereInput {
-  const and: Prisma.JobWhereInput[] = [];
-  if (filter.projectId) and.push({ projectId: filter.projectId });
-  if (filter.type) and.push({ type: filter.type });
-  if (filter.status) and.push({ status: filter.status });
-  if (filter.createdAfter) and.push({ createdAt: { gt: filter.createdAfter } });
-  if (filter.createdBefore) and.push({ createdAt: { lt: filter.createdBefore } });
-  for (const [key, value] of Object.entries(filter.metadata ?? {})) {
-    and.push({ metadata: { path: [key], equals: value } });
-  }
-  if (filter.q) {
-    const q = filter.q.trim();
-    and.push({
-      OR: [
-        { id: q },
-        { upstreamTaskId: q },
-        { input: { path: ['prompt'], string_contains: q } },
-      ],
-    });
-  }
-  if (cursor) {
-    and.push({
-      OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
-    });
-  }
-  return and.length > 0 ? { AND: and } : {};
+/** The lower-cased, distinct words of a search, at most MAX_SEARCH_WORDS. */
+export function searchWords(q: string): string[] {
+  return [...new Set(q.toLowerCase().split(/\s+/).filter((word) => word.length > 0))].slice(0, MAX_SEARCH_WORDS);
 }
+
+/** `word` as a LIKE pattern matching it anywhere: %, _ and \ in it stand for themselves. */
+const containsPattern = (word: string): string => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function searchCondition(q: string): Prisma.Sql | null {
+  const trimmed = q.trim();
+  if (trimmed === '') return null;
+  const words = searchWords(trimmed);
+  // long words first: the planner and the reader see the selective, indexable ones first
+  words.sort((a, b) => b.length - a.length);
+  const wordsMatch = Prisma.join(
+    words.map((word) => Prisma.sql`search_text ILIKE ${containsPattern(word)}`),
+    ' AND ',
+  );
+  // An id never holds whitespace: a search with several words is a text search only.
+  if (/\s/.test(trimmed)) return Prisma.sql`(${wordsMatch})`;
+  return Prisma.sql`(id = ${trimmed} OR upstream_task_id = ${trimmed} OR (${wordsMatch}))`;
+}
+
+const statusesOf = (status: string | string[] | undefined): string[] =>
+  status === undefined ? [] : [...new Set(Array.isArray(status) ? status : [status])];
+
+/** The WHERE conditions of a filter (and a page start), as SQL over the jobs table. */
+function conditionsOf(filter: JobListFilter, cursor: Cursor | null): Prisma.Sql[] {
+  const and: Prisma.Sql[] = [];
+  if (filter.projectId) and.push(Prisma.sql`project_id = ${filter.projectId}`);
+  if (filter.type) and.push(Prisma.sql`type = ${filter.type}`);
+  const statuses = statusesOf(filter.status);
+  if (statuses.length === 1) and.push(Prisma.sql`status = ${statuses[0]}`);
+  if (statuses.length > 1) and.push(Prisma.sql`status IN (${Prisma.join(statuses)})`);
+  if (filter.createdAfter) and.push(Prisma.sql`created_at > ${filter.createdAfter}::timestamptz`);
+  if (filter.createdBefore) and.push(Prisma.sql`created_at < ${filter.createdBefore}::timestamptz`);
+  const metadata = Object.entries(filter.metadata ?? {});
+  // containment answers through the GIN (jsonb_path_ops) index on metadata
+  if (metadata.length > 0) and.push(Prisma.sql`metadata @> ${JSON.stringify(Object.fromEntries(metadata))}::jsonb`);
+  const search = filter.q === undefined ? null : searchCondition(filter.q);
+  if (search) and.push(search);
+  // a row comparison walks the (…, created_at DESC, id DESC) indexes from the cursor on
+  if (cursor) and.push(Prisma.sql`(created_at, id) < (${cursor.createdAt}::timestamptz, ${cursor.id})`);
+  return and;
+}
+
+const whereClause = (conditions: Prisma.Sql[]): Prisma.Sql =>
+  conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
+
+/** A filter job_counts can answer: no time range, metadata or search. */
+const isCountable = (filter: JobListFilter): boolean =>
+  !filter.createdAfter && !filter.createdBefore && Object.keys(filter.metadata ?? {}).length === 0 && !filter.q?.trim();
 
 /** Reads for history screens: keyset pagination, newest first. */
 export class JobQueries {
   constructor(private readonly db: PrismaClient) {}
 
+  /**
+   * A page of jobs matching `filter`, newest first. Raw SQL, because the search (ILIKE on the
+   * trigram index), the metadata containment (GIN) and the row-comparison cursor are what the
+   * indexes answer and Prisma's generated SQL is none of them. The page's ids come first, then
+   * the rows through Prisma, so a Job is shaped by one mapping only.
+   */
   async list(filter: JobListFilter, limit: number, cursor: string | null): Promise<Page<Job>> {
     const decoded = cursor ? decodeCursor(cursor) : null;
-    const rows = await this.db.job.findMany({
-      where: whereOf(filter, decoded),
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-    });
-    const data = rows.slice(0, limit);
+    const hits = await this.db.$queryRaw<Array<{ id: string }>>`
+      SELECT id FROM jobs ${whereClause(conditionsOf(filter, decoded))}
+       ORDER BY created_at DESC, id DESC
+       LIMIT ${limit + 1}`;
+    const ids = hits.slice(0, limit).map((hit) => hit.id);
+    const rows = ids.length === 0 ? [] : await this.db.job.findMany({ where: { id: { in: ids } } });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // a job deleted between the two reads is left out rather than failing the page
+    const data = ids.flatMap((id) => byId.get(id) ?? []);
     const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return { data, nextCursor: hits.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * How many jobs match `filter`. Filters on project, type and status only are answered from
+   * job_counts (exact, no scan of jobs); any other filter counts the matching rows.
+   */
+  async count(filter: JobListFilter): Promise<number> {
+    const where = whereClause(conditionsOf(filter, null));
+    const [row] = isCountable(filter)
+      ? await this.db.$queryRaw<Array<{ count: bigint }>>`
+          SELECT coalesce(sum(n), 0)::bigint AS count
+            FROM (SELECT project_id, type, status, count AS n FROM job_counts
+                  UNION ALL
+                  SELECT project_id, type, status, delta::bigint FROM job_count_deltas) AS jobs
+            ${where}`
+      : await this.db.$queryRaw<Array<{ count: bigint }>>`SELECT count(*) AS count FROM jobs ${where}`;
+    return Number(row?.count ?? 0);
   }
 
   /** The project's events with an id above `afterId`, in id order (the job_events (project_id, id) index). */
@@ -83,6 +147,7 @@ export class JobQueries {
     });
   }
 
+  /** Scans jobs: kept for callers not yet on JobStatsQueries.counts(), which reads job_counts instead. */
   async countsByStatusAndType(since?: Date): Promise<{ status: string; type: string; count: number }[]> {
     const groups = await this.db.job.groupBy({
       by: ['status', 'type'],
