@@ -5,3 +5,4 @@ export * from './media-source';
 export * from './job-types';
 export * from './job-request';
 export * from './public-job';
+export * from './job-search-text';

@@ -1,5 +1,6 @@
 import {
   eventTypeFor,
+  jobSearchText,
   newId,
   sourcesOf,
   toPublicJob,
@@ -92,7 +93,7 @@ async function writeOutbox(tx: Db, webhooks: WebhooksRepository, job: Job, event
   return rows.filter((row) => row.status === 'pending').map((row) => row.id);
 }
 
-/** The row of a new queued job (its `job.created` event is seq 1). */
+/** The row of a new queued job (its `job.created` event is seq 1); every create path writes through it. */
 function newJobRow(input: NewJob, now: Date) {
   return {
     id: newId('job'),
@@ -107,6 +108,8 @@ function newJobRow(input: NewJob, now: Date) {
     idempotencyKey: input.idempotencyKey,
     idempotencyHash: input.idempotencyHash,
     parentId: input.parentId,
+    // what the admin search matches words in, written with the job so a new job is found at once
+    searchText: jobSearchText(input.type, input.input),
     eventSeq: 1,
     queueExpiresAt: new Date(now.getTime() + input.ttlSec * 1000),
     ttlSec: input.ttlSec,
