@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     '',
     'genqueue is running',
     `  API:        ${settings.publicBaseUrl}   (OpenAPI: ${settings.publicBaseUrl}/openapi.json)`,
+    `  dashboard:  ${settings.publicBaseUrl}/admin   (sign in with the admin key)`,
     `  upstream:   ${env['UPSTREAM_BASE_URL']}${settings.UPSTREAM_BASE_URL ? '' : '   (built-in simulator)'}`,
   ];
   const keyLines: string[] = [];
