@@ -75,6 +75,10 @@ export const SettingsSchema = z.object({
   PROJECT_SLOT_RECHECK_MS: positiveInt.default(60_000),
   /** SSE streams write a `: heartbeat` comment this often while no event flows */
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** how long a dashboard sign-in (the admin session cookie) lasts */
+  ADMIN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  /** the built dashboard (index.html and assets/); unset: apps/dashboard/dist of the repository */
+  DASHBOARD_DIR: z.string().optional(),
 });
 
 export type RawSettings = z.infer<typeof SettingsSchema>;
