@@ -1,8 +1,18 @@
 import { findJobType, isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import { RunningLimitReached, type ArtifactsRepository, type Change, type Job, type JobPatch, type JobsRepository } from '@genqueue/db';
+import {
+  RunningLimitReached,
+  type ArtifactsRepository,
+  type Change,
+  type Job,
+  type JobAttemptsRepository,
+  type JobPatch,
+  type JobsRepository,
+  type WriteAlongside,
+} from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
+import { attemptLog } from './attempt-log';
 import { decideFailure } from './failure-policy';
 import { HANDLERS } from './handlers';
 import type { ArtifactWriter } from './media/artifact-writer';
@@ -13,6 +23,8 @@ import type { EmbeddingServices } from './embeddings/embedding-services';
 /** What a runner reads, records and announces a job with, and stores its outputs through (JobRunner, TaskRunner). */
 export type JobServices = {
   jobs: JobsRepository;
+  /** one row per failed run (retried, rate limited, failed), for the dashboard's job page */
+  attempts: JobAttemptsRepository;
   artifacts: ArtifactsRepository;
   /** needs a subscriber connection: a cancel from the API reaches the running job through it (JobRunner listens) */
   events: JobEventBus;
@@ -79,13 +91,13 @@ export class JobRunner {
       job = resumed;
     }
     if (job.deadlineAt && job.deadlineAt.getTime() < Date.now()) {
-      await this.finish(job.id, 'failed', { error: DEADLINE_ERROR });
+      await this.fail(job.id, DEADLINE_ERROR);
       return { kind: 'done' };
     }
 
     const handler = HANDLERS[job.type];
     if (!handler || !findJobType(job.type)) {
-      await this.finish(job.id, 'failed', { error: { code: 'internal_error', message: `No worker handles ${job.type}`, retryable: false } });
+      await this.fail(job.id, { code: 'internal_error', message: `No worker handles ${job.type}`, retryable: false });
       return { kind: 'done' };
     }
 
@@ -143,18 +155,24 @@ export class JobRunner {
     }
     const decision = decideFailure(err);
     logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
-    if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
+    if (decision.action === 'rate_limited') {
+      // nothing else changes on the row: a single insert, best effort (the lane pause matters more)
+      await this.deps.attempts
+        .record({ jobId: job.id, attempt: job.attempts, outcome: 'rate_limited', error: decision.error })
+        .catch((logErr: unknown) => logger.warn({ jobId: job.id, err: logErr }, 'job.attempt_log_failed'));
+      return { kind: 'rate_limited', error: decision.error };
+    }
     if (decision.action === 'retry' && !ctx.isLastAttempt) {
-      await jobs.updateRunning(job.id, { error: decision.error });
+      await jobs.updateRunning(job.id, { error: decision.error }, undefined, undefined, attemptLog(this.deps.attempts, 'retried', decision.error));
       return { kind: 'retry', error: decision.error };
     }
     await this.fail(job.id, decision.error);
     return { kind: 'done' };
   }
 
-  /** Fails the job; outputs a run stored before it failed (the first of n images) go with it. */
+  /** Fails the job (its attempt log row with it); outputs a run stored before it failed (the first of n images) go with it. */
   private async fail(jobId: string, error: JobError): Promise<void> {
-    if (await this.finish(jobId, 'failed', { error })) await this.deps.artifacts.detachFromJob(jobId);
+    if (await this.finish(jobId, 'failed', { error }, attemptLog(this.deps.attempts, 'failed', error))) await this.deps.artifacts.detachFromJob(jobId);
   }
 
   /**
@@ -177,8 +195,8 @@ export class JobRunner {
     }
   }
 
-  private async finish(jobId: string, to: JobStatus, patch: JobPatch): Promise<boolean> {
-    return (await this.change(() => this.deps.jobs.transition(jobId, to, patch))) !== null;
+  private async finish(jobId: string, to: JobStatus, patch: JobPatch, alongside?: WriteAlongside): Promise<boolean> {
+    return (await this.change(() => this.deps.jobs.transition(jobId, to, patch, undefined, alongside))) !== null;
   }
 
   /** Applies a guarded change and announces it; null when another actor changed the job first. */

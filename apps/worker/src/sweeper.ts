@@ -1,11 +1,14 @@
 import { findJobType, type JobFamily } from '@genqueue/core';
-import type { Change, JobsRepository, StaleCursor } from '@genqueue/db';
+import type { Change, JobAttemptsRepository, JobsRepository, StaleCursor } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { Logger } from 'pino';
+import { attemptLog } from './attempt-log';
 import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhooks/webhook-sweep';
 
 export type SweeperDeps = {
   jobs: JobsRepository;
+  /** a timeout failure is the final failed run of its job: logged like the runner's */
+  attempts: JobAttemptsRepository;
   queues: JobQueues;
   events: JobEventBus;
   logger: Logger;
@@ -47,7 +50,8 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
 
   for (const row of await deps.jobs.findOverdueRunning(now, deps.batchSize)) {
     const message = row.reason === 'deadline' ? 'The job passed its deadline' : 'No progress from the gateway within the inactivity timeout';
-    const change = await deps.jobs.transition(row.id, 'failed', { error: { code: 'upstream_timeout', message, retryable: false } }, ['running']);
+    const error = { code: 'upstream_timeout', message, retryable: false } as const;
+    const change = await deps.jobs.transition(row.id, 'failed', { error }, ['running'], attemptLog(deps.attempts, 'failed', error));
     if (await publish(change)) report.timedOut += 1;
   }
 

@@ -5,6 +5,7 @@ import {
   ArtifactsRepository,
   createPrismaClient,
   FilesRepository,
+  JobAttemptsRepository,
   JobsRepository,
   type PrismaClient,
 } from '@genqueue/db';
@@ -66,6 +67,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
+  const attempts = new JobAttemptsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);
   const upstream = createUpstreamClient({
     baseUrl: settings.upstreamBaseUrl,
@@ -77,6 +79,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const taskServices = createTaskServices({
     settings,
     jobs,
+    attempts,
     artifacts,
     events,
     upstream,
@@ -88,6 +91,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const embeddingLane = createEmbeddingLane({ settings, prisma, producer: publisher, storage, jobs, artifacts, events, upstream, logger });
   const runner = new JobRunner({
     jobs,
+    attempts,
     artifacts,
     events,
     upstream,
@@ -140,6 +144,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
 
   const sweeperDeps: SweeperDeps = {
     jobs,
+    attempts,
     queues,
     events,
     logger,

@@ -1,5 +1,5 @@
 import { canTransition, eventTypeFor, type JobStatus } from '@genqueue/core';
-import type { ArtifactsRepository, Job, JobPatch, JobsRepository } from '@genqueue/db';
+import type { ArtifactsRepository, Job, JobAttemptEntry, JobAttemptsRepository, JobPatch, JobsRepository, WriteAlongside } from '@genqueue/db';
 import type { JobEventBus, JobSignal } from '@genqueue/queue';
 import { UpstreamError, type ImageGenerateRequest, type ImageResult, type UpstreamClient } from '@genqueue/upstream';
 import pino from 'pino';
@@ -45,12 +45,13 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
     queueExpiresAt: options.queueExpiresAt ?? new Date(now + 60_000),
     deadlineAt: options.deadlineAt === undefined ? null : options.deadlineAt,
     deadlineSec: 600,
+    attempts: 1,
   };
   const events: string[] = [];
   const running: JobPatch[] = [];
   const jobs = {
     findById: async (id: string) => (id === job.id ? ({ ...job } as unknown as Job) : null),
-    transition: async (id: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[]) => {
+    transition: async (id: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[], alongside?: WriteAlongside) => {
       const allowed = from ?? (['queued', 'running', 'succeeded', 'failed', 'canceled', 'expired'] as JobStatus[]).filter((s) => canTransition(s, to));
       if (id !== job.id || !allowed.includes(job.status as JobStatus)) return null;
       const before = job.status as JobStatus;
@@ -60,12 +61,14 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
       if (patch.error !== undefined) job.error = patch.error;
       const type = eventTypeFor(to, before);
       events.push(type);
+      await alongside?.({} as never, { ...job } as unknown as Job);
       return { job: { ...job } as unknown as Job, event: { seq: events.length, type } };
     },
     beginAttempt: async (id: string) => (id === job.id && job.status === 'running' ? ({ ...job } as unknown as Job) : null),
-    updateRunning: async (_id: string, patch: JobPatch) => {
+    updateRunning: async (_id: string, patch: JobPatch, _event?: unknown, _ifState?: unknown, alongside?: WriteAlongside) => {
       running.push(patch);
       if (patch.error !== undefined) job.error = patch.error;
+      await alongside?.({} as never, { ...job } as unknown as Job);
       return null;
     },
   } as unknown as JobsRepository;
@@ -91,8 +94,11 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
   } as unknown as ArtifactWriter;
   const generate: Generate = options.generate ?? (async () => ({ images: [{ b64Json: PNG_B64 }], usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } }));
   const upstream = { images: { generate } } as unknown as UpstreamClient;
+  const attemptLog: JobAttemptEntry[] = [];
+  const attempts = { record: async (entry: JobAttemptEntry) => void attemptLog.push(entry) } as unknown as JobAttemptsRepository;
   const runner = new JobRunner({
     jobs,
+    attempts,
     artifacts,
     events: bus,
     upstream,
@@ -110,7 +116,7 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
     listeners.get(JOB_ID)?.({ jobId: JOB_ID, projectId: job.projectId, seq: events.length, status, type });
   };
   const cancelFromApi = () => endElsewhere('canceled');
-  return { job, run, events, running, detached, announced, saved, listeners, shutdown, cancelFromApi, endElsewhere };
+  return { job, run, events, running, detached, announced, saved, listeners, shutdown, cancelFromApi, endElsewhere, attemptLog };
 }
 
 describe('JobRunner', () => {
@@ -228,6 +234,7 @@ describe('JobRunner', () => {
     await expect(t.run(false)).resolves.toMatchObject({ kind: 'retry', error: { code: 'upstream_error' } });
     expect(t.job.status).toBe('running');
     expect(t.running).toEqual([{ error: expect.objectContaining({ code: 'upstream_error', retryable: true }) }]);
+    expect(t.attemptLog).toEqual([{ jobId: JOB_ID, attempt: 1, outcome: 'retried', error: expect.objectContaining({ code: 'upstream_error', message: 'HTTP 500' }) }]);
   });
 
   it('fails on the last attempt of a retryable failure', async () => {
@@ -235,6 +242,7 @@ describe('JobRunner', () => {
     await expect(t.run(true)).resolves.toEqual({ kind: 'done' });
     expect(t.events).toEqual(['job.started', 'job.failed']);
     expect(t.job.error).toMatchObject({ code: 'upstream_error', retryable: true });
+    expect(t.attemptLog).toEqual([{ jobId: JOB_ID, attempt: 1, outcome: 'failed', error: expect.objectContaining({ code: 'upstream_error' }) }]);
   });
 
   it('reports a 429 without touching the job, whatever the attempt', async () => {
@@ -242,6 +250,7 @@ describe('JobRunner', () => {
     await expect(t.run(true)).resolves.toMatchObject({ kind: 'rate_limited' });
     expect(t.job.status).toBe('running');
     expect(t.running).toEqual([]);
+    expect(t.attemptLog).toEqual([{ jobId: JOB_ID, attempt: 1, outcome: 'rate_limited', error: expect.objectContaining({ retryable: true }) }]);
   });
 
   it('fails at once when the gateway refuses the input', async () => {

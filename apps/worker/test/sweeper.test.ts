@@ -1,4 +1,4 @@
-import { createPrismaClient, JobsRepository } from '@genqueue/db';
+import { createPrismaClient, JobAttemptsRepository, JobsRepository } from '@genqueue/db';
 import { createRedis, JobEventBus, jobEventsChannel, JobQueues } from '@genqueue/queue';
 import { TestStack, type Project } from '@genqueue/testing';
 import pino from 'pino';
@@ -23,6 +23,7 @@ describe('sweeper: jobs Redis lost', () => {
     const queues = new JobQueues(connection, prefix);
     deps = {
       jobs: new JobsRepository(prisma),
+      attempts: new JobAttemptsRepository(prisma),
       queues,
       events: new JobEventBus(connection, null, jobEventsChannel(prefix)),
       logger: pino({ level: 'silent' }),

@@ -1,7 +1,8 @@
 import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import type { Change, Job, JobPatch } from '@genqueue/db';
+import type { Change, Job, JobAttemptOutcome, JobPatch, WriteAlongside } from '@genqueue/db';
 import { UpstreamError } from '@genqueue/upstream';
-import { decideFailure } from '../failure-policy';
+import { attemptLog } from '../attempt-log';
+import { decideFailure, type FailureDecision } from '../failure-policy';
 import type { JobServices, RunOutcome } from '../job-runner';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
 import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
@@ -119,11 +120,14 @@ export class TaskRunner {
     }
     if (answer.kind === 'retry_later') {
       const queueFull = (submitting.queueFull ?? 0) + 1;
-      await jobs.updateRunning(job.id, {
-        upstreamStatus: answer.upstreamStatus,
-        upstreamState: { ...submitting, phase: 'ready', at: new Date().toISOString(), queueFull },
-        error: { code: 'upstream_error', message: answer.message, retryable: true },
-      });
+      const error: JobError = { code: 'upstream_error', message: answer.message, retryable: true };
+      await jobs.updateRunning(
+        job.id,
+        { upstreamStatus: answer.upstreamStatus, upstreamState: { ...submitting, phase: 'ready', at: new Date().toISOString(), queueFull }, error },
+        undefined,
+        undefined,
+        this.logAttempt('retried', error),
+      );
       return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, queueFull) };
     }
     // The one write that ends the window: the task id, at once, in one guarded statement.
@@ -155,7 +159,7 @@ export class TaskRunner {
     const isAnswered = err instanceof UpstreamError && err.httpStatus !== undefined;
     const state: TaskState = { ...submitting, phase: isAnswered ? 'ready' : 'submitting', errors };
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error, { upstreamState: state });
-    await this.deps.jobs.updateRunning(job.id, { upstreamState: state, error: decision.error });
+    await this.deps.jobs.updateRunning(job.id, { upstreamState: state, error: decision.error }, undefined, undefined, this.logRetry(decision));
     if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
     return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
   }
@@ -222,7 +226,7 @@ export class TaskRunner {
     // 429 / 5xx / network on a poll or a download: keep the state, back off, try again
     const errors = (state.errors ?? 0) + 1;
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error);
-    const updated = await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...state, errors } });
+    const updated = await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...state, errors } }, undefined, undefined, this.logRetry(decision));
     if (!updated) return { kind: 'done' };
     return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
   }
@@ -234,8 +238,18 @@ export class TaskRunner {
 
   private async fail(job: Job, error: JobError, patch: JobPatch = {}, kind?: TaskKind, taskId?: string): Promise<RunOutcome> {
     if (kind && taskId) kind.release?.(taskId);
-    if (await this.finish(job, 'failed', { ...patch, error })) await this.deps.artifacts.detachFromJob(job.id);
+    if (await this.finish(job, 'failed', { ...patch, error }, this.logAttempt('failed', error))) await this.deps.artifacts.detachFromJob(job.id);
     return { kind: 'done' };
+  }
+
+  /** The attempt log row of a failed step, written with the change that records it. */
+  private logAttempt(outcome: JobAttemptOutcome, error: JobError): WriteAlongside {
+    return attemptLog(this.deps.attempts, outcome, error);
+  }
+
+  /** A step that failed and will be tried again: a 429 is logged as `rate_limited`, anything else as `retried`. */
+  private logRetry(decision: FailureDecision): WriteAlongside {
+    return this.logAttempt(decision.action === 'rate_limited' ? 'rate_limited' : 'retried', decision.error);
   }
 
   private async discardOutputs(jobId: string): Promise<void> {
@@ -243,8 +257,8 @@ export class TaskRunner {
     if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
   }
 
-  private async finish(job: Job, to: JobStatus, patch: JobPatch): Promise<boolean> {
-    return (await this.change(() => this.deps.jobs.transition(job.id, to, patch))) !== null;
+  private async finish(job: Job, to: JobStatus, patch: JobPatch, alongside?: WriteAlongside): Promise<boolean> {
+    return (await this.change(() => this.deps.jobs.transition(job.id, to, patch, undefined, alongside))) !== null;
   }
 
   private async change(apply: () => Promise<Change | null>): Promise<Job | null> {

@@ -1,5 +1,5 @@
 import type { Settings } from '@genqueue/config';
-import type { ArtifactsRepository, JobsRepository } from '@genqueue/db';
+import type { ArtifactsRepository, JobAttemptsRepository, JobsRepository } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import { videoTaskKind } from './video.task';
 export type TaskServicesDeps = {
   settings: Settings;
   jobs: JobsRepository;
+  attempts: JobAttemptsRepository;
   artifacts: ArtifactsRepository;
   events: JobEventBus;
   upstream: UpstreamClient;
@@ -51,6 +52,7 @@ export function createTaskServices(deps: TaskServicesDeps): TaskServices {
   const mj = mjTaskKind(mjPoll);
   const runner = new TaskRunner({
     jobs: deps.jobs,
+    attempts: deps.attempts,
     artifacts: deps.artifacts,
     events: deps.events,
     upstream: deps.upstream,

@@ -2,6 +2,7 @@ export * from './types';
 export * from './projects.repository';
 export * from './api-keys.repository';
 export * from './jobs.repository';
+export * from './job-attempts.repository';
 export * from './job-queries';
 export * from './artifacts.repository';
 export * from './files.repository';

@@ -165,6 +165,9 @@ async function claimRunningSlot(tx: Db, projectId: string, maxRunningJobs: numbe
   if (running >= maxRunningJobs) throw new RunningLimitReached(projectId, maxRunningJobs);
 }
 
+/** More rows written inside a change's transaction, from the changed job (e.g. the attempt log of a failed run). */
+export type WriteAlongside = (tx: Db, job: Job) => Promise<unknown>;
+
 /** A row `findStale` answers, and where its next page starts. */
 export type StaleJob = Pick<Job, 'id' | 'type' | 'status' | 'priority' | 'updatedAt'>;
 export type StaleCursor = Pick<Job, 'id' | 'updatedAt'>;
@@ -243,8 +246,9 @@ export class JobsRepository {
    * Guarded status change: applies only if the job is in a status from which `to` is legal
    * (or in `from`, when given). Writes the event in the same transaction. Null when another actor won.
    * A start (`running`) throws RunningLimitReached when the project already runs its `max_running_jobs`.
+   * `alongside` writes more rows in the same transaction, once the job row has changed.
    */
-  transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[]): Promise<Change | null> {
+  transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[], alongside?: WriteAlongside): Promise<Change | null> {
     const allowed = from ?? sourcesOf(to);
     return this.db.$transaction(async (tx) => {
       const current = await readSource(tx, jobId, to);
@@ -278,6 +282,7 @@ export class JobsRepository {
         data,
       });
       if (!job) return null;
+      await alongside?.(tx, job);
       const event = await appendEvent(tx, job, eventTypeFor(to, current.status as JobStatus));
       return { job, event, deliveryIds: await this.outbox(tx, job, event) };
     });
@@ -287,12 +292,14 @@ export class JobsRepository {
    * Updates a running job (progress, upstream state); writes an event only when `eventType` is given.
    * With `ifUpstreamState`, only while the stored upstream state is still that value (compare and
    * set: of two runs that read the same state, one writes). Null when nothing matched.
+   * `alongside` writes more rows in the same transaction, once the job row has changed.
    */
   updateRunning(
     jobId: string,
     patch: JobPatch,
     eventType?: JobEventType,
     ifUpstreamState?: Job['upstreamState'],
+    alongside?: WriteAlongside,
   ): Promise<Change | { job: Job; event: null } | null> {
     const guard: Prisma.JobWhereInput =
       ifUpstreamState === undefined ? {} : { upstreamState: ifUpstreamState === null ? { equals: Prisma.DbNull } : { equals: ifUpstreamState } };
@@ -302,6 +309,7 @@ export class JobsRepository {
         data: { ...patchData(patch), updatedAt: new Date(), ...(eventType ? { eventSeq: { increment: 1 } } : {}) },
       });
       if (!job) return null;
+      await alongside?.(tx, job);
       if (!eventType) return { job, event: null };
       const event = await appendEvent(tx, job, eventType);
       return { job, event, deliveryIds: await this.outbox(tx, job, event) };
