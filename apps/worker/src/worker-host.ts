@@ -15,6 +15,7 @@ import {
   JobEventBus,
   jobEventsChannel,
   JobQueues,
+  LaneActivity,
   MAINTENANCE_QUEUE,
   ProjectWaitingRoom,
   queueNameFor,
@@ -141,6 +142,10 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   // Webhook deliveries: the bus queues the outbox rows of every change announced in this process.
   const webhookLane = await startWebhookLane({ settings, prisma, connection, producer: publisher, events, logger, consume: lanes.webhooks });
   if (webhookLane.worker) workers.push(webhookLane.worker);
+
+  // When a worker last took a job from each queue: the admin overview warns about queues with work and no consumer.
+  const laneActivity = new LaneActivity(publisher, settings.QUEUE_PREFIX);
+  for (const worker of workers) worker.on('active', () => laneActivity.touch(worker.name));
 
   const sweeperDeps: SweeperDeps = {
     jobs,
