@@ -6,3 +6,4 @@ export * from './embedding-chunk-queue';
 export * from './webhook-delivery-queue';
 export * from './project-waiting-room';
 export * from './lane-activity';
+export * from './gateway-lane-governor';

@@ -1,0 +1,268 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * What happened to one gateway request, as far as the lane's health is concerned:
+ * `ok` (any answer that shows the gateway working, refusals included), `rate_limited` (429),
+ * `outage` (5xx, timeout, reset), `refused` (401/403: the key is refused or its quota is spent).
+ */
+export type LaneOutcome = 'ok' | 'rate_limited' | 'outage' | 'refused';
+
+/** Why a lane holds requests back. */
+export type LaneHoldReason = 'rate' | 'rate_limited' | 'outage' | 'refused';
+
+export type LaneGrant = { ok: true; probe: boolean } | { ok: false; waitMs: number; reason: LaneHoldReason };
+
+/** After a report: whether requests of the lane are held back now, and for how long. */
+export type LaneVerdict = { held: false } | { held: true; waitMs: number; reason: LaneHoldReason };
+
+export type LaneStatus = {
+  lane: string;
+  /** requests per minute the lane sends now (learnt from 429s, at most `maxPerMinute`) */
+  ratePerMinute: number;
+  maxPerMinute: number;
+  /** requests the gateway accepted in the last 60 s */
+  acceptedLastMinute: number;
+  /** `closed`: requests flow; `open`: held after an outage or a refused key; `half_open`: one probe may go */
+  breaker: 'closed' | 'open' | 'half_open';
+  heldUntil: Date | null;
+  reason: LaneHoldReason | null;
+  consecutiveFailures: number;
+};
+
+export type GovernorOptions = {
+  /** consecutive outage answers that open the breaker */
+  outageThreshold?: number;
+  /** first open period after an outage; doubles after each failed probe */
+  outageOpenMs?: number;
+  /** longest open period */
+  maxOpenMs?: number;
+  /** how long a lane rests after a refused key or quota before one probe */
+  refusedOpenMs?: number;
+  /** how long a half-open probe may take before another caller may probe */
+  probeLeaseMs?: number;
+  /** the learnt rate never falls below this (requests per minute) */
+  minPerMinute?: number;
+  /** burst: how many seconds of the current rate may go at once */
+  burstSec?: number;
+};
+
+const DEFAULTS: Required<GovernorOptions> = {
+  outageThreshold: 5,
+  outageOpenMs: 5_000,
+  maxOpenMs: 60_000,
+  refusedOpenMs: 30_000,
+  probeLeaseMs: 30_000,
+  minPerMinute: 1,
+  burstSec: 1,
+};
+
+/** WARNING: a persisted key shared by every worker: one hash per gateway lane. */
+export const gatewayLaneKey = (prefix: string, lane: string): string => `${prefix}:gateway-lane:${lane}`;
+
+// Accepted answers are counted in a ring of 64 one-second buckets (fields c<i> count, e<i> second),
+// so "how many did the gateway accept in the last minute" needs no sorted set per request.
+const LUA_COMMON = `
+local key = KEYS[1]
+local now = tonumber(ARGV[2])
+local maxRate = tonumber(ARGV[3])
+local minRate = tonumber(ARGV[4])
+local burstSec = tonumber(ARGV[5])
+local h = redis.call('HGETALL', key)
+local s = {}
+for i = 1, #h, 2 do s[h[i]] = h[i + 1] end
+local function num(field, default) local v = tonumber(s[field]); if v == nil then return default end; return v end
+local rate = math.min(num('rate', maxRate), maxRate)
+local function burst() return math.max(1, rate * burstSec / 60) end
+local function accepted()
+  local sec = math.floor(now / 1000)
+  local total = 0
+  for i = 0, 63 do
+    local e = tonumber(s['e' .. i])
+    if e ~= nil and e > sec - 60 and e <= sec then total = total + num('c' .. i, 0) end
+  end
+  return total
+end
+`;
+
+const ACQUIRE_LUA = `${LUA_COMMON}
+local openUntil = num('open_until', 0)
+if openUntil > 0 then
+  if now < openUntil then return {0, openUntil - now, s['reason'] or 'outage'} end
+  if num('probe_until', 0) > now then return {0, math.min(num('probe_until', 0) - now, 1000), s['reason'] or 'outage'} end
+  redis.call('HSET', key, 'probe_until', now + tonumber(ARGV[6]))
+  return {1, 0, 'probe'}
+end
+local pausedUntil = num('paused_until', 0)
+if pausedUntil > now then return {0, pausedUntil - now, 'rate_limited'} end
+local tokens = num('tokens', burst())
+local ts = num('ts', now)
+if now > ts then tokens = math.min(burst(), tokens + (now - ts) * rate / 60000) end
+if tokens >= 1 then
+  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', now, 'rate', tostring(rate))
+  return {1, 0, ''}
+end
+redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now, 'rate', tostring(rate))
+return {0, math.ceil((1 - tokens) * 60000 / rate), 'rate'}
+`;
+
+const REPORT_LUA = `${LUA_COMMON}
+local outcome = ARGV[1]
+local retryAfterMs = tonumber(ARGV[6])
+local threshold = tonumber(ARGV[7])
+local outageOpenMs = tonumber(ARGV[8])
+local maxOpenMs = tonumber(ARGV[9])
+local refusedOpenMs = tonumber(ARGV[10])
+local openUntil = num('open_until', 0)
+local function hold(untilMs, reason) return {1, math.max(0, untilMs - now), reason} end
+
+if outcome == 'ok' or outcome == 'rate_limited' then
+  -- the gateway answered: whatever held the lane for an outage or a refused key is over
+  if openUntil > 0 or num('fails', 0) > 0 then
+    redis.call('HSET', key, 'open_until', 0, 'open_ms', 0, 'probe_until', 0, 'fails', 0)
+    redis.call('HDEL', key, 'reason')
+  end
+end
+if outcome == 'ok' then
+  local sec = math.floor(now / 1000)
+  local slot = sec % 64
+  if tonumber(s['e' .. slot]) == sec then
+    redis.call('HINCRBY', key, 'c' .. slot, 1)
+  else
+    redis.call('HSET', key, 'e' .. slot, sec, 'c' .. slot, 1)
+  end
+  -- additive increase: 5 % of the configured rate more per minute of accepted requests
+  local step = math.max(1, maxRate * 0.05) / math.max(1, rate)
+  redis.call('HSET', key, 'rate', tostring(math.min(maxRate, rate + step)), 'limited_run', 0)
+  return {0, 0, ''}
+end
+if outcome == 'rate_limited' then
+  -- the gateway's window is full: what it accepted from us in the last minute is its limit for us.
+  -- With little history (another client filled the window), fall no lower than a quarter.
+  local seen = math.max(accepted() + 1, rate * 0.25)
+  local learnt = math.max(minRate, math.min(rate, seen) * 0.95)
+  local run = num('limited_run', 0) + 1
+  local pause = retryAfterMs
+  if pause == nil or pause <= 0 then pause = math.min(60000, math.max(1000, 60000 / learnt) * 2 ^ (run - 1)) end
+  local untilMs = math.max(num('paused_until', 0), now + math.floor(pause))
+  redis.call('HSET', key, 'rate', tostring(learnt), 'limited_run', run, 'paused_until', untilMs, 'tokens', 0, 'ts', untilMs)
+  return hold(untilMs, 'rate_limited')
+end
+if outcome == 'outage' then
+  local fails = num('fails', 0) + 1
+  redis.call('HSET', key, 'fails', fails)
+  if openUntil > 0 then
+    -- a failed probe: stay open, twice as long
+    local openMs = math.min(maxOpenMs, math.max(outageOpenMs, num('open_ms', outageOpenMs) * 2))
+    redis.call('HSET', key, 'open_until', now + openMs, 'open_ms', openMs, 'probe_until', 0, 'reason', s['reason'] or 'outage')
+    return hold(now + openMs, s['reason'] or 'outage')
+  end
+  if fails >= threshold then
+    redis.call('HSET', key, 'open_until', now + outageOpenMs, 'open_ms', outageOpenMs, 'probe_until', 0, 'reason', 'outage')
+    return hold(now + outageOpenMs, 'outage')
+  end
+  return {0, 0, ''}
+end
+if outcome == 'refused' then
+  local openMs = refusedOpenMs
+  if openUntil > 0 and s['reason'] == 'refused' then openMs = math.min(maxOpenMs * 5, math.max(refusedOpenMs, num('open_ms', refusedOpenMs) * 2)) end
+  redis.call('HSET', key, 'open_until', now + openMs, 'open_ms', openMs, 'probe_until', 0, 'reason', 'refused')
+  return hold(now + openMs, 'refused')
+end
+return redis.error_reply('unknown outcome ' .. tostring(outcome))
+`;
+
+const STATUS_LUA = `${LUA_COMMON}
+return {tostring(rate), accepted(), num('open_until', 0), num('probe_until', 0), num('paused_until', 0), s['reason'] or '', num('fails', 0)}
+`;
+
+type GovernedRedis = Redis & {
+  gqLaneAcquire(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  gqLaneReport(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  gqLaneStatus(key: string, ...args: (string | number)[]): Promise<[string, number, number, number, number, string, number]>;
+};
+
+function defineScripts(redis: Redis): GovernedRedis {
+  const governed = redis as GovernedRedis;
+  if (typeof governed.gqLaneAcquire !== 'function') {
+    redis.defineCommand('gqLaneAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
+    redis.defineCommand('gqLaneReport', { numberOfKeys: 1, lua: REPORT_LUA });
+    redis.defineCommand('gqLaneStatus', { numberOfKeys: 1, lua: STATUS_LUA });
+  }
+  return governed;
+}
+
+/**
+ * Pacing and health of the gateway's lanes, shared by every worker through Redis:
+ * - a token bucket per lane counts gateway requests (not queue wakes) against the lane's rate;
+ * - the rate is learnt from 429s: on a 429 the lane drops to what the gateway accepted in the last
+ *   minute (times 0.95), pauses (Retry-After when given, else a growing pause), then climbs back
+ *   slowly while answers are accepted;
+ * - a breaker opens after consecutive outage answers (5xx, timeouts) or at once on a refused key
+ *   or quota, lets one probe through when its period is over, and closes on any real answer.
+ * Callers pass the clock (`nowMs`), so tests drive it exactly.
+ */
+export class GatewayLaneGovernor {
+  private readonly redis: GovernedRedis;
+  private readonly options: Required<GovernorOptions>;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    /** the configured (highest) requests per minute of each lane */
+    private readonly maxPerMinute: (lane: string) => number,
+    options: GovernorOptions = {},
+  ) {
+    this.redis = defineScripts(redis);
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** ARGV 1–5 of every script: the operation, the clock, and the lane's rate bounds. */
+  private common(lane: string, operation: string, nowMs: number): (string | number)[] {
+    return [operation, nowMs, this.maxPerMinute(lane), this.options.minPerMinute, this.options.burstSec];
+  }
+
+  /** Takes one request's place in the lane, or says how long to wait before asking again. */
+  async acquire(lane: string, nowMs = Date.now()): Promise<LaneGrant> {
+    const args = this.common(lane, 'acquire', nowMs);
+    const [ok, waitMs, reason] = await this.redis.gqLaneAcquire(gatewayLaneKey(this.prefix, lane), ...args, this.options.probeLeaseMs);
+    if (ok === 1) return { ok: true, probe: reason === 'probe' };
+    return { ok: false, waitMs: Math.max(1, waitMs), reason: reason as LaneHoldReason };
+  }
+
+  /** Records how the gateway answered; says whether the lane holds requests back now. */
+  async report(lane: string, outcome: LaneOutcome, nowMs = Date.now(), retryAfterMs?: number): Promise<LaneVerdict> {
+    const o = this.options;
+    const args = this.common(lane, outcome, nowMs);
+    const [held, waitMs, reason] = await this.redis.gqLaneReport(
+      gatewayLaneKey(this.prefix, lane),
+      ...args,
+      retryAfterMs ?? 0,
+      o.outageThreshold,
+      o.outageOpenMs,
+      o.maxOpenMs,
+      o.refusedOpenMs,
+    );
+    return held === 1 ? { held: true, waitMs, reason: reason as LaneHoldReason } : { held: false };
+  }
+
+  async status(lane: string, nowMs = Date.now()): Promise<LaneStatus> {
+    const args = this.common(lane, 'status', nowMs);
+    const [rate, acceptedLastMinute, openUntil, probeUntil, pausedUntil, reason, fails] = await this.redis.gqLaneStatus(
+      gatewayLaneKey(this.prefix, lane),
+      ...args,
+    );
+    const isOpen = openUntil > 0;
+    const breaker = !isOpen ? 'closed' : nowMs < openUntil || probeUntil > nowMs ? 'open' : 'half_open';
+    const heldUntilMs = isOpen ? openUntil : pausedUntil > nowMs ? pausedUntil : 0;
+    return {
+      lane,
+      ratePerMinute: Math.round(Number(rate) * 100) / 100,
+      maxPerMinute: this.maxPerMinute(lane),
+      acceptedLastMinute,
+      breaker,
+      heldUntil: heldUntilMs > 0 ? new Date(heldUntilMs) : null,
+      reason: isOpen ? ((reason || 'outage') as LaneHoldReason) : pausedUntil > nowMs ? 'rate_limited' : null,
+      consecutiveFailures: fails,
+    };
+  }
+}
