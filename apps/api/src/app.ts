@@ -1,17 +1,31 @@
 import express, { type Express } from 'express';
+import { JOB_FAMILIES } from '@genqueue/core';
 import type { ApiDeps } from './deps';
+import { authenticateAdmin } from './middleware/admin-auth';
 import { authenticate } from './middleware/auth';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { rejectNulCharacters } from './middleware/nul-characters';
 import { projectRateLimit } from './middleware/rate-limit';
 import { buildOpenApiDocument } from './openapi';
+import type { BullQueue } from './routes/bull-board.routes';
+import { adminEventsRoutes } from './routes/admin-events.routes';
+import { adminJobsRoutes } from './routes/admin-jobs.routes';
+import { adminSessionRoutes } from './routes/admin-session.routes';
+import { adminWebhooksRoutes } from './routes/admin-webhooks.routes';
 import { adminRoutes } from './routes/admin.routes';
+import { BULL_BOARD_PATH, bullBoardRoutes } from './routes/bull-board.routes';
+import { dashboardRoutes } from './routes/dashboard.routes';
 import { artifactsRoutes } from './routes/artifacts.routes';
 import { filesRoutes } from './routes/files.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { eventsRoutes } from './routes/events.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+
+/** What bull-board shows: every job family's queue, webhook deliveries and the maintenance queue. */
+function bullBoardQueues(deps: ApiDeps): BullQueue[] {
+  return [...JOB_FAMILIES.map((family) => deps.queues.queue(family)), deps.webhookQueue.queue, deps.queues.maintenance];
+}
 
 /** The Express app: routers per resource, auth and rate limits in front, one error middleware. */
 export function createApp(deps: ApiDeps): Express {
@@ -34,7 +48,21 @@ export function createApp(deps: ApiDeps): Express {
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
   app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));
   app.use('/v1', eventsRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit]));
-  app.use('/admin/v1', authenticate(deps.apiKeys, 'admin'), json, rejectNulCharacters, adminRoutes(deps));
+  // The admin API takes the admin key or the dashboard's session cookie (with its CSRF token).
+  const adminAuth = authenticateAdmin(deps.apiKeys, deps.adminSessions);
+  app.use('/admin/session', adminSessionRoutes(deps, json));
+  app.use(
+    '/admin/v1',
+    adminAuth,
+    json,
+    rejectNulCharacters,
+    adminRoutes(deps),
+    adminJobsRoutes(deps),
+    adminWebhooksRoutes(deps),
+    adminEventsRoutes(deps),
+  );
+  app.use(BULL_BOARD_PATH, bullBoardRoutes(bullBoardQueues(deps), deps.apiKeys, deps.adminSessions));
+  app.use('/admin', dashboardRoutes(deps.settings.DASHBOARD_DIR));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -1,28 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '@genqueue/config';
 import {
+  AdminQueries,
+  AdminSessionsRepository,
   ApiKeysRepository,
   ArtifactsRepository,
   createPrismaClient,
   FilesRepository,
   JobQueries,
   JobsRepository,
+  JobStatsQueries,
   ProjectsRepository,
   SystemSettingsRepository,
   WebhooksRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JobEventBus, jobEventsChannel, JobQueues, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
+import { createRedis, JobEventBus, jobEventsChannel, JobQueues, LaneActivity, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
 import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AdminSessions } from './services/admin-sessions';
+import { AdminStats } from './services/admin-stats';
+import { AnyJobSignal } from './services/any-job-signal';
 import { ArtifactUrls } from './services/artifact-urls';
+import { BulkActions } from './services/bulk-actions';
 import { JobActions } from './services/job-actions';
 import { JobSubmission } from './services/job-submission';
 import { JobViews } from './services/job-views';
 import { JobWaiter } from './services/job-waiter';
 import { ApiMetrics } from './services/metrics';
+import { SignInLimiter } from './services/sign-in-limiter';
 import { UpstreamInfo } from './services/upstream-info';
 
 export type ApiDeps = {
@@ -50,8 +58,19 @@ export type ApiDeps = {
   webhookQueue: WebhookDeliveryQueue;
   /** jobs waiting for a running slot of their project (max_running_jobs) */
   waitingRoom: ProjectWaitingRoom;
+  adminQueries: AdminQueries;
+  jobStats: JobStatsQueries;
+  adminSessions: AdminSessions;
+  signInLimiter: SignInLimiter;
+  adminStats: AdminStats;
+  bulkActions: BulkActions;
+  /** wakes the admin event stream on a change of any job */
+  anyJobSignal: AnyJobSignal;
   close(): Promise<void>;
 };
+
+/** job_counts folds its pending deltas this often (and before every stats read), so reads sum few rows. */
+const COMPACT_COUNTS_EVERY_MS = 10_000;
 
 
 /** The API's composition root: every connection is made here and handed down. */
@@ -91,6 +110,17 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     storage,
     allowPrivateUrls: settings.allowPrivateUrls,
   });
+  const sessionSecret = await new SystemSettingsRepository(prisma).getOrCreate('admin_session_secret', () =>
+    randomBytes(32).toString('base64url'),
+  );
+  const adminSessions = new AdminSessions(new AdminSessionsRepository(prisma), sessionSecret, settings.ADMIN_SESSION_HOURS * 3_600_000);
+  const actions = new JobActions(jobs, artifacts, queues, events, submission);
+  const jobStats = new JobStatsQueries(prisma);
+  const compactTimer = setInterval(() => {
+    jobStats.compactCounts().catch((err: unknown) => logger.debug({ err }, 'stats.compact_failed'));
+  }, COMPACT_COUNTS_EVERY_MS);
+  compactTimer.unref();
+  const bulkActions = new BulkActions(redis, settings.QUEUE_PREFIX, jobs, jobQueries, actions, logger);
   const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
   return {
     settings,
@@ -107,7 +137,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     queues,
     events,
     submission,
-    actions: new JobActions(jobs, artifacts, queues, events, submission),
+    actions,
     waiter: new JobWaiter(jobs, events),
     views: new JobViews(artifacts, artifactUrls),
     artifactUrls,
@@ -116,7 +146,16 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     webhooks: new WebhooksRepository(prisma),
     webhookQueue,
     waitingRoom,
+    adminQueries: new AdminQueries(prisma),
+    jobStats,
+    adminSessions,
+    signInLimiter: new SignInLimiter(redis, settings.QUEUE_PREFIX),
+    adminStats: new AdminStats(jobStats, queues, new LaneActivity(redis, settings.QUEUE_PREFIX), redis, logger),
+    bulkActions,
+    anyJobSignal: new AnyJobSignal(subscriber, jobEventsChannel(settings.QUEUE_PREFIX)),
     async close() {
+      clearInterval(compactTimer);
+      await bulkActions.close();
       await webhookQueue.close().catch(() => undefined);
       await waitingRoom.close();
       await queues.close().catch(() => undefined);

@@ -7,11 +7,15 @@ import {
   CreateApiKeySchema,
   CreateProjectSchema,
   LastEventIdSchema,
+  AdminListJobsQuerySchema,
   ListJobsQuerySchema,
   UpdateProjectSchema,
   WaitQuerySchema,
 } from './routes/schemas';
 import { CreateEndpointSchema, ListDeliveriesQuerySchema } from './routes/webhooks.routes';
+import { AdminSubmitEnvelopeSchema, BulkActionRequestSchema } from './routes/admin-jobs.routes';
+import { SignInSchema } from './routes/admin-session.routes';
+import { AdminListDeliveriesQuerySchema, AdminListEndpointsQuerySchema } from './routes/admin-webhooks.routes';
 
 const ErrorSchema = z.object({
   error: z.object({
@@ -92,6 +96,40 @@ const WebhookDeliverySchema = z.object({
   ),
 });
 
+const AdminSessionSchema = z.object({
+  object: z.literal('admin_session'),
+  expires_at: z.string(),
+  csrf_token: z.string().describe('send it as X-CSRF-Token on every request other than GET/HEAD made with the cookie'),
+});
+
+const BulkActionSchema = z.object({
+  object: z.literal('bulk_action'),
+  id: z.string(),
+  action: z.enum(['cancel', 'retry']),
+  status: z.enum(['running', 'done', 'interrupted']),
+  matched: z.number(),
+  processed: z.number(),
+  changed: z.number(),
+  skipped: z.number(),
+});
+
+const JobAttemptSchema = z.object({
+  attempt: z.number(),
+  outcome: z.enum(['retried', 'rate_limited', 'failed']),
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+  at: z.string(),
+});
+
+const ApiKeyListedSchema = z.object({
+  id: z.string(),
+  object: z.literal('api_key'),
+  name: z.string().nullable(),
+  prefix: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+
 const WebhookSecretSchema = z.object({ object: z.literal('webhook_secret'), secret: z.string() });
 
 /** JSON Schema (2020-12, which OpenAPI 3.1 uses) of what a request may send. */
@@ -164,6 +202,15 @@ function operation(op: Op): Record<string, unknown> {
   };
 }
 
+/** Every /admin/v1 route takes the admin key or the dashboard's session cookie. */
+function withAdminSessions(paths: Record<string, Record<string, Record<string, unknown>>>): typeof paths {
+  for (const [path, ops] of Object.entries(paths)) {
+    if (!path.startsWith('/admin/v1/')) continue;
+    for (const op of Object.values(ops)) op['security'] = [{ bearer: [] }, { adminSession: [] }];
+  }
+  return paths;
+}
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(serverUrl: string): unknown {
   const inputs = Object.fromEntries(JOB_TYPES.map((spec) => [`Input_${spec.type.replace('.', '_')}`, schemaOf(spec.input)]));
@@ -176,12 +223,17 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
     },
   });
   const list = { type: 'object', properties: { data: { type: 'array', items: ref('Job') }, next_cursor: { type: ['string', 'null'] } } };
+  const countSchema = { type: 'object', properties: { object: { const: 'count' }, count: { type: 'integer' } } };
   return {
     openapi: '3.1.0',
     info: { title: 'genqueue', version: '1.0.0', description: 'Durable jobs for an AI aggregator gateway' },
     servers: [{ url: serverUrl }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        // the dashboard's alternative to the admin key on /admin/*; mutating requests add X-CSRF-Token
+        adminSession: { type: 'apiKey', in: 'cookie', name: 'gq_admin_session' },
+      },
       schemas: {
         Error: schemaOf(ErrorSchema),
         Job: schemaOf(JobSchema),
@@ -189,6 +241,10 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
         WebhookEndpoint: schemaOf(WebhookEndpointSchema),
         WebhookDelivery: schemaOf(WebhookDeliverySchema),
         WebhookSecret: schemaOf(WebhookSecretSchema),
+        AdminSession: schemaOf(AdminSessionSchema),
+        BulkAction: schemaOf(BulkActionSchema),
+        JobAttempt: schemaOf(JobAttemptSchema),
+        ApiKeyListed: schemaOf(ApiKeyListedSchema),
         MediaSource: schemaOf(MediaSourceSchema),
         JobRequest: {
           ...schemaOf(JobRequestSchema),
@@ -197,7 +253,7 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
         ...inputs,
       },
     },
-    paths: {
+    paths: withAdminSessions({
       '/v1/jobs': {
         post: operation({ summary: 'Submit a job (Idempotency-Key header supported)', body: ref('JobRequest'), ok: [202, ref('Job')] }),
         get: operation({ summary: 'List jobs, newest first; metadata[KEY]=VALUE filters too', query: ListJobsQuerySchema.omit({ project_id: true, q: true }), ok: [200, list] }),
@@ -255,7 +311,7 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       },
       '/admin/v1/projects': {
         post: operation({ summary: 'Create a project', body: schemaOf(CreateProjectSchema), ok: [201, { type: 'object' }] }),
-        get: operation({ summary: 'List projects', ok: [200, { type: 'object' }] }),
+        get: operation({ summary: 'List projects, each with counts of its jobs by status', ok: [200, { type: 'object' }] }),
       },
       '/admin/v1/projects/{id}': {
         patch: operation({
@@ -267,11 +323,61 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       },
       '/admin/v1/projects/{id}/api-keys': {
         post: operation({ summary: 'Create an API key (shown once)', pathId: true, body: schemaOf(CreateApiKeySchema), ok: [201, { type: 'object' }] }),
+        get: operation({ summary: 'The project’s API keys (never the key itself)', pathId: true, ok: [200, listOf('ApiKeyListed', false)] }),
       },
       '/admin/v1/api-keys/{id}': { delete: operation({ summary: 'Revoke an API key', pathId: true, ok: [204, {}] }) },
-      '/admin/v1/jobs': { get: operation({ summary: 'Search the jobs of every project', query: ListJobsQuerySchema, ok: [200, list] }) },
-      '/admin/v1/stats': { get: operation({ summary: 'Counts, queue depths, throughput', ok: [200, { type: 'object' }] }) },
+      '/admin/v1/jobs': {
+        get: operation({ summary: 'Search the jobs of every project (status: one or several, comma-separated); metadata[KEY]=VALUE filters too', query: AdminListJobsQuerySchema, ok: [200, listOf('Job', true)] }),
+        post: operation({ summary: 'Submit a job into a project: {project_id, …the body of POST /v1/jobs}', body: schemaOf(AdminSubmitEnvelopeSchema), ok: [202, ref('Job')] }),
+      },
+      '/admin/v1/jobs/count': {
+        get: operation({ summary: 'How many jobs match the filters of GET /admin/v1/jobs', query: AdminListJobsQuerySchema.omit({ limit: true, cursor: true }), ok: [200, countSchema] }),
+      },
+      '/admin/v1/jobs/{id}': {
+        get: operation({ summary: 'A job of any project, with project_id, project_name and upstream_state (the worker’s raw task state)', pathId: true, ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/jobs/{id}/events': { get: operation({ summary: 'The job’s event log, in seq order', pathId: true, ok: [200, listOf('Event', false)] }) },
+      '/admin/v1/jobs/{id}/attempts': { get: operation({ summary: 'Every failed run of the job, oldest first', pathId: true, ok: [200, listOf('JobAttempt', false)] }) },
+      '/admin/v1/jobs/{id}/children': { get: operation({ summary: 'Jobs whose parent_id is this job (Midjourney follow-ups)', pathId: true, ok: [200, listOf('Job', false)] }) },
+      '/admin/v1/jobs/{id}/cancel': { post: operation({ summary: 'Cancel a queued or running job (409 otherwise)', pathId: true }) },
+      '/admin/v1/jobs/{id}/retry': { post: operation({ summary: 'Run a failed or canceled job again (409 otherwise)', pathId: true, ok: [202, ref('Job')] }) },
+      '/admin/v1/jobs/bulk-cancel': {
+        post: operation({ summary: 'Cancel jobs by ids (≤ 1000) or by filter, in the background; answers the bulk action', body: schemaOf(BulkActionRequestSchema), ok: [202, ref('BulkAction')] }),
+      },
+      '/admin/v1/jobs/bulk-retry': {
+        post: operation({ summary: 'Retry jobs by ids (≤ 1000) or by filter, in the background; answers the bulk action', body: schemaOf(BulkActionRequestSchema), ok: [202, ref('BulkAction')] }),
+      },
+      '/admin/v1/bulk-actions/{id}': { get: operation({ summary: 'A bulk action’s progress (kept for 24 h)', pathId: true, ok: [200, ref('BulkAction')] }) },
+      '/admin/v1/artifacts/{id}/content': { get: operation({ summary: 'Any project’s artifact bytes (Range supported)', pathId: true, ok: [200, {}] }) },
+      '/admin/v1/events': {
+        get: operation({
+          summary: 'Every project’s job events, in event-id order, as text/event-stream (from now, or after Last-Event-ID); each event carries project_id',
+          headers: [lastEventIdHeader(ProjectLastEventIdSchema, 'the id (evt_…) of the last event seen; the stream resumes after it')],
+          okContent: { 'text/event-stream': { schema: SSE_FRAMES } },
+        }),
+      },
+      '/admin/v1/stats': { get: operation({ summary: 'Counts by status and type (from job_counts), queue figures, last hour and day, series, webhook counts', ok: [200, { type: 'object' }] }) },
+      '/admin/v1/webhook-endpoints': {
+        get: operation({ summary: 'Webhook endpoints of every project (no secrets)', query: AdminListEndpointsQuerySchema, ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/webhook-endpoints/{id}/enable': {
+        post: operation({ summary: 'Re-enable a disabled endpoint (clears disabled_at and the failure run)', pathId: true, ok: [200, { type: 'object' }] }),
+      },
+      '/admin/v1/webhook-deliveries': {
+        get: operation({ summary: 'Deliveries of every project, newest first, each attempt with its response_body', query: AdminListDeliveriesQuerySchema, ok: [200, listOf('WebhookDelivery', true)] }),
+      },
+      '/admin/v1/webhook-deliveries/{id}/redeliver': {
+        post: operation({ summary: 'Send any project’s delivery again now', pathId: true, ok: [202, ref('WebhookDelivery')] }),
+      },
+      '/admin/session': {
+        post: {
+          ...operation({ summary: 'Sign in to the dashboard with the admin key: sets the gq_admin_session cookie (HttpOnly, SameSite=Strict, Path=/admin); 429 after 5 wrong keys in 15 min', body: schemaOf(SignInSchema), ok: [200, ref('AdminSession')] }),
+          security: [],
+        },
+        get: { ...operation({ summary: 'The current dashboard session (same csrf_token), or 401', ok: [200, ref('AdminSession')] }), security: [{ adminSession: [] }] },
+        delete: { ...operation({ summary: 'Sign out: ends the session server side and clears the cookie', ok: [204, {}] }), security: [{ adminSession: [] }] },
+      },
       '/admin/v1/upstream': { get: operation({ summary: 'Gateway balance and models (cached)', ok: [200, { type: 'object' }] }) },
-    },
+    }),
   };
 }

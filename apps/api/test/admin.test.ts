@@ -34,8 +34,10 @@ describe('administration', () => {
       expect(bare.status).toBe(201);
       expect(bare.body.limits).toEqual({});
       const listed = await stack.api.get('/admin/v1/projects', admin());
-      expect(listed.body.data).toContainEqual(res.body);
-      expect(listed.body.data).toContainEqual(bare.body);
+      // the list adds each project's job counts by status (admin-api.md)
+      const counts = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 };
+      expect(listed.body.data).toContainEqual({ ...res.body, counts });
+      expect(listed.body.data).toContainEqual({ ...bare.body, counts });
     });
 
     it('answers 409 for a name already taken', async () => {
@@ -108,7 +110,7 @@ describe('administration', () => {
       }
       const project = await stack.createProject();
       expect((await patch(id, { name: uniqueName() }, project.key)).status).toBe(403);
-      expect((await stack.api.get('/admin/v1/projects', admin())).body.data.find((p: any) => p.id === id)).toEqual(created.body);
+      expect((await stack.api.get('/admin/v1/projects', admin())).body.data.find((p: any) => p.id === id)).toEqual({ ...created.body, counts: expect.any(Object) });
     });
   });
 
@@ -243,7 +245,7 @@ describe('administration', () => {
       const res = await stack.api.get('/admin/v1/stats', admin());
       expect(res.status).toBe(200);
       const stats = res.body;
-      expect(nonSnakeKeys({ ...stats, jobs_by_type: {} })).toEqual([]);
+      expect(nonSnakeKeys({ ...stats, jobs_by_type: {}, jobs_by_type_and_status: {} })).toEqual([]);
       expect(stats.jobs_by_status.succeeded).toBeGreaterThanOrEqual((before.jobs_by_status.succeeded ?? 0) + 1);
       expect(stats.jobs_by_status.failed).toBeGreaterThanOrEqual((before.jobs_by_status.failed ?? 0) + 1);
       expect(stats.jobs_by_type['image.generate']).toBeGreaterThanOrEqual((before.jobs_by_type['image.generate'] ?? 0) + 2);

@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { AppError } from '@genqueue/core';
-import { isUniqueViolation, type Project } from '@genqueue/db';
+import { AppError, JOB_STATUSES } from '@genqueue/core';
+import { isUniqueViolation, type ApiKey, type Project } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
-import { parseListQuery } from './list-query';
 import { CreateApiKeySchema, CreateProjectSchema, UpdateProjectSchema } from './schemas';
 import { parseOr400 } from './validation';
 
@@ -25,6 +24,19 @@ async function wakeWaiting(deps: ApiDeps, projectId: string, maxRunningJobs: num
   } catch (err) {
     deps.logger.warn({ err, projectId }, 'project.wake_deferred');
   }
+}
+
+/** A key as listed: what identifies it, never the key itself (only its hash is stored). */
+function apiKeyView(key: ApiKey): Record<string, unknown> {
+  return {
+    id: key.id,
+    object: 'api_key',
+    name: key.name,
+    prefix: key.prefix,
+    created_at: key.createdAt.toISOString(),
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
+    revoked_at: key.revokedAt?.toISOString() ?? null,
+  };
 }
 
 export function adminRoutes(deps: ApiDeps): Router {
@@ -55,7 +67,22 @@ export function adminRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/projects', async (_req, res) => {
-    res.json({ object: 'list', data: (await deps.projects.list(1000)).map(publicProject) });
+    const [projects, counts] = await Promise.all([deps.projects.list(1000), deps.jobStats.counts()]);
+    const byProject = new Map<string, Record<string, number>>();
+    for (const row of counts) {
+      const statuses = byProject.get(row.projectId) ?? Object.fromEntries(JOB_STATUSES.map((status) => [status, 0]));
+      statuses[row.status] = (statuses[row.status] ?? 0) + row.count;
+      byProject.set(row.projectId, statuses);
+    }
+    const none = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0]));
+    res.json({ object: 'list', data: projects.map((p) => ({ ...publicProject(p), counts: byProject.get(p.id) ?? none })) });
+  });
+
+  router.get('/projects/:id/api-keys', async (req, res) => {
+    const project = await deps.projects.findById(String(req.params['id']));
+    if (!project) throw new AppError('not_found', `Project ${req.params['id']} not found`);
+    const keys = await deps.apiKeys.listForProject(project.id);
+    res.json({ object: 'list', data: keys.map(apiKeyView) });
   });
 
   router.post('/projects/:id/api-keys', async (req, res) => {
@@ -79,44 +106,8 @@ export function adminRoutes(deps: ApiDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/jobs', async (req, res) => {
-    const { filter, limit, cursor } = parseListQuery(req);
-    const page = await deps.jobQueries.list(filter, limit, cursor);
-    const data = await deps.views.many(page.data);
-    res.json({
-      object: 'list',
-      data: data.map((job, i) => ({ ...job, project_id: page.data[i]?.projectId })),
-      next_cursor: page.nextCursor,
-    });
-  });
-
   router.get('/stats', async (_req, res) => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const [counts, finished, depths] = await Promise.all([
-      deps.jobQueries.countsByStatusAndType(),
-      deps.jobQueries.finishedSince(hourAgo),
-      deps.queues.depths().catch(() => null),
-    ]);
-    const byStatus: Record<string, number> = {};
-    const byType: Record<string, number> = {};
-    for (const row of counts) {
-      byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
-      byType[row.type] = (byType[row.type] ?? 0) + row.count;
-    }
-    const finishedTotal = finished.reduce((sum, r) => sum + r.count, 0);
-    const failed = finished.find((r) => r.status === 'failed')?.count ?? 0;
-    res.json({
-      object: 'stats',
-      jobs_by_status: byStatus,
-      jobs_by_type: byType,
-      queues: depths,
-      last_hour: {
-        finished: finishedTotal,
-        by_status: Object.fromEntries(finished.map((r) => [r.status, r.count])),
-        throughput_per_min: Number((finishedTotal / 60).toFixed(2)),
-        failure_rate: finishedTotal === 0 ? 0 : Number((failed / finishedTotal).toFixed(4)),
-      },
-    });
+    res.json(await deps.adminStats.build());
   });
 
   router.get('/upstream', async (_req, res) => {

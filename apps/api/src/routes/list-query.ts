@@ -3,7 +3,7 @@ import { AppError, MetadataSchema } from '@genqueue/core';
 import type { JobListFilter } from '@genqueue/db';
 import { decodeCursor } from '@genqueue/db';
 import { parseOr400 } from './validation';
-import { ListJobsQuerySchema } from './schemas';
+import { AdminListJobsQuerySchema, ListJobsQuerySchema } from './schemas';
 
 /** `metadata[KEY]=VALUE` pairs from the raw query string. */
 function metadataFilter(query: Record<string, unknown>): Record<string, string> {
@@ -17,10 +17,13 @@ function metadataFilter(query: Record<string, unknown>): Record<string, string> 
   return parseOr400(MetadataSchema, out, 'metadata filter', 'metadata');
 }
 
-export function parseListQuery(req: Request): { filter: JobListFilter; limit: number; cursor: string | null } {
+/** The query of a job list: `/v1/jobs` takes one status, the admin history a comma-separated list. */
+type ListQuerySchema = typeof ListJobsQuerySchema | typeof AdminListJobsQuerySchema;
+
+export function parseListQuery(req: Request, schema: ListQuerySchema = ListJobsQuerySchema): { filter: JobListFilter; limit: number; cursor: string | null } {
   const query = req.query as Record<string, unknown>;
   const known = Object.fromEntries(Object.entries(query).filter(([k]) => !k.startsWith('metadata[')));
-  const parsed = parseOr400(ListJobsQuerySchema, known, 'query');
+  const parsed = parseOr400(schema, known, 'query');
   if (parsed.cursor && !decodeCursor(parsed.cursor)) {
     throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
   }

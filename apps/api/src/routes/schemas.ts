@@ -14,6 +14,15 @@ export const ListJobsQuerySchema = z.object({
   q: z.string().trim().min(1).max(200).optional(),
 });
 
+/** `status=failed,canceled`: one status or several, comma-separated (the admin history). */
+export const StatusListSchema = z
+  .string()
+  .regex(new RegExp(`^(${JOB_STATUSES.join('|')})(,(${JOB_STATUSES.join('|')}))*$`), `one or more of ${JOB_STATUSES.join(', ')}, comma-separated`)
+  .transform((value) => [...new Set(value.split(','))]);
+
+/** `GET /admin/v1/jobs` and `/count`: the /v1 filters plus several statuses at once. */
+export const AdminListJobsQuerySchema = ListJobsQuerySchema.extend({ status: StatusListSchema.optional() });
+
 export const WaitQuerySchema = z.object({
   wait: z.coerce.number().int().min(0).max(60).default(0),
 });

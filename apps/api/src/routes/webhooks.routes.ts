@@ -6,6 +6,7 @@ import { generateWebhookSecret, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 import type { ApiDeps } from '../deps';
 import { projectIdOf, requireProjectId } from '../middleware/auth';
 import { deliveryView, endpointView } from '../services/webhook-views';
+import { redeliver } from '../services/webhook-redelivery';
 import { assertWebhookUrlAllowed } from '../services/webhook-urls';
 import { parseOr400 } from './validation';
 
@@ -117,16 +118,9 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.post('/webhook-deliveries/:id/redeliver', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    const reset = DELIVERY_ID.test(id) ? await deps.webhooks.resetForRedelivery(projectId, id) : null;
-    if (!reset) throw new AppError('not_found', `Webhook delivery ${id} not found`);
-    try {
-      await deps.webhookQueue.enqueueNew([reset.id]);
-    } catch (err) {
-      // the row is pending and due: the sweeper queues it
-      deps.logger.warn({ err, deliveryId: reset.id }, 'webhook.redeliver_deferred');
-    }
-    const delivery = await deps.webhooks.findForProject(projectId, id);
-    res.status(202).json(deliveryView(delivery!));
+    const delivery = await redeliver(deps, projectId, id);
+    if (!delivery) throw new AppError('not_found', `Webhook delivery ${id} not found`);
+    res.status(202).json(deliveryView(delivery));
   });
 
   return router;

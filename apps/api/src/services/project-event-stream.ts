@@ -46,29 +46,57 @@ export type ProjectStreamDeps = {
 
 /**
  * `GET /v1/events`: every event of the project's jobs, in event-id order, as `text/event-stream`.
- * The SSE id is the event's own id (`evt_<ULID>`); a client that reconnects with `Last-Event-ID`
- * gets exactly the events after it, from any API instance. Without one, the stream starts now.
  * Live signals come through Redis pub/sub (keyed by project); the rows are the source.
  */
 export async function streamProjectEvents(deps: ProjectStreamDeps, projectId: string, afterId: string | null, res: Response): Promise<void> {
+  await streamEventsById(
+    {
+      readAfter: (cursor, limit) => deps.jobQueries.projectEventsAfter(projectId, cursor, limit),
+      listen: (wake) => deps.events.listen(projectId, wake),
+      onError: (err) => deps.logger.warn({ err, projectId }, 'events.project_stream_failed'),
+      render: deps.render,
+      heartbeatMs: deps.heartbeatMs,
+    },
+    afterId,
+    res,
+  );
+}
+
+export type EventsByIdSource = {
+  /** events with an id above `cursor`, in id order, at most `limit` */
+  readAfter(cursor: string, limit: number): Promise<JobEvent[]>;
+  /** subscribes `wake` to live signals of the events read; answers the unsubscribe */
+  listen(wake: () => void): Promise<() => void>;
+  onError(err: unknown): void;
+  render: (event: JobEvent) => Record<string, unknown>;
+  heartbeatMs: number;
+};
+
+/**
+ * A stream of events in event-id order (a project's for `/v1/events`, every project's for the
+ * admin stream). The SSE id is the event's own id (`evt_<ULID>`); a client that reconnects with
+ * `Last-Event-ID` gets exactly the events after it, from any API instance. Without one, the stream
+ * starts now.
+ */
+export async function streamEventsById(source: EventsByIdSource, afterId: string | null, res: Response): Promise<void> {
   let cursor = afterId ?? eventIdFloor(Date.now());
   let settleTimer: NodeJS.Timeout | null = null;
   await streamSse(res, {
-    heartbeatMs: deps.heartbeatMs,
+    heartbeatMs: source.heartbeatMs,
     recheckMs: RECHECK_MS,
     async listen(wake) {
-      const unsubscribe = await deps.events.listen(projectId, wake);
+      const unsubscribe = await source.listen(wake);
       // what stops when the stream ends: the signals, and a pass waiting for an event to settle
       return () => {
         if (settleTimer) clearTimeout(settleTimer);
         unsubscribe();
       };
     },
-    onError: (err) => deps.logger.warn({ err, projectId }, 'events.project_stream_failed'),
+    onError: (err) => source.onError(err),
     async pass(stream) {
       for (;;) {
         const safeBefore = Date.now() - SETTLE_MS;
-        const page = await deps.jobQueries.projectEventsAfter(projectId, cursor, PAGE);
+        const page = await source.readAfter(cursor, PAGE);
         let held: JobEvent | null = null;
         for (const event of page) {
           if (stream.ended) return;
@@ -76,7 +104,7 @@ export async function streamProjectEvents(deps: ProjectStreamDeps, projectId: st
             held = event;
             break;
           }
-          stream.send(event.id, event.type, deps.render(event));
+          stream.send(event.id, event.type, source.render(event));
           cursor = event.id;
         }
         if (held) {

@@ -1,0 +1,25 @@
+import type { DeliveryWithAttempts, WebhooksRepository } from '@genqueue/db';
+import type { WebhookDeliveryQueue } from '@genqueue/queue';
+import type { Logger } from 'pino';
+
+const DELIVERY_ID = /^whd_[0-9A-Z]{26}$/;
+
+/**
+ * Sends a delivery of the project again now: pending and due again (same webhook-id, fresh
+ * schedule), then queued. Null for an unknown id or another project's.
+ */
+export async function redeliver(
+  deps: { webhooks: WebhooksRepository; webhookQueue: WebhookDeliveryQueue; logger: Logger },
+  projectId: string,
+  deliveryId: string,
+): Promise<DeliveryWithAttempts | null> {
+  const reset = DELIVERY_ID.test(deliveryId) ? await deps.webhooks.resetForRedelivery(projectId, deliveryId) : null;
+  if (!reset) return null;
+  try {
+    await deps.webhookQueue.enqueueNew([reset.id]);
+  } catch (err) {
+    // the row is pending and due: the sweeper queues it
+    deps.logger.warn({ err, deliveryId: reset.id }, 'webhook.redeliver_deferred');
+  }
+  return deps.webhooks.findForProject(projectId, deliveryId);
+}
