@@ -7,6 +7,7 @@ import { createGeminiApi, type GeminiApi } from './gemini';
 import { UpstreamHttp, type UpstreamTimeouts } from './http';
 import { createImagesApi, type ImagesApi } from './images';
 import { createMjApi, type MjApi } from './mj';
+import type { RequestGate } from './request-gate';
 import type { TaskTimeouts } from './task-common';
 import { createVideosApi, type VideosApi } from './videos';
 import type { Dispatcher } from 'undici';
@@ -26,6 +27,8 @@ export interface UpstreamClientOptions {
   dispatcher?: Dispatcher;
   /** Video and MJ call limits (submit 60 s, polls 15 s by default). */
   taskTimeouts?: Partial<TaskTimeouts>;
+  /** Paces requests per gateway lane and holds lanes during outages (see RequestGate). */
+  gate?: RequestGate;
 }
 
 /** The gateway client: one object per API family over one shared connection pool. */
@@ -53,6 +56,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+    ...(options.gate !== undefined ? { gate: options.gate } : {}),
   });
   const defaultGuard = options.assertUrlAllowed;
   return {

@@ -1,3 +1,5 @@
+import type { LaneHold } from './request-gate';
+
 /**
  * Upstream failures are classified once, here, from the HTTP status and the machine-readable `code`
  * of the gateway's error body. Message text is never used for decisions: it is often Chinese and it
@@ -39,6 +41,8 @@ export class UpstreamError extends Error implements UpstreamFailure {
   readonly upstreamType?: string;
   readonly upstreamMessage?: string;
   readonly requestId?: string;
+  /** the gateway lane holds requests back (outage, refused key, 429): wait this out, no attempt used */
+  laneHold?: LaneHold;
 
   constructor(failure: UpstreamFailure, options?: { cause?: unknown }) {
     super(failure.message, options);
@@ -66,6 +70,7 @@ export class UpstreamError extends Error implements UpstreamFailure {
       upstreamType: this.upstreamType,
       upstreamMessage: this.upstreamMessage,
       requestId: this.requestId,
+      laneHold: this.laneHold,
     };
   }
 }

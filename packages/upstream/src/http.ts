@@ -1,5 +1,7 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { UpstreamError, upstreamErrorFromResponse } from './errors';
+import { gatewayLaneOf, type GatewayLane } from './gateway-lanes';
+import { outcomeOfStatus, retryAfterMs, type GateOutcome, type LaneHold, type RequestGate } from './request-gate';
 
 /** All durations in milliseconds. */
 export interface UpstreamTimeouts {
@@ -71,6 +73,8 @@ export interface HttpResponseHead {
   url: URL;
   contentType?: string;
   requestId?: string;
+  /** the answer made the gate hold the lane (an outage, a refused key, a 429) */
+  laneHold?: LaneHold;
 }
 
 export interface HttpResponse extends HttpResponseHead {
@@ -95,6 +99,8 @@ export interface UpstreamHttpOptions {
   userAgent?: string;
   /** Defaults to a private undici Agent (keep-alive pool) owned and closed by this instance. */
   dispatcher?: Dispatcher;
+  /** paces gateway requests per lane and holds a lane during outages; none: every request goes */
+  gate?: RequestGate;
 }
 
 interface ResolvedTimeouts {
@@ -115,6 +121,7 @@ export class UpstreamHttp {
   private readonly userAgent: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly gate: RequestGate | undefined;
 
   constructor(options: UpstreamHttpOptions) {
     const base = new URL(options.baseUrl);
@@ -133,6 +140,7 @@ export class UpstreamHttp {
     this.userAgent = options.userAgent ?? 'genqueue-upstream/0.1';
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: this.timeouts.connectMs } });
+    this.gate = options.gate;
   }
 
   /** Resolves a path below the base URL (keeping any base path prefix), or an absolute URL. */
@@ -190,6 +198,30 @@ export class UpstreamHttp {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /** Waits for nothing: a held lane throws at once, so the job can wait without holding a slot. */
+  private async passGate(lane: GatewayLane, what: string): Promise<void> {
+    let grant: Awaited<ReturnType<RequestGate['acquire']>>;
+    try {
+      grant = await this.gate!.acquire(lane);
+    } catch {
+      return; // the gate's store is unreachable: pacing is best effort, the request goes
+    }
+    if (grant.ok) return;
+    const error = new UpstreamError({ kind: 'rate_limited', message: `${what} held back: the ${lane} lane waits ${grant.waitMs} ms (${grant.reason})` });
+    error.laneHold = { lane, waitMs: grant.waitMs, reason: grant.reason, sent: false };
+    throw error;
+  }
+
+  /** Tells the gate how the lane's request went; marks `target` when the lane is held now. */
+  private async reportToGate(lane: GatewayLane, outcome: GateOutcome, retryAfter: number | undefined, target: { laneHold?: LaneHold }): Promise<void> {
+    try {
+      const verdict = await this.gate!.report(lane, outcome, Date.now(), retryAfter);
+      if (verdict.held) target.laneHold = { lane, waitMs: verdict.waitMs, reason: verdict.reason, sent: true };
+    } catch {
+      // best effort, as above
+    }
+  }
+
   private resolveTimeouts(req: CallOptions & { profile?: TimeoutProfile }): ResolvedTimeouts {
     const t = this.timeouts;
     let resolved: ResolvedTimeouts;
@@ -230,6 +262,8 @@ export class UpstreamHttp {
     const callerSignal = req.signal;
     const what = `${req.method} ${describeUrl(url, this.baseUrl)}`;
     if (callerSignal?.aborted) throw abortReason(callerSignal);
+    const lane = this.gate ? gatewayLaneOf(req.method, url, this.baseUrl) : null;
+    if (lane) await this.passGate(lane, what);
 
     const controller = new AbortController();
     let hasTimedOut = false;
@@ -276,11 +310,15 @@ export class UpstreamHttp {
       });
     } catch (err) {
       cleanup();
-      throw translate(err);
+      const failure = translate(err);
+      // No answer at all (timeout, reset, refused connection) counts as an outage of the lane.
+      if (lane && failure instanceof UpstreamError) await this.reportToGate(lane, 'outage', undefined, failure);
+      throw failure;
     }
 
     const headers = normalizeHeaders(res.headers);
     const head: HttpResponseHead = { status: res.statusCode, headers, url };
+    if (lane) await this.reportToGate(lane, outcomeOfStatus(res.statusCode), retryAfterMs(headers['retry-after']), head);
     const contentType = headers['content-type'];
     if (contentType !== undefined) head.contentType = contentType;
     const requestId = headers['x-oneapi-request-id'];
@@ -348,6 +386,7 @@ export async function readResponse(stream: HttpStream): Promise<HttpResponse> {
   const res: HttpResponse = { status: stream.status, headers: stream.headers, url: stream.url, body, bodyText: () => body.toString('utf8') };
   if (stream.contentType !== undefined) res.contentType = stream.contentType;
   if (stream.requestId !== undefined) res.requestId = stream.requestId;
+  if (stream.laneHold !== undefined) res.laneHold = stream.laneHold;
   return res;
 }
 
@@ -359,7 +398,9 @@ export function errorFromHttpResponse(res: HttpResponse, statusOverride?: number
   };
   if (res.contentType !== undefined) input.contentType = res.contentType;
   if (res.requestId !== undefined) input.requestId = res.requestId;
-  return upstreamErrorFromResponse(input);
+  const error = upstreamErrorFromResponse(input);
+  if (res.laneHold !== undefined) error.laneHold = res.laneHold;
+  return error;
 }
 
 function noop(): void {}

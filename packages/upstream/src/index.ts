@@ -161,3 +161,5 @@ export {
   type MjTask,
   type MjTaskStatus,
 } from './mj';
+export { GATEWAY_LANES, gatewayLaneOf, type GatewayLane } from './gateway-lanes';
+export { outcomeOfStatus, retryAfterMs, type GateHold, type GateOutcome, type LaneHold, type RequestGate } from './request-gate';
