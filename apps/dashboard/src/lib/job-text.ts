@@ -1,0 +1,41 @@
+import type { Job } from '../api/types';
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function messageText(messages: unknown): string | null {
+  if (!Array.isArray(messages)) return null;
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const m = asRecord(messages[i]);
+    if (m['role'] !== 'user') continue;
+    if (typeof m['content'] === 'string') return m['content'];
+    if (Array.isArray(m['content'])) {
+      const part = m['content'].map(asRecord).find((p) => typeof p['text'] === 'string');
+      if (part) return String(part['text']);
+    }
+  }
+  return null;
+}
+
+/** One line saying what the job is about: its prompt, text, or inputs. */
+export function jobSummary(job: Pick<Job, 'type' | 'input'>): string {
+  const input = asRecord(job.input);
+  if (typeof input['prompt'] === 'string' && input['prompt']) return input['prompt'];
+  if (job.type === 'audio.speech' && typeof input['input'] === 'string') return input['input'];
+  const chat = messageText(input['messages']);
+  if (chat) return chat;
+  if (job.type === 'embedding.batch') {
+    if (Array.isArray(input['inputs'])) return `${input['inputs'].length} inputs · ${String(input['model'] ?? 'text-embedding-3-small')}`;
+    if (typeof input['file_id'] === 'string') return `file ${input['file_id']}`;
+  }
+  if (job.type === 'mj.action' && typeof input['custom_id'] === 'string') return `${input['custom_id']} on ${String(input['job_id'] ?? '')}`;
+  if (typeof input['model'] === 'string') return input['model'];
+  return '';
+}
+
+export function jobDurationMs(job: Pick<Job, 'started_at' | 'finished_at' | 'created_at'>, nowMs: number): number | null {
+  if (!job.started_at) return null;
+  const end = job.finished_at ? Date.parse(job.finished_at) : nowMs;
+  return end - Date.parse(job.started_at);
+}
