@@ -51,7 +51,7 @@ describe('admin session', () => {
 
   async function signIn(key = stack.adminKey): Promise<Session> {
     const res = await fetch(`${stack.apiUrl}/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
-    const body = await res.json();
+    const body: any = await res.json();
     if (res.status !== 200) throw new Error(`sign in: ${res.status} ${JSON.stringify(body)}`);
     const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('gq_admin_session=')) ?? '';
     return { cookie: setCookie.split(';')[0] ?? '', csrf: body.csrf_token, setCookie, body };

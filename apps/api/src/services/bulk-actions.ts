@@ -27,6 +27,8 @@ export type BulkActionView = {
 /** Jobs read per page of a filter (keyset), and the cadence of progress writes. */
 const PAGE = 500;
 const SAVE_EVERY = 50;
+/** Jobs changed at once: each is its own short transaction, so a few in flight only overlap round trips. */
+const IN_FLIGHT = 8;
 const KEEP_MS = 24 * 3_600_000;
 /** Ids are few (≤ 1000): the request waits this long for them to be done, so the answer is final. */
 const ID_WAIT_MS = 5_000;
@@ -55,11 +57,10 @@ export class BulkActions {
     const view = this.newView(action, distinct.length);
     await this.save(view);
     const done = this.track(view, async (progress) => {
-      for (const id of distinct) {
-        if (this.isStopping) return;
+      await this.eachInGroups(distinct, async (id) => {
         const job = await this.jobs.findById(id);
         await progress(job ? await this.apply(action, job) : false);
-      }
+      });
     });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ID_WAIT_MS)))]);
@@ -76,10 +77,7 @@ export class BulkActions {
       do {
         if (this.isStopping) return;
         const page = await this.jobQueries.list(filter, PAGE, cursor);
-        for (const job of page.data) {
-          if (this.isStopping) return;
-          await progress(await this.apply(action, job));
-        }
+        await this.eachInGroups(page.data, async (job) => progress(await this.apply(action, job)));
         cursor = page.nextCursor;
       } while (cursor);
     });
@@ -120,6 +118,14 @@ export class BulkActions {
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return run;
+  }
+
+  /** Runs `each` over `items`, IN_FLIGHT at a time, until done or the process stops. */
+  private async eachInGroups<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+    for (let start = 0; start < items.length; start += IN_FLIGHT) {
+      if (this.isStopping) return;
+      await Promise.all(items.slice(start, start + IN_FLIGHT).map(each));
+    }
   }
 
   /** One job through the single-job action; false when its status does not allow it. */
