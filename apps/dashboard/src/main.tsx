@@ -22,7 +22,7 @@ const queryClient = new QueryClient({
 // Any 401 of a data route: the session is gone; sign in again and come back here.
 onUnauthorized(() => {
   const location = router.state.location;
-  if (location.pathname === '/login') return;
+  if (location.pathname.startsWith('/login')) return;
   setCsrfToken(null);
   queryClient.clear();
   void router.navigate({ to: '/login', search: { next: location.href, reason: 'expired' } });

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { ApiError, setCsrfToken } from '../api/client';
 import { sessionApi } from '../api/admin';
 import { useTheme, type Theme } from '../lib/theme';
@@ -47,11 +47,16 @@ export function AppLayout() {
   }, [session.data]);
 
   const isSignedOut = session.error instanceof ApiError && session.error.status === 401;
+  // Once per sign-out: the layout is still mounted for a moment while the router moves to /login.
+  const redirected = useRef(false);
   useEffect(() => {
-    if (isSignedOut) void navigate({ to: '/login', search: href === '/' ? {} : { next: href }, replace: true });
+    if (!isSignedOut || redirected.current || href.startsWith('/login')) return;
+    redirected.current = true;
+    void navigate({ to: '/login', search: href === '/' ? {} : { next: href }, replace: true });
   }, [isSignedOut, navigate, href]);
 
   const signOut = async () => {
+    redirected.current = true;
     try {
       await sessionApi.signOut();
     } finally {
@@ -111,7 +116,7 @@ export function AppLayout() {
             <span aria-hidden="true">{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span> {THEME_LABEL[theme]}
           </button>
           <button type="button" className="btn btn-ghost btn-sm nav-btn" onClick={() => void signOut()}>
-            <span aria-hidden="true">⏻</span> Sign out
+            <span aria-hidden="true">↪</span> Sign out
           </button>
         </div>
       </aside>

@@ -16,7 +16,10 @@ async function fetchHead(id: string): Promise<{ text: string; partial: boolean }
   const res = await fetch(artifactContentUrl(id), { headers: { range: `bytes=0-${PREVIEW_BYTES - 1}` }, credentials: 'same-origin' });
   if (!res.ok && res.status !== 206) throw new Error(`The artifact answered ${res.status}`);
   const text = await res.text();
-  return { text, partial: res.status === 206 };
+  // `Content-Range: bytes 0-743/744` says whether there is more than we asked for
+  const total = Number(res.headers.get('content-range')?.split('/')[1] ?? NaN);
+  const partial = res.status === 206 && !(Number.isFinite(total) && total <= PREVIEW_BYTES);
+  return { text, partial };
 }
 
 function shortenVectors(line: string): string {

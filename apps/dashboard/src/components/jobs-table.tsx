@@ -85,7 +85,11 @@ export function JobsTable({ jobs, loading, projectNames, selected, allMatching, 
                   </span>
                   {job.error ? <span className="row-error truncate">{job.error.message}</span> : null}
                 </td>
-                <td className="truncate project-cell">{projectNames.get(job.project_id ?? '') ?? <span className="mono small">{job.project_id}</span>}</td>
+                <td className="project-cell">
+                  <span className="truncate" title={job.project_id}>
+                    {projectNames.get(job.project_id ?? '') ?? <span className="mono small">{job.project_id}</span>}
+                  </span>
+                </td>
                 <td>
                   <RelativeTime at={job.created_at} />
                 </td>

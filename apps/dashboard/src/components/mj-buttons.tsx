@@ -26,7 +26,6 @@ export function MjButtons({ job }: { job: Job }) {
       <div className="chips">
         {buttons.map((b) => (
           <button key={b.custom_id} type="button" className="btn btn-sm" title={b.custom_id} onClick={() => submit.mutate(b)} disabled={submit.isPending}>
-            {b.emoji ? <span aria-hidden="true">{b.emoji} </span> : null}
             {b.label || b.custom_id.split('::').slice(2, 4).join(' ')}
           </button>
         ))}

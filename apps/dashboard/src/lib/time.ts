@@ -19,7 +19,8 @@ export function formatRelative(iso: string | Date, nowMs: number): string {
   const past = ms <= 0;
   const sec = Math.abs(ms) / 1000;
   let text: string;
-  if (sec < 5) return past ? 'just now' : 'in a moment';
+  // the shared ticker moves every 15 s, and clocks differ a little: a few seconds either way is "just now"
+  if (sec < 5 || (!past && sec < 16)) return 'just now';
   if (sec < 60) text = `${Math.round(sec)} s`;
   else if (sec < 3600) text = `${Math.round(sec / 60)} min`;
   else if (sec < 86_400) text = `${Math.round(sec / 3600)} h`;
