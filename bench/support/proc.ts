@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident and peak memory of a process, from /proc (Linux); zeros elsewhere. */
 export function memory(pid: number | undefined): { rssMb: number; peakMb: number } {
@@ -21,4 +21,23 @@ export function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** Pids of every process whose command name is `comm` (e.g. `postgres`, `redis-server`). */
+export function pidsNamed(comm: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** CPU seconds used so far by all processes named `comm` (their children come and go: sum them now). */
+export function cpuSecondsNamed(comm: string): number {
+  return pidsNamed(comm).reduce((sum, pid) => sum + (Number.isNaN(cpuSecondsOf(pid)) ? 0 : cpuSecondsOf(pid)), 0);
 }

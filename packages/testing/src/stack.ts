@@ -120,6 +120,11 @@ export class TestStack {
     throw new Error(`job ${jobId} not final after ${maxWaits * 30} s (logs: ${this.logDir})`);
   }
 
+  /** the API process (benches read its CPU and memory) */
+  get apiProcess(): ManagedProcess {
+    return this.processes.api;
+  }
+
   get databaseUrl(): string {
     return String(this.env['DATABASE_URL']);
   }
