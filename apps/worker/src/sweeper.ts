@@ -1,6 +1,6 @@
 import { findJobType, type JobFamily } from '@genqueue/core';
 import type { Change, JobAttemptsRepository, JobsRepository, StaleCursor } from '@genqueue/db';
-import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import type { JobEventBus, JobQueues, RedisMemoryMarker } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import { attemptLog } from './attempt-log';
 import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhooks/webhook-sweep';
@@ -17,20 +17,38 @@ export type SweeperDeps = {
   staleAfterMs: number;
   batchSize: number;
   /**
-   * Where this process's check of stale rows goes on at the next tick (a page of `batchSize` per
-   * tick, from the oldest, starting over after the last): a backlog larger than a page that Redis
-   * knows does not hide the rows behind it.
+   * Where this process's check of stale rows goes on at the next tick (pages of `batchSize`, from
+   * the oldest, starting over after the last): a backlog larger than a page that Redis knows does
+   * not hide the rows behind it.
    */
   staleCursor: { after: StaleCursor | null };
+  /**
+   * A tick goes on to the next page of stale rows while it has run less than this (0: one page per
+   * tick), so a Redis that lost a large backlog gets it back within a tick or two.
+   */
+  staleBudgetMs?: number;
+  /** tells the tick that Redis lost its data since the last one (webhook claims are then renewed at once) */
+  redisMemory?: Pick<RedisMemoryMarker, 'wasLost'>;
   /** the webhook outbox step: pending deliveries that are due go (back) to the queue */
   webhooks?: WebhookSweepDeps;
 };
 
-export type SweepReport = { expired: number; timedOut: number; requeued: number; webhooksQueued?: number };
+export type SweepReport = {
+  expired: number;
+  timedOut: number;
+  requeued: number;
+  webhooksQueued?: number;
+  /** Redis was down: the steps that need it waited for the next tick */
+  redisDown?: boolean;
+  /** Redis had lost its data since the last tick */
+  redisWasEmptied?: boolean;
+};
 
 /**
- * One maintenance tick. Postgres is the truth: jobs past their clocks are ended, and jobs Redis
- * no longer knows (lost enqueue, Redis restart) are enqueued again.
+ * One maintenance tick. Postgres is the truth: jobs past their clocks are ended (Postgres only, so
+ * this goes on while Redis is down), and queued or running jobs Redis no longer holds (lost enqueue,
+ * Redis flushed or restarted empty) are enqueued again; a running one resumes from its row (a task
+ * with a saved upstream id polls it, see TaskRunner).
  */
 export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepReport> {
   const report: SweepReport = { expired: 0, timedOut: 0, requeued: 0 };
@@ -45,7 +63,7 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
     });
     if (await publish(change)) report.expired += 1;
     const family = findJobType(row.type)?.family;
-    if (family) await deps.queues.removeIfIdle(family, row.id);
+    if (family && deps.queues.isConnected()) await deps.queues.removeIfIdle(family, row.id);
   }
 
   for (const row of await deps.jobs.findOverdueRunning(now, deps.batchSize)) {
@@ -55,20 +73,35 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
     if (await publish(change)) report.timedOut += 1;
   }
 
-  const stale = await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize, deps.staleCursor.after);
-  const last = stale[stale.length - 1];
-  deps.staleCursor.after = stale.length < deps.batchSize || !last ? null : { id: last.id, updatedAt: last.updatedAt };
-  for (const row of stale) {
-    const family: JobFamily | undefined = findJobType(row.type)?.family;
-    if (!family || (await deps.queues.isLive(family, row.id))) continue;
-    await deps.queues.enqueue(family, row.id, {
-      priority: row.priority,
-      maxAttempts: deps.retry.maxAttempts,
-      backoffDelayMs: deps.retry.baseDelayMs,
-    });
-    report.requeued += 1;
-    deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
+  if (!deps.queues.isConnected()) {
+    report.redisDown = true;
+    return report;
   }
-  if (deps.webhooks) report.webhooksQueued = await sweepWebhookDeliveries(deps.webhooks, now);
+  report.redisWasEmptied = (await deps.redisMemory?.wasLost()) ?? false;
+  report.requeued = await requeueLost(deps, now);
+  if (deps.webhooks) report.webhooksQueued = await sweepWebhookDeliveries(deps.webhooks, now, { redisWasEmptied: report.redisWasEmptied });
   return report;
+}
+
+/** Enqueues the stale queued/running rows whose queue job is gone (or finished while the row is not). */
+async function requeueLost(deps: SweeperDeps, now: Date): Promise<number> {
+  const stopAtMs = Date.now() + (deps.staleBudgetMs ?? 0);
+  let requeued = 0;
+  do {
+    const stale = await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize, deps.staleCursor.after);
+    const last = stale[stale.length - 1];
+    deps.staleCursor.after = stale.length < deps.batchSize || !last ? null : { id: last.id, updatedAt: last.updatedAt };
+    for (const row of stale) {
+      const family: JobFamily | undefined = findJobType(row.type)?.family;
+      if (!family || (await deps.queues.isLive(family, row.id))) continue;
+      await deps.queues.enqueue(family, row.id, {
+        priority: row.priority,
+        maxAttempts: deps.retry.maxAttempts,
+        backoffDelayMs: deps.retry.baseDelayMs,
+      });
+      requeued += 1;
+      deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
+    }
+  } while (deps.staleCursor.after !== null && Date.now() < stopAtMs);
+  return requeued;
 }

@@ -2,6 +2,7 @@ import { Worker, type Queue } from 'bullmq';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import type { Settings } from '@genqueue/config';
 import {
+  AdvisoryLease,
   ArtifactsRepository,
   createPrismaClient,
   FilesRepository,
@@ -16,9 +17,9 @@ import {
   jobEventsChannel,
   JobQueues,
   LaneActivity,
-  MAINTENANCE_QUEUE,
   ProjectWaitingRoom,
   queueNameFor,
+  RedisMemoryMarker,
 } from '@genqueue/queue';
 import { LocalDirectoryStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
@@ -29,11 +30,15 @@ import { MediaResolver } from './media/media-resolver';
 import { publicUrlGuard } from './media/url-guard';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
+import { SweepTimer } from './sweep-timer';
 import { startWebhookLane } from './webhooks/webhook-lane';
 import { createTaskServices } from './tasks/task-services';
 import { createEmbeddingLane } from './embeddings/embedding-lane';
 
-const SWEEP_SCHEDULER_ID = 'sweep';
+/** The sweeper's lease (an advisory lock named so in Postgres). */
+const SWEEP_LEASE_NAME = 'genqueue.sweeper';
+/** The BullMQ job scheduler that ran the sweeper before every worker had a timer of its own. */
+const LEGACY_SWEEP_SCHEDULER_ID = 'sweep';
 
 export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
 
@@ -53,7 +58,7 @@ export function lanesToRun(settings: Pick<Settings, 'WORKER_QUEUES'>): { familie
   return { families: JOB_FAMILIES.filter((f) => wanted.includes(f)), webhooks: wanted.includes(WEBHOOKS_LANE) };
 }
 
-/** The worker's composition root: connections, one BullMQ worker per family, and the sweeper. */
+/** The worker's composition root: connections, one BullMQ worker per family, and the sweeper's timer. */
 export async function startWorkers(settings: Settings, logger: Logger): Promise<WorkerHost> {
   const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX });
   const connection = createRedis(settings.REDIS_URL, 'worker');
@@ -154,25 +159,25 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     events,
     logger,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
-    staleAfterMs: 10_000,
+    // no longer than an interval: after Redis lost its data, every row is back within two ticks
+    staleAfterMs: Math.min(10_000, settings.SWEEP_INTERVAL_MS),
     batchSize: 500,
     staleCursor: { after: null },
+    staleBudgetMs: Math.round(settings.SWEEP_INTERVAL_MS / 2),
+    redisMemory: new RedisMemoryMarker(publisher, settings.QUEUE_PREFIX),
     webhooks: webhookLane.sweepDeps,
   };
-  const maintenance = new Worker(
-    MAINTENANCE_QUEUE,
-    async () => {
-      const report = await sweep(sweeperDeps);
-      if (report.expired + report.timedOut + report.requeued > 0) logger.info(report, 'sweeper.tick');
-    },
-    { connection, prefix: settings.QUEUE_PREFIX, concurrency: 1 },
-  );
-  maintenance.on('error', (err) => logger.warn({ err }, 'worker.error'));
-  workers.push(maintenance);
-  // One scheduler for all processes: each tick runs once, on whichever worker takes it.
-  await queues.maintenance
-    .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: settings.SWEEP_INTERVAL_MS }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 100 } })
-    .catch((err: unknown) => logger.warn({ err }, 'sweeper.schedule_failed'));
+  // Every worker ticks on its own timer; the Postgres lease keeps it to one sweep per interval in all.
+  const sweepTimer = new SweepTimer({
+    intervalMs: settings.SWEEP_INTERVAL_MS,
+    lease: new AdvisoryLease(prisma, SWEEP_LEASE_NAME),
+    sweep: () => sweep(sweeperDeps),
+    logger,
+  });
+  sweepTimer.start();
+  // Earlier versions kept the sweeper's schedule in Redis; nothing consumes it any more.
+  // Not awaited: while Redis is down this would wait for it.
+  queues.maintenance.removeJobScheduler(LEGACY_SWEEP_SCHEDULER_ID).catch(() => undefined);
 
   return {
     workers,
@@ -180,7 +185,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       // Active jobs may finish within the grace period; after it their upstream calls are aborted
       // and BullMQ's stalled-job check hands them to another worker.
       const grace = setTimeout(() => shutdown.abort(), graceMs);
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), sweepTimer.close()]);
       clearTimeout(grace);
       taskServices.close();
       await embeddingLane.close();

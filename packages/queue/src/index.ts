@@ -6,4 +6,5 @@ export * from './embedding-chunk-queue';
 export * from './webhook-delivery-queue';
 export * from './project-waiting-room';
 export * from './lane-activity';
+export * from './redis-memory';
 export * from './gateway-lane-governor';

@@ -66,11 +66,17 @@ export class JobQueues {
     }
   }
 
+  /** Whether the connection is up now (a command would not wait in ioredis' offline queue). */
+  isConnected(): boolean {
+    return this.connection.status === 'ready';
+  }
+
   /**
    * Whether Redis holds live work for the job. A finished leftover entry (completed or failed)
-   * is removed, so that adding the id again is not a silent no-op.
+   * is removed, so that adding the id again is not a silent no-op. Throws at once while Redis is down.
    */
   async isLive(family: JobFamily, jobId: string): Promise<boolean> {
+    assertRedisReady(this.connection);
     const queue = this.queue(family);
     const state = await queue.getJobState(jobId);
     if (state === 'completed' || state === 'failed') {

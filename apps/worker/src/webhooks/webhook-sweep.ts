@@ -1,4 +1,4 @@
-import type { WebhooksRepository } from '@genqueue/db';
+import { DEFAULT_DELIVERY_CLAIM_LEASE_MS, type WebhooksRepository } from '@genqueue/db';
 import type { DeliveryEnqueue } from '@genqueue/queue';
 import type { Logger } from 'pino';
 
@@ -19,10 +19,14 @@ const DEFAULT_GRACE_MS = 2_000;
  * (a crash between commit and enqueue, a lost retry, a Redis restart) is queued now. Claims are
  * leased, so a sweep does not hand the same row out again while its queue job waits.
  */
-export async function sweepWebhookDeliveries(deps: WebhookSweepDeps, now = new Date()): Promise<number> {
+export async function sweepWebhookDeliveries(deps: WebhookSweepDeps, now = new Date(), options: { redisWasEmptied?: boolean } = {}): Promise<number> {
+  // After Redis lost its data, the queue jobs of deliveries claimed within the last lease are gone
+  // too: claim those again now instead of after their lease. (A retry due within a lease from now
+  // goes out that much early: at least once allows it.)
+  const dueBy = options.redisWasEmptied ? now.getTime() + DEFAULT_DELIVERY_CLAIM_LEASE_MS : now.getTime() - (deps.graceMs ?? DEFAULT_GRACE_MS);
   let queued = 0;
   for (;;) {
-    const due = await deps.webhooks.claimDue(new Date(now.getTime() - (deps.graceMs ?? DEFAULT_GRACE_MS)), deps.batchSize);
+    const due = await deps.webhooks.claimDue(new Date(dueBy), deps.batchSize);
     if (due.length === 0) break;
     await deps.enqueue(due.map((d) => ({ deliveryId: d.id, attemptCount: d.attemptCount })));
     queued += due.length;

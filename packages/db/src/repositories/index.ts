@@ -3,6 +3,7 @@ export * from './projects.repository';
 export * from './api-keys.repository';
 export * from './jobs.repository';
 export * from './job-attempts.repository';
+export * from './advisory-lease';
 export * from './job-queries';
 export * from './artifacts.repository';
 export * from './files.repository';
