@@ -2,6 +2,7 @@ import { TestStack, type Project } from '@genqueue/testing';
 import { armFault, clearFaults, jobEvents, pollUntil, simulatedMs, StackRedis, submit } from './helpers';
 import { PrivateRedis } from './private-redis';
 import { setTaskConfig, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
+import { Receiver } from './webhooks-helpers';
 
 const SWEEP_INTERVAL_MS = 2_000;
 /** What a worker may take to notice a new Redis and reconnect (ioredis retries every 200 ms and more), and the check's own polling. */
@@ -15,17 +16,21 @@ type Submitted = { id: string; queue: string; prompt: string; isVideo: boolean }
 /**
  * Redis may vanish at any moment (issue 10, item 1): flushed, or killed and replaced by an empty one.
  * Postgres keeps every job, and the sweeper (a timer in every worker, its ticks deduplicated by a
- * Postgres lease) puts the queued and running rows back: each job ends exactly once, and no video
- * task is submitted twice.
+ * Postgres lease) puts the queued and running rows back: each job ends exactly once, no video
+ * task is submitted twice, and every webhook is delivered.
  */
 describe('Redis loses everything', () => {
   let redisServer: PrivateRedis;
   let stack: TestStack;
   let project: Project;
   let redis: StackRedis;
+  let receiver: Receiver;
+  let hookUrl: string;
 
   beforeAll(async () => {
     redisServer = await PrivateRedis.start();
+    receiver = await Receiver.start();
+    hookUrl = receiver.target('/hooks');
     stack = await TestStack.start({ env: { ...TASK_ENV, REDIS_URL: redisServer.url, SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS) } });
     project = await stack.createProject({ requests_per_minute: 10_000 });
     redis = new StackRedis(stack);
@@ -41,6 +46,7 @@ describe('Redis loses everything', () => {
     await redis?.close();
     await stack?.stop();
     await redisServer?.stop();
+    await receiver?.close();
   });
 
   /** Videos parked with their task ids saved, images running (slow gateway) and waiting behind them. */
@@ -49,12 +55,12 @@ describe('Redis loses everything', () => {
     const jobs: Submitted[] = [];
     for (let i = 0; i < VIDEOS; i += 1) {
       const prompt = `${tag}: a parked video ${i}`;
-      const job = await submit(stack, project.key, { type: 'video.generate', input: { prompt } });
+      const job = await submit(stack, project.key, { type: 'video.generate', input: { prompt }, webhook_url: hookUrl });
       jobs.push({ id: job.id, queue: 'job-video', prompt, isVideo: true });
     }
     for (let i = 0; i < IMAGES; i += 1) {
       const prompt = `${tag}: an image ${i}`;
-      const job = await submit(stack, project.key, { type: 'image.generate', input: { prompt } });
+      const job = await submit(stack, project.key, { type: 'image.generate', input: { prompt }, webhook_url: hookUrl });
       jobs.push({ id: job.id, queue: 'job-image', prompt, isVideo: false });
     }
     for (const video of jobs.filter((j) => j.isVideo)) {
@@ -94,6 +100,17 @@ describe('Redis loses everything', () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
       expect(events[events.length - 1]?.type).toBe('job.succeeded');
     }
+    // webhooks: the started and the final event of every job reach the receiver, and every delivery ends delivered
+    const hookTypes = ['job.started', 'job.succeeded'];
+    await receiver.waitFor('the started and succeeded webhooks of every job', (requests) =>
+      jobs.every((job) => hookTypes.every((type) => requests.some((r) => r.json?.type === type && r.json?.data?.id === job.id))),
+    );
+    const deliveries = await pollUntil('every delivery recorded as succeeded', async () => {
+      const all = (await Promise.all(jobs.map(async (job) => (await stack.api.get(`/v1/webhook-deliveries?job_id=${job.id}`, { key: project.key })).body.data))).flat();
+      return all.every((d: { status: string }) => d.status === 'succeeded') ? all : undefined;
+    });
+    expect(deliveries).toHaveLength(jobs.length * hookTypes.length);
+
     for (const [i, job] of jobs.entries()) {
       if (!job.isVideo) continue;
       const submissions = await submissionsByKey(stack, job.prompt);
