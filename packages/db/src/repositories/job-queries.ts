@@ -88,6 +88,14 @@ function conditionsOf(filter: JobListFilter, cursor: Cursor | null): Prisma.Sql[
 const whereClause = (conditions: Prisma.Sql[]): Prisma.Sql =>
   conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
 
+/** The SQL of one page's ids (what `list` runs; exported so a benchmark can EXPLAIN it). */
+export function jobListSql(filter: JobListFilter, limit: number, cursor: string | null): Prisma.Sql {
+  return Prisma.sql`
+    SELECT id FROM jobs ${whereClause(conditionsOf(filter, cursor ? decodeCursor(cursor) : null))}
+     ORDER BY created_at DESC, id DESC
+     LIMIT ${limit + 1}`;
+}
+
 /** A filter job_counts can answer: no time range, metadata or search. */
 const isCountable = (filter: JobListFilter): boolean =>
   !filter.createdAfter && !filter.createdBefore && Object.keys(filter.metadata ?? {}).length === 0 && !filter.q?.trim();
@@ -103,11 +111,7 @@ export class JobQueries {
    * the rows through Prisma, so a Job is shaped by one mapping only.
    */
   async list(filter: JobListFilter, limit: number, cursor: string | null): Promise<Page<Job>> {
-    const decoded = cursor ? decodeCursor(cursor) : null;
-    const hits = await this.db.$queryRaw<Array<{ id: string }>>`
-      SELECT id FROM jobs ${whereClause(conditionsOf(filter, decoded))}
-       ORDER BY created_at DESC, id DESC
-       LIMIT ${limit + 1}`;
+    const hits = await this.db.$queryRaw<Array<{ id: string }>>(jobListSql(filter, limit, cursor));
     const ids = hits.slice(0, limit).map((hit) => hit.id);
     const rows = ids.length === 0 ? [] : await this.db.job.findMany({ where: { id: { in: ids } } });
     const byId = new Map(rows.map((row) => [row.id, row]));
