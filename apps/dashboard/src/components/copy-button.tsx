@@ -7,7 +7,6 @@ export function CopyButton({ text, label = 'Copy', className = '' }: { text: str
     <button
       type="button"
       className={`btn btn-ghost btn-xs copy-btn ${className}`}
-      aria-label={`${label}: ${text}`}
       title="Copy to clipboard"
       onClick={async (e) => {
         e.stopPropagation();
@@ -17,7 +16,7 @@ export function CopyButton({ text, label = 'Copy', className = '' }: { text: str
         setTimeout(() => setState('idle'), 1500);
       }}
     >
-      {state === 'copied' ? '✓ Copied' : state === 'failed' ? 'Copy failed' : label}
+      <span aria-live="polite">{state === 'copied' ? '✓ Copied' : state === 'failed' ? 'Copy failed' : label}</span>
     </button>
   );
 }

@@ -16,16 +16,18 @@ type Props = {
   allMatching: boolean;
   onToggle: (id: string) => void;
   onToggleAll: (checked: boolean) => void;
+  /** rows of the previous filter, shown while the new one loads */
+  stale?: boolean;
 };
 
-export function JobsTable({ jobs, loading, projectNames, selected, allMatching, onToggle, onToggleAll }: Props) {
+export function JobsTable({ stale = false, jobs, loading, projectNames, selected, allMatching, onToggle, onToggleAll }: Props) {
   const now = useNow();
   const navigate = useNavigate();
   const allChecked = allMatching || (jobs.length > 0 && jobs.every((j) => selected.has(j.id)));
   const someChecked = !allChecked && jobs.some((j) => selected.has(j.id));
   return (
     <div className="table-wrap">
-      <table className="table table-jobs" data-testid="jobs-table">
+      <table className={`table table-jobs${stale ? ' is-stale' : ''}`} data-testid="jobs-table" aria-busy={stale || (loading && jobs.length === 0)}>
         <thead>
           <tr>
             <th className="check">

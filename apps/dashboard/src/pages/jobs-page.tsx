@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { errorMessage } from '../api/client';
@@ -66,8 +66,10 @@ export function JobsPage() {
     queryFn: ({ pageParam, signal }) => jobsApi.list(filter, pageParam, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? null,
+    // the old rows stay (dimmed) while a new filter loads: no flash of an empty table
+    placeholderData: keepPreviousData,
   });
-  const count = useQuery({ queryKey: ['jobs', 'count', filter], queryFn: () => jobsApi.count(filter), staleTime: 10_000 });
+  const count = useQuery({ queryKey: ['jobs', 'count', filter], queryFn: () => jobsApi.count(filter), staleTime: 10_000, placeholderData: keepPreviousData });
   const live = useLiveJobs();
 
   const jobs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
@@ -160,7 +162,7 @@ export function JobsPage() {
 
       {list.error ? <ErrorBanner error={list.error} title="Could not load jobs" onRetry={() => void list.refetch()} /> : null}
 
-      {!list.isPending && jobs.length === 0 && !list.error ? (
+      {!list.isPending && !list.isPlaceholderData && jobs.length === 0 && !list.error ? (
         anyFilter ? (
           <EmptyState
             title="No jobs match these filters"
@@ -183,6 +185,7 @@ export function JobsPage() {
         )
       ) : (
         <JobsTable
+          stale={list.isPlaceholderData}
           jobs={jobs}
           loading={list.isPending}
           projectNames={projectNames}
