@@ -113,7 +113,13 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const sessionSecret = await new SystemSettingsRepository(prisma).getOrCreate('admin_session_secret', () =>
     randomBytes(32).toString('base64url'),
   );
-  const adminSessions = new AdminSessions(new AdminSessionsRepository(prisma), sessionSecret, settings.ADMIN_SESSION_HOURS * 3_600_000);
+  const sessionRows = new AdminSessionsRepository(prisma);
+  const adminSessions = new AdminSessions(sessionRows, sessionSecret, settings.ADMIN_SESSION_HOURS * 3_600_000);
+  // Ended sessions can never be used again; dropped a day after they expire (any instance may do it).
+  const sessionSweepTimer = setInterval(() => {
+    sessionRows.deleteEndedBefore(new Date(Date.now() - 86_400_000)).catch((err: unknown) => logger.debug({ err }, 'admin_sessions.cleanup_failed'));
+  }, 3_600_000);
+  sessionSweepTimer.unref();
   const actions = new JobActions(jobs, artifacts, queues, events, submission);
   const jobStats = new JobStatsQueries(prisma);
   const compactTimer = setInterval(() => {
@@ -155,6 +161,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     anyJobSignal: new AnyJobSignal(subscriber, jobEventsChannel(settings.QUEUE_PREFIX)),
     async close() {
       clearInterval(compactTimer);
+      clearInterval(sessionSweepTimer);
       await bulkActions.close();
       await webhookQueue.close().catch(() => undefined);
       await waitingRoom.close();

@@ -3,6 +3,11 @@ import { z } from 'zod';
 import type { TestStack } from '@genqueue/testing';
 import type { ApiDeps } from '../src/deps';
 import { eventsRoutes, ProjectLastEventIdSchema } from '../src/routes/events.routes';
+import { adminEventsRoutes } from '../src/routes/admin-events.routes';
+import { adminJobsRoutes } from '../src/routes/admin-jobs.routes';
+import { adminSessionRoutes } from '../src/routes/admin-session.routes';
+import { adminWebhooksRoutes } from '../src/routes/admin-webhooks.routes';
+import { adminRoutes } from '../src/routes/admin.routes';
 import { LastEventIdSchema } from '../src/routes/schemas';
 import { CreateEndpointSchema, ListDeliveriesQuerySchema, webhooksRoutes } from '../src/routes/webhooks.routes';
 import { startStack, stopStack } from './helpers';
@@ -53,6 +58,19 @@ describe('GET /openapi.json', () => {
     expect(eventRoutes).toEqual(expect.arrayContaining([{ method: 'get', path: '/v1/events' }]));
     const missing = [...webhookRoutes, ...eventRoutes].filter(({ method, path }) => !doc.paths[path]?.[method]);
     expect(missing).toEqual([]);
+  });
+
+  it('lists every admin route (app.ts mounts these routers at /admin/v1, the session at /admin/session)', () => {
+    const withSettings = { settings: { publicBaseUrl: 'http://127.0.0.1' } } as ApiDeps;
+    const admin = [adminRoutes, adminJobsRoutes, adminWebhooksRoutes, adminEventsRoutes].flatMap((routes) => routesOf(routes(noDeps), '/admin/v1'));
+    const session = routesOf(adminSessionRoutes(withSettings, guard[0]!), '/admin/session').map((r) => ({ ...r, path: r.path.replace(/\/$/, '') }));
+    expect(admin).toEqual(expect.arrayContaining([{ method: 'post', path: '/admin/v1/jobs/bulk-cancel' }, { method: 'get', path: '/admin/v1/events' }]));
+    expect(session.map((r) => r.method).sort()).toEqual(['delete', 'get', 'post']);
+    const missing = [...admin, ...session].filter(({ method, path }) => !doc.paths[path]?.[method]);
+    expect(missing).toEqual([]);
+    // either credential works on the admin API
+    expect(doc.paths['/admin/v1/jobs/count'].get.security).toEqual([{ bearer: [] }, { adminSession: [] }]);
+    expect(doc.components.securitySchemes.adminSession).toEqual({ type: 'apiKey', in: 'cookie', name: 'gq_admin_session' });
   });
 
   it('describes webhook requests with the schemas that validate them', () => {
