@@ -1,4 +1,3 @@
-/* eslint-disable no-console -- a command-line entry point: progress lines are its output */
 /**
  * `npm run seed:history -- --jobs 1000000 [--database-url URL] [--projects N] [--seed N]`
  *

@@ -227,7 +227,7 @@ export class JobHistoryGenerator {
     const ttlSec = random.chance(0.1) ? random.pick([600, 1_800, 3_600]) : spec.clocks.ttlSec;
 
     // when it would have started and ended; later than now means it is still queued or running
-    let outcome = outcomeOf(type, random);
+    const outcome = outcomeOf(type, random);
     const queueWaitMs = random.exponential(random.chance(0.03) ? 240_000 : 2_500) + 20;
     const runMs = random.exponential(RUN_MEAN_SEC[type] * 1_000) + 800;
     let startedMs: number | null = createdMs + queueWaitMs;
