@@ -102,17 +102,25 @@ export class BulkActions {
 
   /** Runs `work` in the background, counting each job it reports; saves progress as it goes and at the end. */
   private track(view: BulkActionView, work: (progress: (changed: boolean) => Promise<void>) => Promise<void>): Promise<void> {
+    // Saves go one after the other, each with the figures of its moment, so a slow write never
+    // overwrites a newer one (jobs are changed a few at a time).
+    let saved: Promise<void> = Promise.resolve();
+    const saveNow = (): Promise<void> => {
+      const snapshot = { ...view };
+      saved = saved.then(() => this.save(snapshot)).catch((err: unknown) => this.logger.warn({ err, bulkId: view.id }, 'bulk.progress_not_saved'));
+      return saved;
+    };
     const progress = async (changed: boolean): Promise<void> => {
       view.processed += 1;
       if (changed) view.changed += 1;
       else view.skipped += 1;
-      if (view.processed % SAVE_EVERY === 0) await this.save(view).catch((err: unknown) => this.logger.warn({ err, bulkId: view.id }, 'bulk.progress_not_saved'));
+      if (view.processed % SAVE_EVERY === 0) await saveNow();
     };
     const run = work(progress)
       .catch((err: unknown) => this.logger.error({ err, bulkId: view.id }, 'bulk.failed'))
       .then(async () => {
         view.status = this.isStopping ? 'interrupted' : 'done';
-        await this.save(view).catch((err: unknown) => this.logger.warn({ err, bulkId: view.id }, 'bulk.progress_not_saved'));
+        await saveNow();
         this.logger.info({ bulkId: view.id, action: view.action, status: view.status, processed: view.processed, changed: view.changed }, 'bulk.finished');
       });
     this.running.add(run);
