@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { TestStack } from '@genqueue/testing';
+import { TestStack } from '@genqueue/testing';
 import { expectError, ISO_TIME, sql, useStack } from './helpers';
 
 const SESSION_HOURS = 2;
@@ -197,5 +197,29 @@ describe('admin session', () => {
     const project = await stack.createProject();
     expectError(await stack.api.get('/admin/v1/projects', { key: project.key, ...withCookie(session) }), 403, 'forbidden');
     expectError(await stack.api.get('/admin/v1/projects', { key: `gq_${randomBytes(24).toString('base64url')}` }), 401, 'unauthorized');
+  });
+});
+
+describe('admin sign-in while Redis is unreachable', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // started directly (not through useStack): the other stack of this file owns the helpers' database.
+    // Port 1 refuses connections at once: Redis is down for this API's whole life.
+    stack = await TestStack.start({ withoutWorker: true, env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('fails closed: 503 with Retry-After for any key (the wrong-key counter cannot be read); the bearer key still works', async () => {
+    for (const key of [stack.adminKey, `gqa_${randomBytes(24).toString('base64url')}`]) {
+      const res = await stack.api.post('/admin/session', { body: { key } });
+      expectError(res, 503, 'unavailable');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect((await stack.api.get('/admin/v1/projects', { key: stack.adminKey })).status).toBe(200);
   });
 });
