@@ -505,7 +505,15 @@ describe('admin dashboard routes', () => {
       const page = await fetch(`${stack.apiUrl}/admin/queues`, { headers: { cookie: session.cookie }, redirect: 'manual' });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await page.text()).toContain('/admin/queues/');
+      const html = await page.text();
+      expect(html).toContain('/admin/queues/');
+      // its scripts come from /admin/queues/static (the page's <base>), behind the same session
+      const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(html)?.[1];
+      expect(script).toBeDefined();
+      const asset = await fetch(`${stack.apiUrl}/admin/queues/${script}`, { headers: { cookie: session.cookie } });
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/javascript/);
+      expect((await fetch(`${stack.apiUrl}/admin/queues/${script}`)).status).toBe(401);
       const csp = page.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain('https://fonts.googleapis.com');
