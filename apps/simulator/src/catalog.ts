@@ -16,7 +16,8 @@ export type ModelFamily =
   | 'embedding'
   | 'rerank'
   | 'audio-stt'
-  | 'audio-tts';
+  | 'audio-tts'
+  | 'gemini-tts';
 
 export type CatalogModel = { id: string; ownedBy: string; endpointTypes: string[]; family: ModelFamily };
 
@@ -43,6 +44,8 @@ export const CATALOG: readonly CatalogModel[] = [
   model('imagen-4.0-generate-001', 'gateway-image', 'google', ['image-generation']),
   model('gemini-2.5-flash', 'gemini-text', 'google', ['gemini', 'openai']),
   model('gemini-2.5-flash-image', 'gemini-image', 'google', ['gemini', 'openai']),
+  model('gemini-2.5-flash-preview-tts', 'gemini-tts', 'google', ['gemini']),
+  model('gemini-2.5-pro-preview-tts', 'gemini-tts', 'google', ['gemini']),
   model('gemini-2.5-flash-image-preview', 'gemini-image', 'google', ['gemini', 'openai']),
   model('gemini-3-pro-image-preview', 'gemini-image', 'google', ['gemini', 'openai']),
   model('gpt-4o-image', 'chat-image-link', 'custom', ['openai']),

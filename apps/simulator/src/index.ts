@@ -69,3 +69,4 @@ export { TaskStore, type MjTask as SimMjTask, type VideoTask as SimVideoTask, ty
 export { videoSeed, videoTimeoutReason, UNRECOGNIZED_MESSAGE } from './tasks/video-model';
 export { actionOfCustomId, buttonsFor, mjSeed, MJ_TIMEOUT_REASON, MJ_FAIL_REASON, type MjButton, type MjStatus } from './tasks/mj-model';
 export { TASK_SATURATED_MESSAGE, MJ_SATURATED_MESSAGE } from './tasks/task-faults';
+export { GEMINI_SPEECH_MIME, readSpeechVoices, renderGeminiSpeech } from './audio/gemini-speech';

@@ -20,6 +20,7 @@ function messageText(message: unknown): string[] {
 /** The free text a job of `type` was given, by where each type keeps it. */
 function textsOf(type: string, input: Record<string, unknown>): string[] {
   if (type === 'audio.speech') return stringOf(input['input']);
+  if (type === 'audio.gemini_speech') return stringOf(input['text']);
   if (type === 'media.chat') return Array.isArray(input['messages']) ? input['messages'].flatMap(messageText) : [];
   if (type === 'embedding.batch') {
     return Array.isArray(input['inputs']) ? input['inputs'].slice(0, SEARCH_TEXT_EMBEDDING_INPUTS).flatMap(stringOf) : [];

@@ -7,6 +7,10 @@ describe('jobSearchText', () => {
     }
   });
 
+  it('reads the text of audio.gemini_speech, not its speakers or voices', () => {
+    expect(jobSearchText('audio.gemini_speech', { text: 'Joe: Ready?', speakers: [{ speaker: 'Joe', voice: 'Kore' }, { speaker: 'Ann', voice: 'Puck' }] })).toBe('joe: ready?');
+  });
+
   it('reads the text to speak of audio.speech, not its voice or model', () => {
     expect(jobSearchText('audio.speech', { input: 'Hello World', voice: 'alloy', model: 'tts-1' })).toBe('hello world');
   });

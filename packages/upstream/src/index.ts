@@ -46,10 +46,16 @@ export {
 } from './images';
 export {
   buildGeminiBody,
+  buildGeminiSpeechBody,
   createGeminiApi,
   parseGeminiResponse,
+  pcmSampleRate,
   requireGeminiImages,
+  requireGeminiSpeech,
+  wavFromPcm16,
   type GeminiApi,
+  type GeminiSpeechRequest,
+  type GeminiSpeechResult,
   type GeminiGenerateRequest,
   type GeminiInputImage,
   type GeminiPart,

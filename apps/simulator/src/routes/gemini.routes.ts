@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
+import { GEMINI_SPEECH_MIME, readSpeechVoices, renderGeminiSpeech } from '../audio/gemini-speech';
 import { asArray, asObject, asString, type JsonObject } from '../body';
 import { findModel, type CatalogModel } from '../catalog';
-import { gatewayError, insufficientUserQuota, modelNotFound } from '../errors';
+import { gatewayError, geminiUpstreamError, insufficientUserQuota, modelNotFound } from '../errors';
 import { sha256Hex } from '../hash';
 import { mediaSeed } from '../media/seeds';
 import { pngBase64 } from '../media/produce';
@@ -43,6 +44,10 @@ function generate(state: SimulatorState, req: Request, res: Response, isStream: 
     return;
   }
   const prompt = readPrompt(contents);
+  if (model.family === 'gemini-tts') {
+    speak(state, model, body, prompt.text, res, isStream);
+    return;
+  }
   const wantsImage = model.family === 'gemini-image' && allowsImage(body) && !prompt.text.toLowerCase().includes('text only');
   if (wantsImage && !state.balance.canAfford(state.options.imageCostQuota)) {
     res.status(403).json(insufficientUserQuota(state.balance.available, requestId));
@@ -119,4 +124,52 @@ function buildAnswer(state: SimulatorState, model: CatalogModel, prompt: GeminiP
       ]
     : [final];
   return { final, chunks };
+}
+
+/**
+ * Gemini TTS (upstream.md §10.3): the audio is base64 raw PCM (16-bit, mono, 24 kHz) in
+ * `inlineData`; the client writes the WAV header. The model speaks only when asked for AUDIO.
+ */
+function speak(state: SimulatorState, model: CatalogModel, body: JsonObject, text: string, res: Response, isStream: boolean): void {
+  const config = asObject(body['generationConfig'] ?? body['generation_config']);
+  const modalities = asArray(config['responseModalities'] ?? config['response_modalities']).map((m) => asString(m).toUpperCase());
+  if (!modalities.includes('AUDIO')) {
+    res.status(400).json(geminiUpstreamError(400, 'The requested combination of response modalities is not supported by the model: this model only answers AUDIO'));
+    return;
+  }
+  if (text.trim() === '') {
+    res.status(400).json(geminiUpstreamError(400, 'Model tried to generate text, but it should only be used for TTS: the contents have no text to speak'));
+    return;
+  }
+  const voices = readSpeechVoices(config);
+  if (typeof voices === 'string') {
+    res.status(400).json(geminiUpstreamError(400, voices));
+    return;
+  }
+  const envelope = { modelVersion: model.id, responseId: state.ids.id('', 22) };
+  const promptTokens = estimateTokens(text);
+  let answer: JsonObject;
+  if (findBannedWord(text, state.options.bannedWords)) {
+    answer = { candidates: [{ finishReason: 'PROHIBITED_CONTENT', index: 0 }], usageMetadata: { promptTokenCount: promptTokens, totalTokenCount: promptTokens }, ...envelope };
+  } else {
+    const audio = renderGeminiSpeech(model.id, text, voices);
+    answer = {
+      candidates: [{ content: { role: 'model', parts: [{ inlineData: { mimeType: GEMINI_SPEECH_MIME, data: audio.data } }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: {
+        promptTokenCount: promptTokens,
+        candidatesTokenCount: audio.audioTokens,
+        totalTokenCount: promptTokens + audio.audioTokens,
+        promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }],
+        candidatesTokensDetails: [{ modality: 'AUDIO', tokenCount: audio.audioTokens }],
+      },
+      ...envelope,
+    };
+  }
+  if (!isStream) {
+    res.json(answer);
+    return;
+  }
+  openSse(res);
+  sendSseData(res, answer);
+  res.end();
 }

@@ -1,4 +1,5 @@
 import type { JobHandler } from './handler';
+import { audioGeminiSpeechHandler } from './audio-gemini-speech.handler';
 import { audioSpeechHandler } from './audio-speech.handler';
 import { audioTranscribeHandler, audioTranslateHandler } from './audio-transcribe.handler';
 import { embeddingBatchHandler } from '../embeddings/embedding-batch.handler';
@@ -16,5 +17,6 @@ export const HANDLERS: Record<string, JobHandler> = {
   'audio.transcribe': audioTranscribeHandler,
   'audio.translate': audioTranslateHandler,
   'audio.speech': audioSpeechHandler,
+  'audio.gemini_speech': audioGeminiSpeechHandler,
   'embedding.batch': embeddingBatchHandler,
 };

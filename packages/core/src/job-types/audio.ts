@@ -43,8 +43,33 @@ export const AudioSpeechInputSchema = z.strictObject({
 });
 export type AudioSpeechInput = z.infer<typeof AudioSpeechInputSchema>;
 
+/** Gemini's prebuilt voice names are one capitalised word (Kore, Puck, Zephyr, …). */
+const geminiVoiceSchema = z.string().regex(/^[A-Z][a-z]+$/, 'must be a Gemini prebuilt voice name such as Kore');
+
+export const AudioGeminiSpeechInputSchema = z
+  .strictObject({
+    text: z.string().trim().min(1, 'must not be empty').max(8_000),
+    voice: geminiVoiceSchema.optional(),
+    /** multi-speaker speech: the text names each speaker ("Joe: …"); Gemini takes exactly two */
+    speakers: z
+      .array(z.strictObject({ speaker: z.string().trim().min(1).max(64), voice: geminiVoiceSchema }))
+      .length(2, 'Gemini speaks with exactly two speakers')
+      .optional(),
+    model: modelSchema.default('gemini-2.5-flash-preview-tts'),
+  })
+  .superRefine((input, ctx) => {
+    if (input.voice !== undefined && input.speakers !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['voice'], message: 'give either voice or speakers, not both' });
+    }
+    if (input.speakers && input.speakers[0]?.speaker === input.speakers[1]?.speaker) {
+      ctx.addIssue({ code: 'custom', path: ['speakers'], message: 'the two speakers need different names' });
+    }
+  });
+export type AudioGeminiSpeechInput = z.infer<typeof AudioGeminiSpeechInputSchema>;
+
 export const AUDIO_JOB_TYPES = [
   { type: 'audio.transcribe', family: 'audio', input: AudioTranscribeInputSchema, clocks: AUDIO_CLOCKS },
   { type: 'audio.translate', family: 'audio', input: AudioTranslateInputSchema, clocks: AUDIO_CLOCKS },
   { type: 'audio.speech', family: 'audio', input: AudioSpeechInputSchema, clocks: AUDIO_CLOCKS },
+  { type: 'audio.gemini_speech', family: 'audio', input: AudioGeminiSpeechInputSchema, clocks: AUDIO_CLOCKS },
 ] as const satisfies readonly JobTypeSpec[];
