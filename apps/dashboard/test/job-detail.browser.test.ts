@@ -124,6 +124,8 @@ test("a running video job's progress moves on the page without a reload", async 
   const jobId: string = created.body.id;
 
   await openJob(jobId);
+  // the page listens to the admin event stream (cookie auth), with polling only as a backstop
+  await page.locator('[data-testid="live-progress"] .live-live').waitFor();
   await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
   const progress = page.locator('[data-testid="progress-value"]');
   const readProgress = async () => Number((await progress.innerText()).replace('%', ''));

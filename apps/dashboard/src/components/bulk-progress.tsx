@@ -24,6 +24,7 @@ export function BulkProgress({ initial, onDismiss }: { initial: BulkAction; onDi
   const verb = action.action === 'cancel' ? 'Cancel' : action.action === 'retry' ? 'Retry' : action.action;
   return (
     <div className={`bulk-progress ${done ? 'bulk-done' : ''}`} role="status" data-testid="bulk-progress" data-bulk-status={action.status}>
+      <div className="bulk-progress-head">
       <div className="bulk-progress-text">
         <strong>
           {verb} {done ? 'finished' : 'in progress'}
@@ -32,15 +33,16 @@ export function BulkProgress({ initial, onDismiss }: { initial: BulkAction; onDi
           {formatNumber(action.processed)} of {formatNumber(action.matched)} processed · <b data-testid="bulk-changed">{formatNumber(action.changed)}</b> changed · {formatNumber(action.skipped)} skipped (state did not allow it)
         </span>
       </div>
-      <div className="progress progress-wide" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
-        <div className="progress-fill" style={{ width: `${pct}%` }} />
-      </div>
-      {bulk.error ? <ErrorBanner error={bulk.error} title="Lost track of the bulk action" /> : null}
       {done ? (
         <button type="button" className="btn btn-sm" onClick={onDismiss}>
           Dismiss
         </button>
       ) : null}
+      </div>
+      <div className="progress progress-wide" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+        <div className="progress-fill" style={{ width: `${pct}%` }} />
+      </div>
+      {bulk.error ? <ErrorBanner error={bulk.error} title="Lost track of the bulk action" /> : null}
     </div>
   );
 }

@@ -18,13 +18,33 @@ function messageText(messages: unknown): string | null {
   return null;
 }
 
-/** One line saying what the job is about: its prompt, text, or inputs. */
-export function jobSummary(job: Pick<Job, 'type' | 'input'>): string {
+function describeMedia(source: unknown): string | null {
+  const media = asRecord(Array.isArray(source) ? source[0] : source);
+  const id = media['artifact_id'] ?? media['file_id'] ?? media['url'];
+  if (typeof id !== 'string') return null;
+  const more = Array.isArray(source) && source.length > 1 ? ` +${source.length - 1}` : '';
+  return `${id}${more}`;
+}
+
+/** The job's own words (prompt, speech text, last user message), when it has any. */
+export function jobPrompt(job: Pick<Job, 'type' | 'input'>): string | null {
   const input = asRecord(job.input);
   if (typeof input['prompt'] === 'string' && input['prompt']) return input['prompt'];
   if (job.type === 'audio.speech' && typeof input['input'] === 'string') return input['input'];
-  const chat = messageText(input['messages']);
-  if (chat) return chat;
+  return messageText(input['messages']);
+}
+
+/** One line saying what the job is about: its prompt, text, or inputs. */
+export function jobSummary(job: Pick<Job, 'type' | 'input'>): string {
+  const input = asRecord(job.input);
+  const prompt = jobPrompt(job);
+  if (prompt) return prompt;
+  if (job.type.startsWith('audio.')) {
+    const audio = describeMedia(input['audio']);
+    if (audio) return `audio ${audio}`;
+  }
+  const media = describeMedia(input['image'] ?? input['images']);
+  if (media) return `image ${media}`;
   if (job.type === 'embedding.batch') {
     if (Array.isArray(input['inputs'])) return `${input['inputs'].length} inputs · ${String(input['model'] ?? 'text-embedding-3-small')}`;
     if (typeof input['file_id'] === 'string') return `file ${input['file_id']}`;

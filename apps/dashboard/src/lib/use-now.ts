@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 
 // One shared ticker for every relative time on the page.
 let now = Date.now();
@@ -24,4 +24,15 @@ function subscribe(listener: () => void): () => void {
 
 export function useNow(): number {
   return useSyncExternalStore(subscribe, () => now);
+}
+
+/** A faster clock for one component (a running job's duration), only while `enabled`. */
+export function useSecondTicker(enabled: boolean): number {
+  const [tick, setTick] = useState(() => Date.now());
+  useEffect(() => {
+    if (!enabled) return;
+    const timer = setInterval(() => setTick(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [enabled]);
+  return tick;
 }

@@ -17,9 +17,9 @@ import { RelativeTime } from '../components/relative-time';
 import { StatusBadge } from '../components/status-badge';
 import { AttemptsList, Timeline } from '../components/timeline';
 import { useJobEvents } from '../lib/live-events';
-import { jobDurationMs, jobSummary } from '../lib/job-text';
+import { jobDurationMs, jobPrompt, jobSummary } from '../lib/job-text';
 import { formatAbsolute, formatDuration } from '../lib/time';
-import { useNow } from '../lib/use-now';
+import { useNow, useSecondTicker } from '../lib/use-now';
 import { mergeJob } from '../lib/use-live-jobs';
 
 const routeApi = getRouteApi('/app/jobs/$jobId');
@@ -43,7 +43,9 @@ function TimeValue({ at }: { at: string | null }) {
 }
 
 function Details({ job }: { job: Job }) {
-  const now = useNow();
+  const slowNow = useNow();
+  const fastNow = useSecondTicker(!isFinal(job.status));
+  const now = isFinal(job.status) ? slowNow : fastNow;
   const waitMs = job.started_at ? Date.parse(job.started_at) - Date.parse(job.created_at) : null;
   const metadata = job.metadata && Object.keys(job.metadata).length > 0 ? job.metadata : null;
   return (
@@ -208,6 +210,7 @@ export function JobPage() {
   const j = job.data;
   const canRetry = j.status === 'failed' || j.status === 'canceled';
   const canCancel = j.status === 'queued' || j.status === 'running';
+  const prompt = jobPrompt(j);
   const summary = jobSummary(j);
   const upstreamState = j.upstream_state ?? null;
 
@@ -230,7 +233,11 @@ export function JobPage() {
         }
         subtitle={
           <>
-            {summary ? <span className="subtitle-prompt">“{summary.length > 160 ? `${summary.slice(0, 160)}…` : summary}”</span> : null}
+            {prompt ? (
+              <span className="subtitle-prompt">“{prompt.length > 160 ? `${prompt.slice(0, 160)}…` : prompt}”</span>
+            ) : summary ? (
+              <span className="subtitle-prompt mono small">{summary}</span>
+            ) : null}
             <span className="muted">
               {' '}
               · created <RelativeTime at={j.created_at} /> in {j.project_name ?? j.project_id}

@@ -168,6 +168,20 @@ function WebhookSummary({ stats }: { stats: Stats }) {
   );
 }
 
+/** Work waiting with nobody taking it is the one thing an operator must not miss. */
+function IdleWarnings({ stats }: { stats: Stats }) {
+  const idle = Object.entries(stats.queues ?? {}).filter(([, q]) => q.idle_warning);
+  if (idle.length === 0) return null;
+  return (
+    <div className="banner banner-warning" role="alert" data-testid="idle-warning">
+      <div>
+        <strong>⚠ No worker is consuming {idle.map(([name]) => name).join(', ')}.</strong> {idle.reduce((n, [, q]) => n + q.waiting, 0)} jobs are waiting and no worker took one in the last
+        minute. Check that workers run with these queues (<code>WORKER_QUEUES</code>) and can reach Redis.
+      </div>
+    </div>
+  );
+}
+
 function OverviewSkeleton() {
   return (
     <div className="grid" aria-busy="true">
@@ -205,6 +219,7 @@ export function OverviewPage() {
         stats.isPending ? <OverviewSkeleton /> : null
       ) : (
         <div className="grid">
+          <IdleWarnings stats={stats.data} />
           <StatusTiles stats={stats.data} />
           {total === 0 ? (
             <div className="banner banner-info">

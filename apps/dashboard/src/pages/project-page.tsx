@@ -27,20 +27,26 @@ function LimitsForm({ project }: { project: Project }) {
   const toLimit = (v: string): number | null => (v.trim() === '' ? null : Number(v));
   const invalid = [rpm, maxRunning].some((v) => v.trim() !== '' && !(Number.isInteger(Number(v)) && Number(v) > 0));
   const save = useMutation({
-    mutationFn: () =>
-      projectsApi.update(project.id, {
+    mutationFn: () => {
+      // only what changed: a PATCH of an unchanged limit would still wake waiting jobs
+      const limits: Record<string, number | null> = {};
+      if (toLimit(rpm) !== (project.limits?.requests_per_minute ?? null)) limits['requests_per_minute'] = toLimit(rpm);
+      if (toLimit(maxRunning) !== (project.limits?.max_running_jobs ?? null)) limits['max_running_jobs'] = toLimit(maxRunning);
+      return projectsApi.update(project.id, {
         ...(name.trim() !== project.name ? { name: name.trim() } : {}),
-        limits: { requests_per_minute: toLimit(rpm), max_running_jobs: toLimit(maxRunning) },
-      }),
+        ...(Object.keys(limits).length > 0 ? { limits } : {}),
+      });
+    },
     onSuccess: () => {
       setSaved(true);
       setTimeout(() => setSaved(false), 2500);
       void queryClient.invalidateQueries({ queryKey: ['projects'] });
     },
   });
+  const unchanged = name.trim() === project.name && toLimit(rpm) === (project.limits?.requests_per_minute ?? null) && toLimit(maxRunning) === (project.limits?.max_running_jobs ?? null);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!invalid) save.mutate();
+    if (!invalid && !unchanged) save.mutate();
   };
   return (
     <form className="form" onSubmit={submit} data-testid="limits-form">
@@ -67,7 +73,7 @@ function LimitsForm({ project }: { project: Project }) {
       {invalid ? <div className="banner banner-warning">Limits are whole numbers above 0, or empty for no limit.</div> : null}
       {save.error ? <div className="banner banner-error">{errorMessage(save.error)}</div> : null}
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={invalid || save.isPending}>
+        <button type="submit" className="btn btn-primary" disabled={invalid || unchanged || save.isPending}>
           {save.isPending ? 'Saving…' : 'Save changes'}
         </button>
         {saved ? (
