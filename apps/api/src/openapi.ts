@@ -369,6 +369,24 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
       '/admin/v1/webhook-deliveries/{id}/redeliver': {
         post: operation({ summary: 'Send any project’s delivery again now', pathId: true, ok: [202, ref('WebhookDelivery')] }),
       },
+      '/admin': {
+        get: {
+          ...operation({
+            summary: 'The dashboard (and every client route below /admin): its index.html; 503 with an HTML page when the build is missing',
+            okContent: { 'text/html': { schema: { type: 'string' } } },
+          }),
+          security: [],
+        },
+      },
+      '/admin/queues': {
+        get: {
+          ...operation({
+            summary: 'bull-board, read only, behind the session or the admin key; a browser without a session is redirected to /admin/login?next=%2Fadmin%2Fqueues',
+            okContent: { 'text/html': { schema: { type: 'string' } } },
+          }),
+          security: [{ bearer: [] }, { adminSession: [] }],
+        },
+      },
       '/admin/session': {
         post: {
           ...operation({ summary: 'Sign in to the dashboard with the admin key: sets the gq_admin_session cookie (HttpOnly, SameSite=Strict, Path=/admin); 429 after 5 wrong keys in 15 min', body: schemaOf(SignInSchema), ok: [200, ref('AdminSession')] }),

@@ -71,6 +71,9 @@ describe('GET /openapi.json', () => {
     // either credential works on the admin API
     expect(doc.paths['/admin/v1/jobs/count'].get.security).toEqual([{ bearer: [] }, { adminSession: [] }]);
     expect(doc.components.securitySchemes.adminSession).toEqual({ type: 'apiKey', in: 'cookie', name: 'gq_admin_session' });
+    // the HTML pages served beside the API
+    expect(Object.keys(doc.paths['/admin'].get.responses['200'].content)).toEqual(['text/html']);
+    expect(Object.keys(doc.paths['/admin/queues'].get.responses['200'].content)).toEqual(['text/html']);
   });
 
   it('describes webhook requests with the schemas that validate them', () => {
