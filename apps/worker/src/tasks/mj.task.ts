@@ -53,6 +53,12 @@ function failureOf(task: MjTask): TaskSnapshot['error'] {
   return { code: 'upstream_error', message: reason, retryable: true };
 }
 
+/** `mj.imagine` and `mj.action` may ask for the image's seed (`"seed": true`). */
+function wantsSeed(ctx: TaskContext): boolean {
+  if (ctx.job.type !== 'mj.imagine' && ctx.job.type !== 'mj.action') return false;
+  return inputOf<MjImagineInput | MjActionInput>(ctx.job).seed === true;
+}
+
 /** The Midjourney job types; status reads go through the process's batch coordinator. */
 export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
   return {
@@ -128,6 +134,8 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
       if (ctx.job.type === 'mj.describe') {
         return { prompts: task.prompts ?? (task.promptEn ? [task.promptEn] : []), upstream_id: taskId };
       }
+      // asked for before the image is stored, so a failed read leaves nothing to clean up
+      const seed = wantsSeed(ctx) ? await ctx.upstream.mj.imageSeed(taskId, { signal: ctx.signal }) : undefined;
       let downloaded;
       try {
         // through the gateway's /mj/image/{id}: robust to a wrong ServerAddress in imageUrl
@@ -144,6 +152,7 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
         buttons: task.buttons.map((b) => ({ custom_id: b.customId, label: b.label, emoji: b.emoji })),
         upstream_id: taskId,
         ...(task.promptEn ? { prompt_en: task.promptEn } : {}),
+        ...(seed !== undefined ? { seed } : {}),
       };
     },
 

@@ -12,6 +12,8 @@ export const MjImagineInputSchema = z.strictObject({
   prompt: promptSchema.max(8_000),
   images: z.array(MediaSourceSchema).max(5).optional(),
   bot_type: botTypeSchema.optional(),
+  /** also read the image's seed (`GET /mj/task/{id}/image-seed`) into `output.seed` */
+  seed: z.boolean().optional(),
 });
 export type MjImagineInput = z.infer<typeof MjImagineInputSchema>;
 
@@ -20,6 +22,8 @@ export const MjActionInputSchema = z.strictObject({
   job_id: jobIdSchema,
   /** one of that job's `output.buttons[].custom_id` (checked at submission) */
   custom_id: z.string().min(1).max(512),
+  /** also read the image's seed into `output.seed` */
+  seed: z.boolean().optional(),
 });
 export type MjActionInput = z.infer<typeof MjActionInputSchema>;
 
