@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ulid } from '@genqueue/core';
 import { migrateDatabase } from '@genqueue/db';
 import { Pool, type PoolClient } from 'pg';
+import { deferIndexes, restoreIndexes } from './deferred-indexes';
 import { JobHistoryGenerator, type SeedProject } from './jobs';
 import { Random } from './random';
 import { SeedBatch } from './tables';
@@ -16,6 +17,8 @@ import { Timeline } from './timeline';
 export const DEFAULT_HISTORY_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/genqueue_history';
 const PROJECT_NAME = /^history-\d+$/;
 const DAY_MS = 86_400_000;
+/** An empty database getting at least this many jobs gets its secondary indexes built at the end. */
+const DEFER_INDEXES_FROM_JOBS = 50_000;
 /** Two batches in the database at once keep both cores busy while this process generates the next. */
 const BATCHES_IN_FLIGHT = 2;
 
@@ -93,33 +96,18 @@ export async function countJobs(databaseUrl: string): Promise<number> {
   }
 }
 
-export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
-  const log = options.log ?? (() => undefined);
-  const batchSize = options.batchSize ?? 5_000;
-  const started = Date.now();
-  await migrateDatabase(options.databaseUrl);
-  // a seed that is cut short loses its last batches, not the database: no need to wait for fsync
-  const pool = new Pool({ connectionString: options.databaseUrl, max: BATCHES_IN_FLIGHT + 1, options: '-c synchronous_commit=off' });
-  try {
-    await assertSeedOnly(pool);
-    const existing = await countJobs(options.databaseUrl);
-    const missing = Math.max(0, options.jobs - existing);
-    if (missing === 0) {
-      log(`seed: ${existing} jobs already, nothing to add`);
-      return { existing, added: 0, rows: 0, seconds: 0 };
-    }
-    const nowMs = Date.now();
-    const fromMs = nowMs - (options.days ?? 30) * DAY_MS;
-    const projects = await ensureProjects(pool, options.projects, fromMs);
-    const random = new Random((options.seed ?? 1) + existing);
-    const generator = new JobHistoryGenerator(random, projects, nowMs);
-    const timeline = new Timeline(fromMs, nowMs);
-    log(`seed: ${existing} jobs there, adding ${missing} over ${options.days ?? 30} days in ${projects.length} projects`);
+type Progress = { added: number; rows: number };
 
-    let added = 0;
-    let rows = 0;
-    let lastLog = 0;
-    const inFlight = new Set<Promise<void>>();
+/**
+ * Generates `missing` jobs in batches and writes them, BATCHES_IN_FLIGHT transactions at a time
+ * while the next batch is generated. Logs progress every few seconds.
+ */
+async function writeHistory(pool: Pool, generator: JobHistoryGenerator, timeline: Timeline, random: Random, missing: number, batchSize: number, log: (line: string) => void): Promise<Progress> {
+  const progress: Progress = { added: 0, rows: 0 };
+  const started = Date.now();
+  let lastLog = started;
+  const inFlight = new Set<Promise<void>>();
+  try {
     for (let offset = 0; offset < missing; offset += batchSize) {
       const batch = new SeedBatch();
       generator.nextBatch(BATCHES_IN_FLIGHT);
@@ -132,26 +120,63 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
         } finally {
           client.release();
         }
-        added += batch.jobs.length;
-        rows += batch.rowCount;
+        progress.added += batch.jobs.length;
+        progress.rows += batch.rowCount;
       });
       const tracked = write.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();
         const seconds = (Date.now() - started) / 1000;
-        log(`seed: ${added}/${missing} jobs, ${rows} rows, ${Math.round(rows / seconds)} rows/s, ${Math.round(added / seconds)} jobs/s`);
+        log(`seed: ${progress.added}/${missing} jobs, ${progress.rows} rows, ${Math.round(progress.rows / seconds)} rows/s, ${Math.round(progress.added / seconds)} jobs/s`);
       }
     }
     await Promise.all(inFlight);
+  } finally {
+    // a failed batch must not leave the others writing while the caller rebuilds indexes
+    await Promise.allSettled(inFlight);
+  }
+  return progress;
+}
+
+export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
+  const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  await migrateDatabase(options.databaseUrl);
+  // a seed that is cut short loses its last batches, not the database: no need to wait for fsync
+  const pool = new Pool({ connectionString: options.databaseUrl, max: BATCHES_IN_FLIGHT + 1, options: '-c synchronous_commit=off' });
+  try {
+    await assertSeedOnly(pool);
+    // a run cut short while its indexes were dropped: build them before anything else
+    await restoreIndexes(pool, log);
+    const existing = await countJobs(options.databaseUrl);
+    const missing = Math.max(0, options.jobs - existing);
+    if (missing === 0) {
+      log(`seed: ${existing} jobs already, nothing to add`);
+      return { existing, added: 0, rows: 0, seconds: 0 };
+    }
+    const nowMs = Date.now();
+    const fromMs = nowMs - (options.days ?? 30) * DAY_MS;
+    const projects = await ensureProjects(pool, options.projects, fromMs);
+    const random = new Random((options.seed ?? 1) + existing);
+    const generator = new JobHistoryGenerator(random, projects, nowMs);
+    log(`seed: ${existing} jobs there, adding ${missing} over ${options.days ?? 30} days in ${projects.length} projects`);
+    if (existing === 0 && missing >= DEFER_INDEXES_FROM_JOBS) log(`seed: dropped ${await deferIndexes(pool)} secondary indexes, built again at the end`);
+
+    let progress: Progress;
+    try {
+      progress = await writeHistory(pool, generator, new Timeline(fromMs, nowMs), random, missing, options.batchSize ?? 5_000, log);
+    } finally {
+      await restoreIndexes(pool, log);
+    }
     log('seed: folding job counts, then VACUUM ANALYZE (index-only scans and planner statistics)');
     await pool.query('SELECT genqueue_compact_job_counts()');
     for (const table of ['jobs', 'job_events', 'artifacts', 'job_attempts', 'webhook_deliveries', 'webhook_attempts', 'job_counts', 'job_count_deltas']) {
       await pool.query(`VACUUM (ANALYZE) ${table}`);
     }
     const seconds = (Date.now() - started) / 1000;
-    log(`seed: added ${added} jobs (${rows} rows) in ${seconds.toFixed(1)} s: ${Math.round(rows / seconds)} rows/s, ${Math.round(added / seconds)} jobs/s`);
-    return { existing, added, rows, seconds };
+    log(`seed: added ${progress.added} jobs (${progress.rows} rows) in ${seconds.toFixed(1)} s: ${Math.round(progress.rows / seconds)} rows/s, ${Math.round(progress.added / seconds)} jobs/s`);
+    return { existing, added: progress.added, rows: progress.rows, seconds };
   } finally {
     await pool.end();
   }
