@@ -11,10 +11,13 @@ async function main(): Promise<void> {
   const browser = await launchBrowser();
   const context = await newContext(browser, base);
   const page = await context.newPage();
+  // SCREEN_WIDTH=1024 checks the narrow layout
+  const width = Number(process.env['SCREEN_WIDTH'] ?? 1440);
+  await page.setViewportSize({ width, height: 900 });
   page.on('console', (m) => m.type() === 'error' && console.log('console:', m.text()));
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
   if (theme === 'dark') await page.emulateMedia({ colorScheme: 'dark' });
-  const suffix = theme === 'dark' ? '-dark' : '';
+  const suffix = `${theme === 'dark' ? '-dark' : ''}${width !== 1440 ? `-${width}` : ''}`;
   await page.goto('/admin/login');
   await screenshot(page, `manual-login${suffix}`);
   await signIn(page, key);

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The dashboard in a real Chromium against a real stack: sign-in (and a wrong key), the overview's
  * numbers, job filters and search, a bulk cancel of a filtered selection, and API keys.

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The dashboard's job pages in a real Chromium against a real stack (API, worker, simulator,
  * Postgres, Redis): an image rendered, a video played, a failed job retried to success, live
@@ -136,6 +137,26 @@ test("a running video job's progress moves on the page without a reload", async 
   expect(await statusOfPage()).toBe('running');
   await screenshot(page, 'job-progress');
   await stack.api.post(`/v1/jobs/${jobId}/cancel`, { key: project.key });
+});
+
+test('a Midjourney button submits the follow-up mj.action and links to the new job', async () => {
+  const job = await stack.runJob(project.key, { type: 'mj.imagine', input: { prompt: 'a castle in the clouds' } });
+  expect(job.status).toBe('succeeded');
+  const button = job.output.buttons.find((b: { custom_id: string }) => b.custom_id.includes('upsample::1')) ?? job.output.buttons[0];
+
+  await openJob(job.id);
+  await page.locator('.mj-buttons').getByRole('button', { name: button.label || undefined }).first().click();
+  const link = page.locator('.mj-buttons .banner-success a');
+  await link.waitFor();
+  const childId = (await link.innerText()).trim();
+  await link.click();
+  await page.waitForURL(`**/admin/jobs/${childId}`);
+  await page.locator('[data-job-status="succeeded"]').waitFor({ timeout: 30_000 });
+  expect(await page.getByRole('link', { name: job.id }).count()).toBe(1);
+  const child = await stack.api.get(`/v1/jobs/${childId}`, { key: project.key });
+  expect(child.body.type).toBe('mj.action');
+  expect(child.body.input).toEqual({ job_id: job.id, custom_id: button.custom_id });
+  await screenshot(page, 'job-mj-action');
 });
 
 test('a webhook delivery is redelivered and its new attempt appears', async () => {

@@ -64,7 +64,7 @@ export async function request<T>(method: string, path: string, options: RequestO
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {

@@ -47,7 +47,7 @@ export function JobsTable({ stale = false, jobs, loading, projectNames, selected
             <th className="wide">Prompt / input</th>
             <th>Project</th>
             <th>Created</th>
-            <th className="num">Duration</th>
+            <th className="num col-optional">Duration</th>
           </tr>
         </thead>
         <tbody>
@@ -95,7 +95,7 @@ export function JobsTable({ stale = false, jobs, loading, projectNames, selected
                 <td>
                   <RelativeTime at={job.created_at} />
                 </td>
-                <td className="num muted">{formatDuration(jobDurationMs(job, now))}</td>
+                <td className="num muted col-optional">{formatDuration(jobDurationMs(job, now))}</td>
               </tr>
             );
           })}
