@@ -124,7 +124,15 @@ test("a running video job's progress moves on the page without a reload", async 
   expect(created.status).toBe(202);
   const jobId: string = created.body.id;
 
-  await openJob(jobId);
+  // the jobs list does not poll: its row moves only through the admin event stream
+  await page.goto('/admin/jobs?type=video.generate');
+  const badge = page.locator(`tr[data-job-id="${jobId}"] .badge-progress`);
+  const readBadge = async () => ((await badge.count()) === 0 ? 0 : Number((await badge.innerText()).replace('%', '')));
+  const listed = await eventually(readBadge, (p) => p > 0 && p < 90, 'the row to show progress');
+  await eventually(readBadge, (p) => p > listed, `the row's progress beyond ${listed}%`);
+
+  await page.locator(`tr[data-job-id="${jobId}"] a.job-link`).click();
+  await page.locator('[data-testid="timeline"]').waitFor();
   // the page listens to the admin event stream (cookie auth), with polling only as a backstop
   await page.locator('[data-testid="live-progress"] .live-live').waitFor();
   await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));

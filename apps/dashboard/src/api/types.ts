@@ -19,6 +19,7 @@ export const JOB_TYPES = [
   'audio.transcribe',
   'audio.translate',
   'audio.speech',
+  'audio.gemini_speech',
   'embedding.batch',
 ] as const;
 

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { projectsApi } from '../api/admin';
+import { projectsApi, statsApi } from '../api/admin';
 import { JOB_STATUSES, JOB_TYPES } from '../api/types';
 import type { JobsSearch } from '../lib/search';
 import { isoToLocalInput, localInputToIso } from '../lib/time';
@@ -22,6 +22,9 @@ export function useProjectNames(): Map<string, string> {
 
 export function JobsFilters({ search, onChange }: Props) {
   const projects = useQuery({ queryKey: ['projects'], queryFn: projectsApi.list, staleTime: 30_000 });
+  // types this dashboard does not know yet still show once jobs of them exist
+  const stats = useQuery({ queryKey: ['stats'], queryFn: statsApi.stats, staleTime: 60_000 });
+  const types = [...new Set([...JOB_TYPES, ...Object.keys(stats.data?.jobs_by_type ?? {}), ...(search.type ? [search.type] : [])])];
   const [q, setQ] = useState(search.q ?? '');
   const [meta, setMeta] = useState(search.meta ?? '');
   const [custom, setCustom] = useState(Boolean(search.created_before));
@@ -89,7 +92,7 @@ export function JobsFilters({ search, onChange }: Props) {
         </select>
         <select aria-label="Job type" value={search.type ?? ''} onChange={(e) => onChange({ type: e.target.value || undefined })}>
           <option value="">All types</option>
-          {JOB_TYPES.map((t) => (
+          {types.map((t) => (
             <option key={t} value={t}>
               {t}
             </option>

@@ -31,6 +31,7 @@ export function jobPrompt(job: Pick<Job, 'type' | 'input'>): string | null {
   const input = asRecord(job.input);
   if (typeof input['prompt'] === 'string' && input['prompt']) return input['prompt'];
   if (job.type === 'audio.speech' && typeof input['input'] === 'string') return input['input'];
+  if (job.type === 'audio.gemini_speech' && typeof input['text'] === 'string') return input['text'];
   return messageText(input['messages']);
 }
 
