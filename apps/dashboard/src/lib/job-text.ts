@@ -50,7 +50,12 @@ export function jobSummary(job: Pick<Job, 'type' | 'input'>): string {
     if (Array.isArray(input['inputs'])) return `${input['inputs'].length} inputs · ${String(input['model'] ?? 'text-embedding-3-small')}`;
     if (typeof input['file_id'] === 'string') return `file ${input['file_id']}`;
   }
-  if (job.type === 'mj.action' && typeof input['custom_id'] === 'string') return `${input['custom_id']} on ${String(input['job_id'] ?? '')}`;
+  if (job.type === 'mj.action' && typeof input['custom_id'] === 'string') {
+    // MJ::JOB::upsample::1::<hash> → "upsample 1"
+    const parts = input['custom_id'].split('::');
+    const action = parts.length >= 4 ? `${parts[2]} ${parts[3]}` : input['custom_id'];
+    return `${action.replaceAll('_', ' ')} of …${String(input['job_id'] ?? '').slice(-10)}`;
+  }
   if (typeof input['model'] === 'string') return input['model'];
   return '';
 }

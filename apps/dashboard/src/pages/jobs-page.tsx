@@ -155,7 +155,7 @@ export function JobsPage() {
       ) : jobs.length > 0 && total !== undefined ? (
         <div className="select-hint">
           <button type="button" className="btn btn-link btn-sm" onClick={() => setAllMatching(true)} data-testid="select-all-matching">
-            Select all {formatNumber(total)} jobs matching this filter…
+            {total === 1 ? 'Select the 1 job matching this filter…' : `Select all ${formatNumber(total)} jobs matching this filter…`}
           </button>
         </div>
       ) : null}
