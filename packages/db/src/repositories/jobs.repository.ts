@@ -177,6 +177,12 @@ export type JobsRepositoryOptions = {
   webhookOutbox?: boolean;
 };
 
+/**
+ * A bulk insert writes 1,000 jobs and their events (each with indexes and the counts trigger): on a
+ * loaded machine that outlasts Prisma's 5 s default for an interactive transaction.
+ */
+const BULK_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
+
 export class JobsRepository {
   private readonly webhooks: WebhooksRepository | null;
 
@@ -207,7 +213,7 @@ export class JobsRepository {
       const stored = new Map((await tx.jobEvent.createManyAndReturn({ data: events })).map((event) => [event.jobId, event]));
       // `job.created` is no webhook event type: no outbox rows
       return jobs.map((job) => ({ job, event: stored.get(job.id)! }));
-    });
+    }, BULK_TRANSACTION);
   }
 
   /** Inserts the job and its `job.created` event in one transaction. */
