@@ -1,5 +1,5 @@
 import type { Project, TestStack } from '@genqueue/testing';
-import { armFault, crashWorker, jobEvents, routeCounter, simulatedMs, submit, useStack, waitForRequests, type StackRedis } from './helpers';
+import { armFault, counterDelta, crashWorker, jobEvents, routeCounter, simulatedMs, submit, useStack, waitForRequests, type StackRedis } from './helpers';
 import { setTaskConfig, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 
 type Family = 'video' | 'mj';
@@ -80,7 +80,7 @@ describe('task jobs survive a killed worker', () => {
     }, 90_000);
   });
 
-  it('a submit whose answer was lost (killed inside the window) is made again and says so in its events', async () => {
+  it('a submit whose answer was lost (killed inside the window) is not made again on our own: upstream_submit_unknown, then an explicit retry', async () => {
     const prompt = 'video submit answer lost';
     const before = await routeCounter(stack, 'videos.create');
     await armFault(stack, { route: 'videos.create', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 10_000) });
@@ -88,12 +88,19 @@ describe('task jobs survive a killed worker', () => {
     await waitForRequests(stack, 'videos.create', before, 1);
     await crashWorker(stack);
     await stack.startWorker();
+    // the next run waits out the submit guard (the call might still be in flight), then gives up on the answer
+    const failed = await stack.waitFinal(project.key, created.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'upstream_submit_unknown', retryable: false });
+    expect(failed.error.message).toContain('may exist upstream');
+    expect(counterDelta(before, await routeCounter(stack, 'videos.create')).received).toBe(1);
+
+    expect((await stack.api.post(`/v1/jobs/${created.id}/retry`, { key: project.key })).status).toBe(202);
     const job = await stack.waitFinal(project.key, created.id);
     expect(job.status).toBe('succeeded');
     const events = await jobEvents(stack, project.key, created.id);
-    const resubmitted = events.filter((e) => e.type === 'job.progress' && e.data.upstream?.task_id === null);
-    expect(resubmitted).toHaveLength(1);
-    expect(events.filter((e) => TERMINAL_EVENTS.includes(e.type))).toHaveLength(1);
+    expect(events.filter((e) => TERMINAL_EVENTS.includes(e.type)).map((e) => e.type)).toEqual(['job.failed', 'job.succeeded']);
+    expect(counterDelta(before, await routeCounter(stack, 'videos.create')).received).toBe(2);
     const counter = await submissionsByKey(stack, prompt);
     // the slow first request may or may not have been processed by the gateway after the hang-up
     expect(counter.accepted).toBeGreaterThanOrEqual(1);

@@ -36,6 +36,8 @@ export const JOB_ERROR_CODES = [
   'upstream_rejected',
   'upstream_error',
   'upstream_timeout',
+  /** a submit may have created a task upstream, but its answer never came: not submitted again on our own */
+  'upstream_submit_unknown',
   'upstream_auth',
   'invalid_input',
   'expired',

@@ -1,11 +1,11 @@
 import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
 import type { Change, Job, JobAttemptOutcome, JobPatch, WriteAlongside } from '@genqueue/db';
-import { UpstreamError } from '@genqueue/upstream';
 import { attemptLog } from '../attempt-log';
 import { decideFailure, type FailureDecision } from '../failure-policy';
 import type { JobServices, RunOutcome } from '../job-runner';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
-import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
+import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
+import { describeUnknownOutcome, isUnknownSubmitOutcome } from './submit-outcome';
 import { readTaskState, type TaskState } from './task-state';
 
 export type TaskRunnerDeps = JobServices & {
@@ -38,8 +38,16 @@ type RunContext = { isLastAttempt: boolean; signal: AbortSignal };
  */
 /** How soon a run that lost the race to mark a submit looks at the job again (it then sees `submitting` or the task id). */
 const SUBMIT_RACE_RECHECK_MS = 1_000;
+/** Writes of an accepted task id tried within the run before the job parks with the id kept in memory. */
+const SAVE_SUBMITTED_TRIES = 3;
+const SAVE_SUBMITTED_RETRY_MS = 250;
+
+type AcceptedAnswer = Extract<SubmitAnswer, { kind: 'accepted' }>;
 
 export class TaskRunner {
+  /** Accepted submits whose task id could not be written yet, by job id (`markedAt`: the window they belong to). */
+  private readonly acceptedNotSaved = new Map<string, { markedAt: string; answer: AcceptedAnswer }>();
+
   constructor(private readonly deps: TaskRunnerDeps) {}
 
   handles(type: string): boolean {
@@ -84,24 +92,12 @@ export class TaskRunner {
 
   private async submit(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext): Promise<RunOutcome> {
     const { jobs, logger } = this.deps;
-    const isResubmit = state.phase === 'submitting';
-    const inFlightUntil = new Date(state.at).getTime() + this.deps.submitGuardMs;
-    if (isResubmit && inFlightUntil > Date.now()) {
-      logger.info({ jobId: job.id, waitMs: inFlightUntil - Date.now() }, 'task.submit_maybe_in_flight');
-      return { kind: 'park', delayMs: Math.max(1, inFlightUntil - Date.now()) };
-    }
+    if (state.phase === 'submitting' || state.phase === 'submit_unknown') return this.reenterWindow(job, kind, state);
     // Media and parent lookups first: the window between "submitting" and a saved id stays one HTTP call.
     const prepared = await kind.prepare(tctx);
-    const submitting: TaskState = {
-      ...state,
-      phase: 'submitting',
-      at: new Date().toISOString(),
-      submits: state.submits + 1,
-      ...(isResubmit ? { resubmitted: (state.resubmitted ?? 0) + 1 } : {}),
-    };
-    // A resubmission is on the record (an event) before it happens: the earlier answer was lost.
+    const submitting: TaskState = { ...state, phase: 'submitting', at: new Date().toISOString(), submits: state.submits + 1 };
     // Compare and set on the state this run read: of two runs of one job, only one goes on to submit.
-    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, isResubmit ? 'job.progress' : undefined, job.upstreamState);
+    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, undefined, job.upstreamState);
     if (!marked) {
       const current = await jobs.findById(job.id);
       if (current?.status !== 'running') return { kind: 'done' };
@@ -109,9 +105,19 @@ export class TaskRunner {
       logger.info({ jobId: job.id }, 'task.submit_taken_by_another_run');
       return { kind: 'park', delayMs: SUBMIT_RACE_RECHECK_MS };
     }
-    if (marked.event) await this.deps.events.announce(marked as Change);
-    if (isResubmit) logger.warn({ jobId: job.id, submits: submitting.submits }, 'task.resubmitting_after_lost_answer');
+    try {
+      return await this.submitMarked(job, kind, submitting, tctx, prepared);
+    } catch (err) {
+      // A write inside the window failed (Postgres): the row keeps `submitting`, never turned back to
+      // `ready`; the next run finds the id kept here, or treats the outcome as unknown.
+      logger.warn({ jobId: job.id, err }, 'task.submit_window_write_failed');
+      return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, (submitting.errors ?? 0) + 1) };
+    }
+  }
 
+  /** The call itself, once the window is marked open, and what its answer leads to. */
+  private async submitMarked(job: Job, kind: TaskKind, submitting: TaskState, tctx: TaskContext, prepared: unknown): Promise<RunOutcome> {
+    const { jobs } = this.deps;
     let answer;
     try {
       answer = await kind.submit(tctx, prepared);
@@ -119,6 +125,7 @@ export class TaskRunner {
       return this.afterSubmitError(job, submitting, err);
     }
     if (answer.kind === 'retry_later') {
+      // the gateway answered that it created nothing: the window may close back to `ready`
       const queueFull = (submitting.queueFull ?? 0) + 1;
       const error: JobError = { code: 'upstream_error', message: answer.message, retryable: true };
       await jobs.updateRunning(
@@ -130,9 +137,32 @@ export class TaskRunner {
       );
       return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, queueFull) };
     }
-    // The one write that ends the window: the task id, at once, in one guarded statement.
+    return this.saveSubmitted(job, kind, submitting, answer);
+  }
+
+  /** A run found the submit window open and no task id saved: an answer kept here, a call still in flight, or a lost answer. */
+  private async reenterWindow(job: Job, kind: TaskKind, state: TaskState): Promise<RunOutcome> {
+    const kept = this.acceptedNotSaved.get(job.id);
+    if (kept && kept.markedAt === state.at) return this.saveSubmitted(job, kind, state, kept.answer);
+    const inFlightUntil = new Date(state.at).getTime() + this.deps.submitGuardMs;
+    if (state.phase === 'submitting' && inFlightUntil > Date.now()) {
+      this.deps.logger.info({ jobId: job.id, waitMs: inFlightUntil - Date.now() }, 'task.submit_maybe_in_flight');
+      return { kind: 'park', delayMs: Math.max(1, inFlightUntil - Date.now()) };
+    }
+    return this.failSubmitUnknown(job, state, 'its answer was lost: the worker stopped inside the submit window');
+  }
+
+  /**
+   * The one write that ends the window: the task id, at once, in one guarded statement. The gateway
+   * has accepted the task, so a failed write is tried again (it is idempotent) and never turns the
+   * phase back: the id is kept in this process until a write succeeds (a later run here saves it);
+   * a run elsewhere finds `submitting` and treats the outcome as unknown, never submitting again.
+   */
+  private async saveSubmitted(job: Job, kind: TaskKind, submitting: TaskState, answer: AcceptedAnswer): Promise<RunOutcome> {
+    const { jobs, logger } = this.deps;
+    this.acceptedNotSaved.set(job.id, { markedAt: submitting.at, answer });
     const at = new Date();
-    const saved = await jobs.updateRunning(job.id, {
+    const patch: JobPatch = {
       upstreamTaskId: answer.taskId,
       upstreamStatus: answer.upstreamStatus,
       upstreamState: { ...submitting, phase: 'polling', at: at.toISOString(), submittedAt: at.toISOString(), errors: 0, missing: 0 },
@@ -140,24 +170,50 @@ export class TaskRunner {
       ...(answer.progress !== undefined ? { progress: Math.min(99, answer.progress) } : {}),
       ...(answer.waitingNote ? { output: answer.waitingNote } : {}),
       ...(submitting.queueFull ? { error: null } : {}),
-    });
-    if (!saved) {
-      // canceled (or timed out) while the submit was in flight: the task exists upstream regardless
-      logger.warn({ jobId: job.id, taskId: answer.taskId }, 'task.submitted_after_job_ended');
-      kind.release?.(answer.taskId);
-      return { kind: 'done' };
+    };
+    for (let tries = 1; ; tries += 1) {
+      let saved;
+      try {
+        saved = await jobs.updateRunning(job.id, patch);
+      } catch (err) {
+        if (tries < SAVE_SUBMITTED_TRIES) {
+          logger.warn({ jobId: job.id, taskId: answer.taskId, err, tries }, 'task.submitted_save_retry');
+          await pause(SAVE_SUBMITTED_RETRY_MS * tries);
+          continue;
+        }
+        logger.error({ jobId: job.id, taskId: answer.taskId, err, tries }, 'task.submitted_not_saved');
+        return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, tries) };
+      }
+      this.acceptedNotSaved.delete(job.id);
+      if (!saved) {
+        // canceled (or timed out) while the submit was in flight: the task exists upstream regardless
+        logger.warn({ jobId: job.id, taskId: answer.taskId }, 'task.submitted_after_job_ended');
+        kind.release?.(answer.taskId);
+        return { kind: 'done' };
+      }
+      return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
     }
-    return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
+  }
+
+  /** The submit may have created a task and no answer says so: the job fails, and only an explicit retry submits again. */
+  private failSubmitUnknown(job: Job, state: TaskState, why: string): Promise<RunOutcome> {
+    this.deps.logger.warn({ jobId: job.id, why }, 'task.submit_outcome_unknown');
+    const error: JobError = {
+      code: 'upstream_submit_unknown',
+      message: `The outcome of the gateway submit is unknown (${why}). The task may exist upstream, and may run and be billed; genqueue does not submit it again on its own. Retry the job to submit again.`,
+      retryable: false,
+    };
+    return this.fail(job, error, { upstreamState: { ...state, phase: 'submit_unknown', at: new Date().toISOString() } });
   }
 
   private async afterSubmitError(job: Job, submitting: TaskState, err: unknown): Promise<RunOutcome> {
     const decision = decideFailure(err);
+    // a refusal (banned prompt, bad key): the gateway answered, nothing was created
     if (decision.action === 'fail') return this.fail(job, decision.error, { upstreamState: { ...submitting, phase: 'ready' } });
+    if (isUnknownSubmitOutcome(err)) return this.failSubmitUnknown(job, submitting, describeUnknownOutcome(err));
+    // The gateway answered (429, 500, 503): nothing was created, the window closes back to `ready`.
     const errors = (submitting.errors ?? 0) + 1;
-    // An HTTP answer means the gateway created nothing; without one (timeout, reset) it may have:
-    // the phase stays `submitting`, so the next run's submit is recorded as a resubmission.
-    const isAnswered = err instanceof UpstreamError && err.httpStatus !== undefined;
-    const state: TaskState = { ...submitting, phase: isAnswered ? 'ready' : 'submitting', errors };
+    const state: TaskState = { ...submitting, phase: 'ready', errors };
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error, { upstreamState: state });
     await this.deps.jobs.updateRunning(job.id, { upstreamState: state, error: decision.error }, undefined, undefined, this.logRetry(decision));
     if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
@@ -267,4 +323,8 @@ export class TaskRunner {
     await this.deps.events.announce(change);
     return change.job;
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
