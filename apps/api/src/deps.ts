@@ -98,7 +98,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
     randomBytes(32).toString('base64url'),
   );
-  const artifactUrls = new ArtifactUrls(settings.publicBaseUrl, signingSecret);
+  const artifactUrls = new ArtifactUrls(settings.artifactBaseUrl, signingSecret);
   const submission = new JobSubmission({
     jobs,
     files,

@@ -268,6 +268,46 @@ describe('files and artifacts', () => {
       expect(res.body.equals(bytes)).toBe(true);
     });
 
+    it('marks every answer inert: nosniff, a sandboxing CSP, an inline disposition for an allowed type', async () => {
+      const res = await fetchBytes(artifact.url);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toMatch(/^sandbox/);
+      expect(res.headers.get('content-disposition')).toBe(`inline; filename="${artifact.id}.png"`);
+    });
+
+    it('serves a script-capable type (SVG, HTML) as an octet-stream attachment, whatever it was stored as', async () => {
+      for (const [storedAs, id] of [
+        ['image/svg+xml', `art_01SVG${artifact.id.slice(9)}`],
+        ['text/html; charset=utf-8', `art_01HTM${artifact.id.slice(9)}`],
+      ] as const) {
+        // a row as a careless writer would have stored it, over the same bytes
+        await sql(
+          `INSERT INTO artifacts (id, project_id, job_id, kind, content_type, bytes, sha256, storage_key)
+           SELECT $1, project_id, job_id, 'image', $2, bytes, sha256, storage_key FROM artifacts WHERE id = $3`,
+          [id, storedAs, artifact.id],
+        );
+        const res = await fetchBytes(`/v1/artifacts/${id}/content`, { authorization: `Bearer ${project.key}` });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('application/octet-stream');
+        expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${id}.bin"`);
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('content-security-policy')).toMatch(/^sandbox/);
+        await sql('DELETE FROM artifacts WHERE id = $1', [id]);
+      }
+    });
+
+    it('answers 304 to If-None-Match with the ETag (the sha256), and the bytes otherwise', async () => {
+      const first = await fetchBytes(artifact.url);
+      const etag = first.headers.get('etag');
+      expect(etag).toBe(`"${artifact.sha256}"`);
+      const again = await fetchBytes(artifact.url, { 'if-none-match': etag! });
+      expect(again.status).toBe(304);
+      expect(again.body.length).toBe(0);
+      const stale = await fetchBytes(artifact.url, { 'if-none-match': '"something-else"' });
+      expect(stale.status).toBe(200);
+      expect(sha256(stale.body)).toBe(artifact.sha256);
+    });
+
     it('serves the bytes through the signed link without a key', async () => {
       const res = await fetchBytes(artifact.url);
       expect(res.status).toBe(200);

@@ -36,6 +36,8 @@ export const SettingsSchema = z.object({
   ADMIN_API_KEY: z.string().min(16).optional(),
   STORAGE_DIR: z.string().default('./data/artifacts'),
   PUBLIC_BASE_URL: z.url().optional(),
+  /** where signed artifact links point: a separate origin keeps artifact bytes away from the API's and the dashboard's */
+  ARTIFACT_BASE_URL: z.url().optional(),
   ALLOW_PRIVATE_URLS: bool.optional(),
   MAX_JSON_MB: z.coerce.number().positive().default(10),
   UPLOAD_LIMIT_AUDIO_MB: z.coerce.number().positive().default(25),
@@ -85,6 +87,8 @@ export type RawSettings = z.infer<typeof SettingsSchema>;
 
 export type Settings = RawSettings & {
   publicBaseUrl: string;
+  /** the origin of signed artifact links (ARTIFACT_BASE_URL, else the public base URL) */
+  artifactBaseUrl: string;
   /** the gateway, or the built-in simulator when none is configured */
   upstreamBaseUrl: string;
   /** the simulator accepts any `sk-` key, so a placeholder stands in when none is set */
@@ -123,9 +127,11 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(`Invalid settings:\n${z.prettifyError(parsed.error)}`);
   }
   const raw = parsed.data;
+  const publicBaseUrl = (raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/+$/, '');
   return {
     ...raw,
-    publicBaseUrl: (raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl,
+    artifactBaseUrl: (raw.ARTIFACT_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ''),
     upstreamBaseUrl: (raw.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${raw.SIMULATOR_PORT}`).replace(/\/+$/, ''),
     upstreamApiKey: raw.UPSTREAM_API_KEY ?? 'sk-genqueue-local',
     allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? raw.NODE_ENV !== 'production',

@@ -25,16 +25,103 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /**
+ * Types a browser may show inline from our origin: raster images, audio, video and plain text.
+ * Anything else (HTML, SVG, XML, PDF, unknown bytes) could run script or be sniffed into
+ * something that does, so it goes out as an octet-stream attachment whatever it was stored as.
+ */
+const INLINE_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'audio/mpeg',
+  'audio/wav',
+  'audio/x-wav',
+  'audio/wave',
+  'audio/ogg',
+  'audio/opus',
+  'audio/aac',
+  'audio/flac',
+  'audio/mp4',
+  'audio/webm',
+  'audio/pcm',
+  'video/mp4',
+  'video/webm',
+  'video/quicktime',
+  'text/plain',
+  'text/vtt',
+  'application/x-subrip',
+  'application/json',
+  'application/x-ndjson',
+  'application/jsonl',
+]);
+
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+  'audio/mpeg': 'mp3',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/wave': 'wav',
+  'audio/ogg': 'ogg',
+  'audio/opus': 'opus',
+  'audio/aac': 'aac',
+  'audio/flac': 'flac',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'text/plain': 'txt',
+  'text/vtt': 'vtt',
+  'application/x-subrip': 'srt',
+  'application/json': 'json',
+  'application/x-ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+};
+
+/** How an artifact goes out: its own type inline when allowed, else bytes to download. */
+export function servingOf(artifact: Pick<Artifact, 'id' | 'contentType'>): { contentType: string; disposition: string } {
+  const type = artifact.contentType.split(';')[0]!.trim().toLowerCase();
+  if (INLINE_TYPES.has(type)) {
+    // ids are [a-z0-9_] only, so the filename needs no quoting beyond the quotes
+    return { contentType: artifact.contentType, disposition: `inline; filename="${artifact.id}.${EXTENSIONS[type] ?? 'bin'}"` };
+  }
+  return { contentType: 'application/octet-stream', disposition: `attachment; filename="${artifact.id}.bin"` };
+}
+
+/** `If-None-Match` names this ETag (or `*`). */
+function isNotModified(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed === etag || trimmed === `W/${etag}`;
+  });
+}
+
+/**
  * Answers an artifact's bytes: whole, or the one range asked for (206; 416 when it cannot be
- * served), with its type, size and sha256 as ETag. HEAD answers the headers only.
+ * served), with its size and sha256 as ETag (`If-None-Match` → 304). Every answer is inert: an
+ * allow-listed type inline, anything else as an attachment, with `nosniff` and a sandboxing CSP so
+ * that even a page opened from it cannot run script on our origin. HEAD answers the headers only.
  */
 export async function sendArtifact(deps: { storage: ObjectStorage; logger: Logger }, artifact: Artifact, req: Request, res: Response): Promise<void> {
   const size = Number(artifact.bytes);
   const range = parseRange(req.header('range'), size);
+  const serving = servingOf(artifact);
+  const etag = `"${artifact.sha256}"`;
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Type', artifact.contentType);
-  res.setHeader('ETag', `"${artifact.sha256}"`);
+  res.setHeader('Content-Type', serving.contentType);
+  res.setHeader('Content-Disposition', serving.disposition);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'");
+  res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', 'private, max-age=3600');
+  if (isNotModified(req.header('if-none-match'), etag)) {
+    res.status(304).end();
+    return;
+  }
   if (range === 'invalid') {
     res.status(416).setHeader('Content-Range', `bytes */${size}`).end();
     return;

@@ -81,7 +81,7 @@ async function startDeliveryWorker(
       dispatcher,
       retryScheduleMs: settings.WEBHOOK_RETRY_SCHEDULE_MS === undefined ? DEFAULT_RETRY_SCHEDULE_MS : parseRetryScheduleMs(settings.WEBHOOK_RETRY_SCHEDULE_MS),
       timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
-      signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.publicBaseUrl, artifactSecret) : null,
+      signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.artifactBaseUrl, artifactSecret) : null,
       logger,
     }),
     {
