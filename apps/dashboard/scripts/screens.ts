@@ -3,7 +3,7 @@
  *   npx tsx apps/dashboard/scripts/screens.ts http://127.0.0.1:PORT gqa_… [dark]
  * Saved to .test-results/screenshots/manual-*.png.
  */
-import { launchBrowser, newContext, screenshot, signIn } from '../test/helpers/browser';
+import { launchBrowser, newContext, SCREENSHOT_DIR, screenshot, signIn } from '../test/helpers/browser';
 
 async function main(): Promise<void> {
   const [base, key, theme] = process.argv.slice(2);
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   await page.waitForSelector('[data-testid="status-tiles"]');
   await page.waitForTimeout(1500);
   await screenshot(page, `manual-overview${suffix}`);
+  await page.screenshot({ path: `${SCREENSHOT_DIR}/manual-overview-full${suffix}.png`, fullPage: true });
   await page.goto('/admin/jobs');
   await page.waitForSelector('[data-job-id]');
   await page.waitForTimeout(800);

@@ -31,7 +31,7 @@ export function UpstreamCard() {
   const upstream = useQuery({ queryKey: ['upstream'], queryFn: statsApi.upstream, refetchInterval: 60_000 });
   const [showAll, setShowAll] = useState(false);
   const models = upstream.data?.models ?? [];
-  const shown = showAll ? models : models.slice(0, 18);
+  const shown = showAll ? models : models.slice(0, 12);
   return (
     <Card
       id="upstream"
@@ -54,7 +54,7 @@ export function UpstreamCard() {
             <span className="small strong">{models.length} models</span>
             {upstream.data.models_error ? <span className="text-failed small">{upstream.data.models_error.message}</span> : null}
           </div>
-          <div className="chips models" data-testid="upstream-models">
+          <div className={`chips models${showAll ? ' models-all' : ''}`} data-testid="upstream-models">
             {shown.map((m) => (
               <span key={m.id} className="chip mono" title={m.endpoint_types?.join(', ') ?? m.owned_by ?? ''}>
                 {m.id}

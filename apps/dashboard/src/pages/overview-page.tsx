@@ -150,19 +150,19 @@ function WebhookSummary({ stats }: { stats: Stats }) {
     <div className="mini-stats" data-testid="webhook-summary">
       <Link to="/webhooks" search={{ status: 'succeeded' }} className="mini-stat">
         <span className="mini-value text-succeeded">{formatNumber(w.succeeded_24h)}</span>
-        <span className="mini-label">succeeded (24 h)</span>
+        <span className="mini-label">delivered in the last 24 h</span>
       </Link>
       <Link to="/webhooks" search={{ status: 'failed' }} className="mini-stat">
         <span className={`mini-value ${w.failed_24h > 0 ? 'text-failed' : ''}`}>{formatNumber(w.failed_24h)}</span>
-        <span className="mini-label">failed (24 h)</span>
+        <span className="mini-label">given up in the last 24 h</span>
       </Link>
       <Link to="/webhooks" search={{ status: 'pending' }} className="mini-stat">
         <span className={`mini-value ${w.failing > 0 ? 'text-failed' : ''}`}>{formatNumber(w.failing)}</span>
-        <span className="mini-label">failing, retrying</span>
+        <span className="mini-label">failing, will retry</span>
       </Link>
       <Link to="/webhooks" search={{ status: 'pending' }} className="mini-stat">
         <span className="mini-value">{formatNumber(w.pending)}</span>
-        <span className="mini-label">pending</span>
+        <span className="mini-label">pending now</span>
       </Link>
     </div>
   );
