@@ -141,6 +141,24 @@ describe('authentication, errors and service routes', () => {
       expect(expectError(keyName, 400, 'invalid_request').details.map((d) => d.path)).toEqual(['name']);
     });
 
+    it('answers 400 for a body nested too deep, on job, bulk, webhook and admin routes, and stores nothing', async () => {
+      const project = await stack.createProject();
+      const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+      const body = (levels: number) => Buffer.from(`{"type":"image.generate","input":{"prompt":"x"},"metadata":{"k":${deep(levels)}}}`);
+      const headers = { 'content-type': 'application/json' };
+      for (const levels of [100, 4_000]) {
+        const res = await stack.api.post('/v1/jobs', { key: project.key, rawBody: body(levels), headers });
+        expect(expectError(res, 400, 'invalid_request').message).toMatch(/nested deeper/);
+      }
+      const bulk = await stack.api.post('/v1/jobs/bulk', { key: project.key, rawBody: Buffer.from(`{"jobs":${deep(4_000)}}`), headers });
+      expectError(bulk, 400, 'invalid_request');
+      const endpoint = await stack.api.post('/v1/webhook-endpoints', { key: project.key, rawBody: Buffer.from(`{"url":${deep(4_000)}}`), headers });
+      expectError(endpoint, 400, 'invalid_request');
+      const admin = await stack.api.post('/admin/v1/projects', { key: stack.adminKey, rawBody: Buffer.from(`{"name":${deep(4_000)}}`), headers });
+      expectError(admin, 400, 'invalid_request');
+      expect(await countJobRows(project.id)).toBe(0);
+    });
+
     it.each([
       ['/v1/jobs/%zz'],
       ['/v1/jobs/%E0%A4%A/events'],

@@ -20,11 +20,33 @@ function nulPaths(value: unknown, path: string, out: ErrorDetail[]): void {
   }
 }
 
+/** No job input or metadata needs more nesting than this; deeper bodies only exhaust stacks. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of a parsed JSON value, walked without recursion; stops once past `limit`. */
+export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const inner of Array.isArray(item) ? item : Object.values(item as Record<string, unknown>)) stack.push([inner, level]);
+  }
+  return deepest;
+}
+
 /**
  * Postgres cannot store U+0000 in text or jsonb: a request carrying it would fail deep in a query
- * (a 500). It is refused at the edge instead, naming the field.
+ * (a 500). It is refused at the edge instead, naming the field. Bodies nested deeper than
+ * MAX_JSON_DEPTH are refused first (400), before anything walks them recursively.
  */
 export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
+  if (jsonDepth(req.body) > MAX_JSON_DEPTH) {
+    throw new AppError('invalid_request', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`, [{ path: '(body)', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+  }
   const details: ErrorDetail[] = [];
   for (const [key, value] of Object.entries(req.query)) nulPaths(value, key, details);
   nulPaths(req.body, '', details);
