@@ -112,6 +112,9 @@ test('the overview shows the real numbers of the history', async () => {
   await page.locator('[data-testid="queues-table"] tr[data-queue="image"]').waitFor();
   await page.locator('[data-testid="upstream-models"] .chip').first().waitFor();
   await screenshot(page, 'overview');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 test('jobs filter by status and type, kept in the URL (back button included)', async () => {
@@ -156,6 +159,10 @@ test('one search box finds jobs by words of the prompt (any case, any order) and
   await page.waitForURL(/q=snow/);
   await waitRows((s) => s.length === 1, 'one job for "snow FOX"');
   expect(await page.locator(`tr[data-job-id="${jobs.fox!.id}"]`).count()).toBe(1);
+  // a relative time range joins the search in the URL
+  await page.getByLabel('Time range').selectOption('24h');
+  await page.waitForURL((url) => url.searchParams.get('range') === '24h' && url.searchParams.get('q') === 'snow FOX');
+  await waitRows((s) => s.length === 1, 'the fox within the last 24 hours');
   await screenshot(page, 'jobs-search');
 
   await page.locator('[data-search-box]').fill(jobs.whale!.id);

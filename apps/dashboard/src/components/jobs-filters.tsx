@@ -9,10 +9,10 @@ type Props = { search: JobsSearch; onChange: (patch: Partial<JobsSearch>) => voi
 
 const PRESETS = [
   { value: '', label: 'Any time' },
-  { value: '3600', label: 'Last hour' },
-  { value: '86400', label: 'Last 24 hours' },
-  { value: '604800', label: 'Last 7 days' },
-  { value: 'custom', label: 'Custom range…' },
+  { value: '1h', label: 'Last hour' },
+  { value: '24h', label: 'Last 24 hours' },
+  { value: '7d', label: 'Last 7 days' },
+  { value: 'custom', label: 'Between dates…' },
 ];
 
 export function useProjectNames(): Map<string, string> {
@@ -48,7 +48,7 @@ export function JobsFilters({ search, onChange }: Props) {
     onChange({ status: next.size ? JOB_STATUSES.filter((s) => next.has(s)).join(',') : undefined });
   };
 
-  const presetValue = custom ? 'custom' : search.created_after ? 'custom' : '';
+  const presetValue = search.range ?? (custom || search.created_after || search.created_before ? 'custom' : '');
   const anyFilter = Object.values(search).some(Boolean);
 
   return (
@@ -108,7 +108,7 @@ export function JobsFilters({ search, onChange }: Props) {
               return;
             }
             setCustom(false);
-            onChange({ created_after: value ? new Date(Date.now() - Number(value) * 1000).toISOString() : undefined, created_before: undefined });
+            onChange({ range: value || undefined, created_after: undefined, created_before: undefined });
           }}
         >
           {PRESETS.map((p) => (
@@ -144,7 +144,7 @@ export function JobsFilters({ search, onChange }: Props) {
             </button>
           ))}
         </div>
-        {custom || search.created_after || search.created_before ? (
+        {!search.range && (custom || search.created_after || search.created_before) ? (
           <div className="range">
             <label>
               <span className="small muted">From</span>
@@ -162,7 +162,7 @@ export function JobsFilters({ search, onChange }: Props) {
             className="btn btn-ghost btn-sm"
             onClick={() => {
               setCustom(false);
-              onChange({ project_id: undefined, type: undefined, status: undefined, created_after: undefined, created_before: undefined, meta: undefined, q: undefined });
+              onChange({ project_id: undefined, type: undefined, status: undefined, range: undefined, created_after: undefined, created_before: undefined, meta: undefined, q: undefined });
             }}
           >
             Clear filters

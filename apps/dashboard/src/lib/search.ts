@@ -5,8 +5,15 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
+/** Relative time ranges: a shared link means "the last hour" whenever it is opened. */
+export const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 } as const;
+export type RangeKey = keyof typeof RANGES;
+export const isRange = (value: unknown): value is RangeKey => typeof value === 'string' && value in RANGES;
+
 export type JobsSearch = {
   project_id?: string;
+  /** 1h, 24h or 7d back from now; otherwise created_after / created_before */
+  range?: string;
   type?: string;
   /** comma-separated statuses */
   status?: string;
@@ -22,6 +29,7 @@ export function parseJobsSearch(search: Record<string, unknown>): JobsSearch {
     const value = str(search[key]);
     if (value) out[key] = value;
   }
+  if (isRange(search['range'])) out.range = search['range'];
   return out;
 }
 

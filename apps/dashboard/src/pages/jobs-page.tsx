@@ -10,14 +10,17 @@ import { EmptyState, ErrorBanner } from '../components/feedback';
 import { JobsFilters, useProjectNames } from '../components/jobs-filters';
 import { JobsTable } from '../components/jobs-table';
 import { PageHeader } from '../components/page-header';
-import type { JobsSearch } from '../lib/search';
+import { isRange, RANGES, type JobsSearch } from '../lib/search';
 import { formatNumber } from '../lib/time';
 import { useLiveJobs } from '../lib/use-live-jobs';
 
 const routeApi = getRouteApi('/app/jobs');
 
+/** The API's filter; a relative range becomes its start as of now (once per change of the URL). */
 function toFilter(search: JobsSearch): JobFilter {
-  return { ...search, status: search.status ? search.status.split(',').filter(Boolean) : undefined };
+  const { range, ...rest } = search;
+  const createdAfter = isRange(range) ? new Date(Date.now() - RANGES[range]).toISOString() : rest.created_after;
+  return { ...rest, created_after: createdAfter, created_before: isRange(range) ? undefined : rest.created_before, status: search.status ? search.status.split(',').filter(Boolean) : undefined };
 }
 
 function describeFilter(search: JobsSearch, projectNames: Map<string, string>): string {
@@ -27,6 +30,7 @@ function describeFilter(search: JobsSearch, projectNames: Map<string, string>): 
   if (search.project_id) parts.push(`project ${projectNames.get(search.project_id) ?? search.project_id}`);
   if (search.q) parts.push(`matching “${search.q}”`);
   if (search.meta) parts.push(`metadata ${search.meta}`);
+  if (search.range) parts.push(`created in the last ${search.range}`);
   if (search.created_after) parts.push(`created after ${new Date(search.created_after).toLocaleString()}`);
   if (search.created_before) parts.push(`created before ${new Date(search.created_before).toLocaleString()}`);
   return parts.length ? parts.join(', ') : 'no filter (every job)';
@@ -39,8 +43,9 @@ export function JobsPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const projectNames = useProjectNames();
-  const filter = useMemo(() => toFilter(search), [search]);
   const filterKey = JSON.stringify(search);
+  // keyed on the URL's text, so a relative range is computed once per change, not per render
+  const filter = useMemo(() => toFilter(search), [filterKey]);
 
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
