@@ -80,7 +80,9 @@ export function uniqueViolationConstraint(err: unknown): string | null {
   return uniqueViolationOf(err)?.constraint ?? null;
 }
 
-const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017']);
+// P2024: no pool connection within the timeout; P2028: a transaction could not start or ran out of
+// its time (an overloaded database): the caller should try again shortly, not see a 500.
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 const UNAVAILABLE_NODE_CODES = new Set([
   'ECONNREFUSED',

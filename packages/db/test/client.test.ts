@@ -63,6 +63,14 @@ describe('createPrismaClient', () => {
     expect(isUniqueViolation(err)).toBe(false);
   });
 
+  it('classifies a transaction that outlives its time as unavailable (a 503, not a 500)', async () => {
+    const err: unknown = await prisma
+      .$transaction(async (tx) => tx.$executeRaw`SELECT pg_sleep(0.5)`, { timeout: 50 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'P2028' });
+    expect(isPostgresUnavailable(err)).toBe(true);
+  });
+
   it('classifies an unreachable server as unavailable', async () => {
     const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/genqueue_unreachable');
     const err: unknown = await unreachable.project.findFirst().catch((e: unknown) => e);
