@@ -118,8 +118,8 @@ test('a failed job shows why, and Retry runs it again to success', async () => {
 });
 
 test("a running video job's progress moves on the page without a reload", async () => {
-  // about ten real seconds of upstream run time in fast time
-  await stack.sim.post('/_sim/tasks/config', { body: { video_duration_ms: 600_000 } });
+  // about twenty real seconds of upstream run time in fast time (the test cancels it when done)
+  await stack.sim.post('/_sim/tasks/config', { body: { video_duration_ms: 1_200_000 } });
   const created = await stack.api.post('/v1/jobs', { key: project.key, body: { type: 'video.generate', input: { prompt: 'a slow sunrise over the dunes', seconds: '8' } } });
   expect(created.status).toBe(202);
   const jobId: string = created.body.id;
@@ -153,7 +153,7 @@ test('a Midjourney button submits the follow-up mj.action and links to the new j
   const button = job.output.buttons.find((b: { custom_id: string }) => b.custom_id.includes('upsample::1')) ?? job.output.buttons[0];
 
   await openJob(job.id);
-  await page.locator('.mj-buttons').getByRole('button', { name: button.label || undefined }).first().click();
+  await page.locator('.mj-buttons').getByRole('button', { name: button.label || undefined, exact: true }).first().click();
   const link = page.locator('.mj-buttons .banner-success a');
   await link.waitFor();
   const childId = (await link.innerText()).trim();
