@@ -122,6 +122,14 @@ export function WebhooksPage() {
         title="Recent deliveries"
         actions={
           <div className="filters-inline">
+            <select aria-label="Project" value={search.project_id ?? ''} onChange={(e) => setSearch({ project_id: e.target.value || undefined, endpoint_id: undefined })}>
+              <option value="">All projects</option>
+              {[...projectNames].map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
+            </select>
             <select aria-label="Delivery status" value={search.status ?? ''} onChange={(e) => setSearch({ status: e.target.value || undefined })}>
               <option value="">Any status</option>
               <option value="pending">pending</option>
@@ -138,7 +146,7 @@ export function WebhooksPage() {
             </select>
             <select aria-label="Endpoint" value={search.endpoint_id ?? ''} onChange={(e) => setSearch({ endpoint_id: e.target.value || undefined })}>
               <option value="">Any endpoint</option>
-              {(endpoints.data?.data ?? []).map((e) => (
+              {(endpoints.data?.data ?? []).filter((e) => !search.project_id || e.project_id === search.project_id).map((e) => (
                 <option key={e.id} value={e.id}>
                   {e.url.length > 48 ? `${e.url.slice(0, 48)}…` : e.url}
                 </option>
