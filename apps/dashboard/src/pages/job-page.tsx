@@ -340,9 +340,11 @@ export function JobPage() {
         </div>
         <div className="col-side">
           <Details job={j} />
-          <Card id="upstream" title="Upstream state">
-            {upstreamState ? <JsonTree value={upstreamState} /> : <p className="muted">The worker has recorded no raw task state for this job.</p>}
-          </Card>
+          {upstreamState || j.upstream?.task_id ? (
+            <Card id="upstream" title="Upstream state">
+              {upstreamState ? <JsonTree value={upstreamState} /> : <p className="muted">The worker has recorded no raw task state for this job yet.</p>}
+            </Card>
+          ) : null}
         </div>
       </div>
 
