@@ -65,7 +65,8 @@ const WebhookEndpointSchema = z.object({
   url: z.string(),
   description: z.string().nullable(),
   event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
-  secret: z.string(),
+  secret: z.string().optional().describe('only in the answers that make a secret: creation and rotate-secret'),
+  secret_prefix: z.string(),
   status: z.enum(['enabled', 'disabled']),
   disabled_at: z.string().nullable(),
   disabled_reason: z.string().nullable(),
@@ -292,6 +293,13 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
           summary: 'Remove a webhook endpoint',
           pathId: true,
           ok: [200, { type: 'object', properties: { id: { type: 'string' }, object: { const: 'webhook_endpoint' }, deleted: { const: true } } }],
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/rotate-secret': {
+        post: operation({
+          summary: 'A new signing secret for the endpoint, shown this once; the previous one signs beside it for 24 h',
+          pathId: true,
+          ok: [200, ref('WebhookEndpoint')],
         }),
       },
       '/v1/webhook-deliveries': {

@@ -84,7 +84,10 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/v1/webhook-endpoints'].post.responses['201'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/WebhookEndpoint',
     });
-    expect(doc.components.schemas.WebhookEndpoint.required).toEqual(expect.arrayContaining(['id', 'url', 'secret', 'event_types']));
+    expect(doc.components.schemas.WebhookEndpoint.required).toEqual(expect.arrayContaining(['id', 'url', 'secret_prefix', 'event_types']));
+    // the secret itself is only in the answers that make one
+    expect(doc.components.schemas.WebhookEndpoint.required).not.toContain('secret');
+    expect(doc.components.schemas.WebhookEndpoint.properties.secret).toBeDefined();
     expect(doc.paths['/v1/webhook-deliveries/{id}/redeliver'].post.responses['202'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/WebhookDelivery',
     });

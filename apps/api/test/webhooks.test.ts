@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import type { Project, TestStack } from '@genqueue/testing';
 import { classifyAddress } from '@genqueue/webhooks';
-import { expectError, nonSnakeKeys, startStack, stopStack } from './helpers';
+import { expectError, nonSnakeKeys, sql, startStack, stopStack } from './helpers';
 
 /** The webhook routes of api.md and the SSRF guard with ALLOW_PRIVATE_URLS=false. */
 describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
@@ -72,6 +72,21 @@ describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
     expect(delivery.attempts[0]).toMatchObject({ status_code: null, error: expect.stringMatching(/refused .*(loopback|private)/) });
   });
 
+  it('rotates an endpoint secret: the new one shown once, the old one named as signing for 24 h more', async () => {
+    const created = await stack.api.post('/v1/webhook-endpoints', { key: project.key, body: { url: 'https://hooks.example.org/rotate' } });
+    const rotated = await stack.api.post(`/v1/webhook-endpoints/${created.body.id}/rotate-secret`, { key: project.key, body: {} });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    expect(Date.parse(rotated.body.previous_secret_expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
+    const [row] = await sql<{ secret: string; previous_secret: string }>('SELECT secret, previous_secret FROM webhook_endpoints WHERE id = $1', [created.body.id]);
+    expect(row).toEqual({ secret: rotated.body.secret, previous_secret: created.body.secret });
+    const listed = await stack.api.get('/v1/webhook-endpoints', { key: project.key });
+    expect(listed.text).not.toContain(rotated.body.secret);
+    expectError(await stack.api.post(`/v1/webhook-endpoints/${created.body.id}/rotate-secret`, { key: other.key, body: {} }), 404, 'not_found');
+    expectError(await stack.api.post('/v1/webhook-endpoints/wep_nope/rotate-secret', { key: project.key, body: {} }), 404, 'not_found');
+  });
+
   it('keeps the project secret stable until rotated', async () => {
     const first = await stack.api.get('/v1/webhook-secret', { key: project.key });
     expect(first.status).toBe(200);
@@ -96,6 +111,7 @@ describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
       description: 'prod',
       event_types: ['job.failed', 'job.succeeded'],
       secret: expect.stringMatching(/^whsec_/),
+      secret_prefix: `${created.body.secret.slice(0, 10)}…`,
       status: 'enabled',
       disabled_at: null,
       disabled_reason: null,
@@ -104,6 +120,11 @@ describe('webhook routes (ALLOW_PRIVATE_URLS=false)', () => {
     expect(nonSnakeKeys(created.body)).toEqual([]);
     const mine = await stack.api.get('/v1/webhook-endpoints', { key: project.key });
     expect(mine.body.data.map((e: any) => e.id)).toContain(created.body.id);
+    // the secret was shown once: lists carry its prefix only
+    const listed = mine.body.data.find((e: any) => e.id === created.body.id);
+    expect(listed.secret).toBeUndefined();
+    expect(listed.secret_prefix).toBe(created.body.secret_prefix);
+    expect(mine.text).not.toContain(created.body.secret);
     const theirs = await stack.api.get('/v1/webhook-endpoints', { key: other.key });
     expect(theirs.body.data.map((e: any) => e.id)).not.toContain(created.body.id);
 

@@ -20,7 +20,7 @@ export const AdminListDeliveriesQuerySchema = ListDeliveriesQuerySchema.extend({
 
 /** An endpoint as the admin sees it: its project and failure run, never its secret. */
 function adminEndpointView(endpoint: WebhookEndpoint): Record<string, unknown> {
-  const { secret: _secret, ...view } = endpointView(endpoint);
+  const { secret_prefix: _prefix, ...view } = endpointView(endpoint);
   return { ...view, project_id: endpoint.projectId, failing_since: endpoint.failingSince?.toISOString() ?? null };
 }
 

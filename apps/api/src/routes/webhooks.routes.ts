@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from '@genqueue/core';
 import { decodeDeliveryCursor } from '@genqueue/db';
-import { generateWebhookSecret, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
+import { generateWebhookSecret, SECRET_ROTATION_OVERLAP_MS, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 import type { ApiDeps } from '../deps';
 import { projectIdOf, requireProjectId } from '../middleware/auth';
 import { deliveryView, endpointView } from '../services/webhook-views';
@@ -74,13 +74,23 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
       eventTypes: body.event_types ?? [],
       secret: generateWebhookSecret(),
     });
-    res.status(201).json(endpointView(endpoint));
+    res.status(201).json(endpointView(endpoint, true));
+  });
+
+  // A new secret, shown this once; the old one still signs (beside it) for 24 h, so receivers can
+  // switch without losing a delivery.
+  router.post('/webhook-endpoints/:id/rotate-secret', async (req, res) => {
+    const projectId = await projectOf(req);
+    const id = String(req.params['id']);
+    const rotated = ENDPOINT_ID.test(id) ? await deps.webhooks.rotateEndpointSecret(projectId, id, generateWebhookSecret()) : null;
+    if (!rotated) throw new AppError('not_found', `Webhook endpoint ${id} not found`);
+    res.json({ ...endpointView(rotated, true), previous_secret_expires_at: new Date((rotated.secretRotatedAt ?? new Date()).getTime() + SECRET_ROTATION_OVERLAP_MS).toISOString() });
   });
 
   router.get('/webhook-endpoints', async (req, res) => {
     const projectId = await projectOf(req);
     const endpoints = await deps.webhooks.listEndpoints(projectId);
-    res.json({ object: 'list', data: endpoints.map(endpointView) });
+    res.json({ object: 'list', data: endpoints.map((endpoint) => endpointView(endpoint)) });
   });
 
   router.delete('/webhook-endpoints/:id', async (req, res) => {

@@ -1,14 +1,21 @@
 import type { DeliveryWithAttempts, WebhookEndpoint } from '@genqueue/db';
 
-/** Wire shape of an endpoint (snake_case); the secret is the project's own, shown to its key. */
-export function endpointView(endpoint: WebhookEndpoint): Record<string, unknown> {
+/** Enough of a secret to tell two apart (`whsec_` and four characters), never enough to sign. */
+export const secretPrefix = (secret: string): string => `${secret.slice(0, 10)}…`;
+
+/**
+ * Wire shape of an endpoint (snake_case). The secret itself is shown once, when it is made (at
+ * creation and by rotate-secret: `withSecret`); everywhere else only its prefix.
+ */
+export function endpointView(endpoint: WebhookEndpoint, withSecret = false): Record<string, unknown> {
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',
     url: endpoint.url,
     description: endpoint.description,
     event_types: endpoint.eventTypes,
-    secret: endpoint.secret,
+    ...(withSecret ? { secret: endpoint.secret } : {}),
+    secret_prefix: secretPrefix(endpoint.secret),
     status: endpoint.disabledAt ? 'disabled' : 'enabled',
     disabled_at: endpoint.disabledAt?.toISOString() ?? null,
     disabled_reason: endpoint.disabledReason,
