@@ -4,10 +4,9 @@
  * UPSTREAM_BASE_URL is set), the API and a worker as child processes, exactly as when scaled out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings } from '@genqueue/config';
-import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
+import { createPrismaClient, ensureBootstrap, firstStartKeyLines, keepFirstStartKeys, migrateDatabase } from '@genqueue/db';
 
 const root = path.resolve(__dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -76,13 +75,12 @@ async function main(): Promise<void> {
     `  dashboard:  ${settings.publicBaseUrl}/admin   (sign in with the admin key)`,
     `  upstream:   ${env['UPSTREAM_BASE_URL']}${settings.UPSTREAM_BASE_URL ? '' : '   (built-in simulator)'}`,
   ];
-  const keyLines: string[] = [];
-  if (boot.createdProjectKey) keyLines.push(`  API key (project "default"):  ${boot.createdProjectKey}`);
-  if (boot.createdAdminKey) keyLines.push(`  admin key:                    ${boot.createdAdminKey}`);
+  const keyLines = firstStartKeyLines(boot);
   if (keyLines.length > 0) {
-    lines.push(...keyLines, '  These keys are shown once; a copy is in data/first-start-keys.txt.');
-    mkdirSync(path.join(root, 'data'), { recursive: true });
-    writeFileSync(path.join(root, 'data/first-start-keys.txt'), `${keyLines.join('\n')}\n`, { mode: 0o600 });
+    const file = keepFirstStartKeys(keyLines, path.join(root, 'data'));
+    // keys go to a terminal only, never into a captured log; the 0600 file keeps them either way
+    if (process.stdout.isTTY) lines.push(...keyLines, `  These keys are shown once; a copy is in ${path.relative(root, file)} (readable by you only).`);
+    else lines.push(`  First start: the keys are in ${path.relative(root, file)} (readable by you only).`);
   } else {
     lines.push('  Keys were created on the first start (see data/first-start-keys.txt if you kept it).');
   }

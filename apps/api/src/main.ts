@@ -1,5 +1,6 @@
 import { createLogger, exitOnSignals, loadSettings, retryUntilDone } from '@genqueue/config';
-import { createPrismaClient, ensureBootstrap, migrateDatabase } from '@genqueue/db';
+import path from 'node:path';
+import { createPrismaClient, ensureBootstrap, firstStartKeyLines, keepFirstStartKeys, migrateDatabase } from '@genqueue/db';
 import { startApi } from './server';
 
 async function main(): Promise<void> {
@@ -12,8 +13,15 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(settings.DATABASE_URL);
   const boot = await ensureBootstrap(prisma, settings.ADMIN_API_KEY);
   await prisma.$disconnect();
-  if (boot.createdProjectKey) console.log(`Created project "default" with API key: ${boot.createdProjectKey}`);
-  if (boot.createdAdminKey) console.log(`Created admin key: ${boot.createdAdminKey}`);
+  const keyLines = firstStartKeyLines(boot);
+  if (keyLines.length > 0) {
+    // Keys never go to a log: a terminal sees them once, a file readable by its owner keeps them.
+    const file = keepFirstStartKeys(keyLines, path.dirname(path.resolve(settings.STORAGE_DIR)));
+    if (process.stdout.isTTY) console.log(['First start: these keys are shown once', ...keyLines].join('\n'));
+    logger.warn({ file }, 'api.first_start_keys_written');
+  }
+  if (boot.configuredAdminKeyRevoked) logger.warn('api.configured_admin_key_revoked: ADMIN_API_KEY names a revoked key; set a new one');
+  if (boot.replacedAdminKeys > 0) logger.info({ revoked: boot.replacedAdminKeys }, 'api.previous_admin_key_revoked');
   const api = await startApi(settings, logger);
   logger.info({ url: api.url }, 'api.listening');
   exitOnSignals({ logger, message: 'api.shutting_down', close: () => api.close() });

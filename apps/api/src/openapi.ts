@@ -333,7 +333,11 @@ export function buildOpenApiDocument(serverUrl: string): unknown {
         post: operation({ summary: 'Create an API key (shown once)', pathId: true, body: schemaOf(CreateApiKeySchema), ok: [201, { type: 'object' }] }),
         get: operation({ summary: 'The project’s API keys (never the key itself)', pathId: true, ok: [200, listOf('ApiKeyListed', false)] }),
       },
-      '/admin/v1/api-keys/{id}': { delete: operation({ summary: 'Revoke an API key', pathId: true, ok: [204, {}] }) },
+      '/admin/v1/admin-keys': {
+        get: operation({ summary: 'Every admin key (never the key itself)', ok: [200, listOf('ApiKeyListed', false)] }),
+        post: operation({ summary: 'Create an admin key (shown once)', body: schemaOf(CreateApiKeySchema), ok: [201, { type: 'object' }] }),
+      },
+      '/admin/v1/api-keys/{id}': { delete: operation({ summary: 'Revoke an API key, project or admin (409 for the last active admin key)', pathId: true, ok: [204, {}] }) },
       '/admin/v1/jobs': {
         get: operation({ summary: 'Search the jobs of every project (status: one or several, comma-separated); metadata[KEY]=VALUE filters too', query: AdminListJobsQuerySchema, ok: [200, listOf('Job', true)] }),
         post: operation({ summary: 'Submit a job into a project: {project_id, …the body of POST /v1/jobs}', body: schemaOf(AdminSubmitEnvelopeSchema), ok: [202, ref('Job')] }),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestStack } from '@genqueue/testing';
-import { expectError, ISO_TIME, nonSnakeKeys, unsigned, useStack } from './helpers';
+import { eventually, expectError, ISO_TIME, nonSnakeKeys, unsigned, useStack } from './helpers';
 
 /** /admin/v1/*: projects, API keys, the cross-project job search, stats and the upstream's account. */
 describe('administration', () => {
@@ -157,6 +157,35 @@ describe('administration', () => {
       expectError(await stack.api.post('/v1/jobs', { key: doomed, body: { type: 'image.generate', input: { prompt: 'x' } } }), 401, 'unauthorized');
       expect((await stack.api.get('/v1/jobs', { key: project.key })).status).toBe(200);
       expect((await stack.api.get('/v1/jobs', { key: doomed })).status).toBe(401);
+    });
+
+    it('records when a key was last used', async () => {
+      const project = await stack.createProject();
+      const listed = async () => (await stack.api.get(`/admin/v1/projects/${project.id}/api-keys`, admin())).body.data[0];
+      const before = await listed();
+      expect(before.last_used_at).toBeNull();
+      expect((await stack.api.get('/v1/jobs', { key: project.key })).status).toBe(200);
+      const used = await eventually(listed, (key) => key.last_used_at !== null, 10_000, 'last_used_at');
+      expect(used.last_used_at).toMatch(ISO_TIME);
+    });
+
+    it('lists, creates and revokes admin keys by route, and never revokes the last one', async () => {
+      const created = await stack.api.post('/admin/v1/admin-keys', { ...admin(), body: { name: 'ops-2' } });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ object: 'api_key', name: 'ops-2', key: expect.stringMatching(/^gqa_/), prefix: created.body.key.slice(0, 12) });
+      const listed = await stack.api.get('/admin/v1/admin-keys', admin());
+      expect(listed.body.data.map((k: any) => k.id)).toContain(created.body.id);
+      expect(listed.text).not.toContain(created.body.key);
+      expect((await stack.api.get('/admin/v1/projects', { key: created.body.key })).status).toBe(200);
+      expect((await stack.api.delete(`/admin/v1/api-keys/${created.body.id}`, admin())).status).toBe(204);
+      expectError(await stack.api.get('/admin/v1/projects', { key: created.body.key }), 401, 'unauthorized');
+      // the stack's own admin key is now the only active one: revoking it is refused
+      const active = (await stack.api.get('/admin/v1/admin-keys', admin())).body.data.filter((k: any) => k.revoked_at === null);
+      expect(active).toHaveLength(1);
+      expectError(await stack.api.delete(`/admin/v1/api-keys/${active[0].id}`, admin()), 409, 'conflict');
+      expect((await stack.api.get('/admin/v1/projects', admin())).status).toBe(200);
+      const project = await stack.createProject();
+      expectError(await stack.api.get('/admin/v1/admin-keys', { key: project.key }), 403, 'forbidden');
     });
 
     it('answers 404 when revoking an unknown key', async () => {

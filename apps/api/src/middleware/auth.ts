@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '@genqueue/core';
-import type { ApiKeysRepository } from '@genqueue/db';
+import { LAST_USED_RESOLUTION_MS, type ApiKeysRepository } from '@genqueue/db';
 
 export type Principal =
   | { kind: 'project'; keyId: string; projectId: string; limits: { requests_per_minute?: number } }
@@ -19,12 +19,20 @@ function bearerOf(req: Request): string | null {
   return match?.[1] ?? null;
 }
 
+/** Best effort and off the request's path: the dashboard's "last used" is a hint, not a ledger. */
+function noteKeyUse(apiKeys: ApiKeysRepository, record: { id: string; lastUsedAt: Date | null }): void {
+  const now = new Date();
+  if (record.lastUsedAt && now.getTime() - record.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  apiKeys.touchLastUsed(record.id, now).catch(() => undefined);
+}
+
 /** Resolves the bearer key onto `req.principal`; `required: 'admin'` answers 403 to a valid project key. */
 export async function resolvePrincipal(apiKeys: ApiKeysRepository, req: Request, required: 'any' | 'admin'): Promise<Principal> {
   const key = bearerOf(req);
   if (!key) throw new AppError('unauthorized', 'Missing API key: send Authorization: Bearer <key>');
   const record = await apiKeys.findActiveByKey(key);
   if (!record) throw new AppError('unauthorized', 'Unknown or revoked API key');
+  noteKeyUse(apiKeys, record);
   let principal: Principal;
   if (record.kind === 'admin') {
     principal = { kind: 'admin', keyId: record.id };

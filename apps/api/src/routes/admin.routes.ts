@@ -101,8 +101,25 @@ export function adminRoutes(deps: ApiDeps): Router {
     });
   });
 
+  router.get('/admin-keys', async (_req, res) => {
+    res.json({ object: 'list', data: (await deps.apiKeys.listAdminKeys()).map(apiKeyView) });
+  });
+
+  router.post('/admin-keys', async (req, res) => {
+    const body = parseOr400(CreateApiKeySchema, req.body ?? {}, 'admin key');
+    const { record, key } = await deps.apiKeys.create({ kind: 'admin', projectId: null, name: body.name ?? null });
+    res.status(201).json({ ...apiKeyView(record), key });
+  });
+
   router.delete('/api-keys/:id', async (req, res) => {
-    if (!(await deps.apiKeys.revoke(String(req.params['id'])))) throw new AppError('not_found', `API key ${req.params['id']} not found`);
+    const id = String(req.params['id']);
+    const key = await deps.apiKeys.findById(id);
+    if (!key) throw new AppError('not_found', `API key ${id} not found`);
+    // the last admin key would lock every operator out for good (a revoked ADMIN_API_KEY is never revived)
+    if (key.kind === 'admin' && !key.revokedAt && (await deps.apiKeys.countActive('admin')) <= 1) {
+      throw new AppError('conflict', 'This is the last active admin key: create another admin key before revoking it');
+    }
+    await deps.apiKeys.revoke(id);
     res.status(204).end();
   });
 

@@ -7,6 +7,8 @@ export type ApiKeyKind = 'project' | 'admin';
 /** WARNING: key formats are handed to clients; `gq_` project keys and `gqa_` admin keys. */
 const KEY_PREFIX: Record<ApiKeyKind, string> = { project: 'gq_', admin: 'gqa_' };
 const DISPLAY_PREFIX_LENGTH = 12;
+/** `last_used_at` is exact to this much. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -45,6 +47,21 @@ export class ApiKeysRepository {
     });
   }
 
+  /**
+   * Records that the key was just used, at most once a minute per key (a guarded update, so a busy
+   * key costs one write a minute, not one per request).
+   */
+  async touchLastUsed(id: string, now = new Date()): Promise<void> {
+    await this.db.apiKey.updateMany({
+      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
+      data: { lastUsedAt: now },
+    });
+  }
+
+  findById(id: string): Promise<ApiKey | null> {
+    return this.db.apiKey.findUnique({ where: { id } });
+  }
+
   findByKeyHash(key: string): Promise<ApiKey | null> {
     return this.db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) } });
   }
@@ -55,6 +72,19 @@ export class ApiKeysRepository {
 
   listForProject(projectId: string): Promise<ApiKey[]> {
     return this.db.apiKey.findMany({ where: { projectId }, orderBy: { createdAt: 'desc' } });
+  }
+
+  /** Active admin keys with this name, except `keepId`, revoked now; how many. */
+  async revokeAdminKeysNamed(name: string, keepId: string): Promise<number> {
+    const { count } = await this.db.apiKey.updateMany({
+      where: { kind: 'admin', name, revokedAt: null, id: { not: keepId } },
+      data: { revokedAt: new Date() },
+    });
+    return count;
+  }
+
+  listAdminKeys(): Promise<ApiKey[]> {
+    return this.db.apiKey.findMany({ where: { kind: 'admin' }, orderBy: { createdAt: 'desc' } });
   }
 
   /** Revokes at once; false when no such key exists. Revoking twice is fine. */
