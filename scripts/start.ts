@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (!settings.UPSTREAM_BASE_URL) {
     env['UPSTREAM_BASE_URL'] = `http://127.0.0.1:${settings.SIMULATOR_PORT}`;
+    // the simulator's result links are on 127.0.0.1: this dev start allows private URLs, and says so below
+    env['ALLOW_PRIVATE_URLS'] ??= 'true';
     run('simulator', 'apps/simulator/src/main.ts', env);
     await waitForHttp(`${env['UPSTREAM_BASE_URL']}/_sim/counters`);
   }
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     `  API:        ${settings.publicBaseUrl}   (OpenAPI: ${settings.publicBaseUrl}/openapi.json)`,
     `  dashboard:  ${settings.publicBaseUrl}/admin   (sign in with the admin key)`,
     `  upstream:   ${env['UPSTREAM_BASE_URL']}${settings.UPSTREAM_BASE_URL ? '' : '   (built-in simulator)'}`,
+    ...(env['ALLOW_PRIVATE_URLS'] === 'true' ? ['  note:       private URLs are allowed (ALLOW_PRIVATE_URLS=true) because the simulator runs on 127.0.0.1'] : []),
   ];
   const keyLines = firstStartKeyLines(boot);
   if (keyLines.length > 0) {

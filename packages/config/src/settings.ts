@@ -134,7 +134,9 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     artifactBaseUrl: (raw.ARTIFACT_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ''),
     upstreamBaseUrl: (raw.UPSTREAM_BASE_URL ?? `http://127.0.0.1:${raw.SIMULATOR_PORT}`).replace(/\/+$/, ''),
     upstreamApiKey: raw.UPSTREAM_API_KEY ?? 'sk-genqueue-local',
-    allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? raw.NODE_ENV !== 'production',
+    // Tenant URLs (webhooks, media inputs, links in model output) may never reach private addresses
+    // unless the operator says so; the simulator-based dev start and the tests say so for themselves.
+    allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? false,
     lanes: laneLimits(cleaned),
     maxJsonBytes: Math.floor(raw.MAX_JSON_MB * MB),
     uploadLimitBytes: {

@@ -74,6 +74,8 @@ export class TestStack {
       SWEEP_INTERVAL_MS: '1000',
       // two suites run at once, each with its own processes: keep them well inside max_connections
       DATABASE_POOL_MAX: '8',
+      // the simulator and the tests' webhook receivers live on 127.0.0.1
+      ALLOW_PRIVATE_URLS: 'true',
       ...options.env,
     };
     const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);
