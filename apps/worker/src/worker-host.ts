@@ -159,8 +159,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     events,
     logger,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
-    // no longer than an interval: after Redis lost its data, every row is back within two ticks
-    staleAfterMs: Math.min(10_000, settings.SWEEP_INTERVAL_MS),
+    // half an interval at most: after Redis lost its data, every row is back within two ticks, with room to spare
+    staleAfterMs: Math.min(10_000, Math.round(settings.SWEEP_INTERVAL_MS / 2)),
     batchSize: 500,
     staleCursor: { after: null },
     staleBudgetMs: Math.round(settings.SWEEP_INTERVAL_MS / 2),
