@@ -1,6 +1,6 @@
 import { createPrismaClient, JobAttemptsRepository, type PrismaClient } from '@genqueue/db';
 import type { TestStack } from '@genqueue/testing';
-import { armFault, useStack, type StackFixture } from './helpers';
+import { armFault, simulatedMs, useStack, type StackFixture } from './helpers';
 import { TASK_ENV } from './tasks-helpers';
 
 const MAX_ATTEMPTS = 3;
@@ -84,6 +84,27 @@ describe('attempt log', () => {
     ]);
     expect(log[0]?.error).toMatchObject({ code: 'upstream_error', retryable: true });
     expect(log[1]?.error).toEqual(job.error);
+  }, 60_000);
+
+  it('records a run the job runner ends at the deadline', async () => {
+    await armFault(stack, { route: 'images.generations', kind: 'slow', times: 1, delay_ms: await simulatedMs(stack, 5_000) });
+    const job = await stack.runJob(project.key, { ...image('too slow for its deadline'), deadline_seconds: 1 });
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'upstream_timeout' });
+
+    const log = await logOf(job.id);
+    expect(log.map(({ attempt, outcome }) => ({ attempt, outcome }))).toEqual([{ attempt: 1, outcome: 'failed' }]);
+    expect(log[0]?.error).toEqual(job.error);
+  });
+
+  it('records the failed run of an embedding batch whose chunks all failed', async () => {
+    await armFault(stack, { route: 'embeddings', kind: 'rejected', times: -1 });
+    const job = await stack.runJob(project.key, { type: 'embedding.batch', input: { inputs: ['one', 'two', 'three'] } });
+    expect(job.status).toBe('failed');
+
+    const log = await logOf(job.id);
+    expect(log.map(({ outcome }) => outcome)).toEqual(['failed']);
+    expect(log[0]?.error).toEqual(job.error);
   }, 60_000);
 
   it('writes no row for a job that succeeds at once', async () => {
