@@ -62,4 +62,19 @@ describe('sweeper: jobs Redis lost', () => {
     expect(deps.staleCursor.after).toBeNull();
     expect((await sweep(deps)).requeued).toBe(0);
   }, 60_000);
+
+  it('fails a running job past its deadline and logs that run as failed', async () => {
+    const created = await submit(stack, project.key, { type: 'image.generate', input: { prompt: 'started, then silent' }, deadline_seconds: 60 });
+    const started = await deps.jobs.transition(created.id, 'running');
+    expect(started?.job.status).toBe('running');
+
+    // the sweep as it would run two minutes from now
+    const report = await sweep({ ...deps, staleCursor: { after: null } }, new Date(Date.now() + 120_000));
+    expect(report.timedOut).toBeGreaterThanOrEqual(1);
+    const job = await deps.jobs.findById(created.id);
+    expect(job?.status).toBe('failed');
+    expect(job?.error).toMatchObject({ code: 'upstream_timeout', message: 'The job passed its deadline' });
+    const log = await deps.attempts.listForJob(created.id);
+    expect(log.map((row) => ({ attempt: row.attempt, outcome: row.outcome, error: row.error }))).toEqual([{ attempt: 1, outcome: 'failed', error: job?.error }]);
+  }, 60_000);
 });
