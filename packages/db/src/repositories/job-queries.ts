@@ -91,7 +91,7 @@ const whereClause = (conditions: Prisma.Sql[]): Prisma.Sql =>
 /** The SQL of one page's ids (what `list` runs; exported so a benchmark can EXPLAIN it). */
 export function jobListSql(filter: JobListFilter, limit: number, cursor: string | null): Prisma.Sql {
   return Prisma.sql`
-    SELECT id FROM jobs ${whereClause(conditionsOf(filter, cursor ? decodeCursor(cursor) : null))}
+    SELECT id, created_at AS "createdAt" FROM jobs ${whereClause(conditionsOf(filter, cursor ? decodeCursor(cursor) : null))}
      ORDER BY created_at DESC, id DESC
      LIMIT ${limit + 1}`;
 }
@@ -111,13 +111,13 @@ export class JobQueries {
    * the rows through Prisma, so a Job is shaped by one mapping only.
    */
   async list(filter: JobListFilter, limit: number, cursor: string | null): Promise<Page<Job>> {
-    const hits = await this.db.$queryRaw<Array<{ id: string }>>(jobListSql(filter, limit, cursor));
-    const ids = hits.slice(0, limit).map((hit) => hit.id);
-    const rows = ids.length === 0 ? [] : await this.db.job.findMany({ where: { id: { in: ids } } });
+    const hits = await this.db.$queryRaw<Array<{ id: string; createdAt: Date }>>(jobListSql(filter, limit, cursor));
+    const page = hits.slice(0, limit);
+    const rows = page.length === 0 ? [] : await this.db.job.findMany({ where: { id: { in: page.map((hit) => hit.id) } } });
     const byId = new Map(rows.map((row) => [row.id, row]));
     // a job deleted between the two reads is left out rather than failing the page
-    const data = ids.flatMap((id) => byId.get(id) ?? []);
-    const last = data[data.length - 1];
+    const data = page.flatMap((hit) => byId.get(hit.id) ?? []);
+    const last = page[page.length - 1];
     return { data, nextCursor: hits.length > limit && last ? encodeCursor(last) : null };
   }
 
