@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps';
 import { authenticateAdmin } from './middleware/admin-auth';
 import { authenticate } from './middleware/auth';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
+import { capAdminStreams } from './middleware/connection-caps';
 import { rejectNulCharacters } from './middleware/nul-characters';
 import { projectRateLimit } from './middleware/rate-limit';
 import { buildOpenApiDocument } from './openapi';
@@ -56,6 +57,7 @@ export function createApp(deps: ApiDeps): Express {
     adminAuth,
     json,
     rejectNulCharacters,
+    capAdminStreams(deps.slots.adminStreams),
     adminRoutes(deps),
     adminJobsRoutes(deps),
     adminWebhooksRoutes(deps),

@@ -28,7 +28,9 @@ import { BulkActions } from './services/bulk-actions';
 import { JobActions } from './services/job-actions';
 import { JobSubmission } from './services/job-submission';
 import { JobViews } from './services/job-views';
+import { ConnectionSlots } from './services/connection-slots';
 import { JobWaiter } from './services/job-waiter';
+import { JobWatchHub } from './services/job-watch-hub';
 import { ApiMetrics } from './services/metrics';
 import { SignInLimiter } from './services/sign-in-limiter';
 import { UpstreamInfo } from './services/upstream-info';
@@ -66,8 +68,15 @@ export type ApiDeps = {
   bulkActions: BulkActions;
   /** wakes the admin event stream on a change of any job */
   anyJobSignal: AnyJobSignal;
+  /** the one backstop poller of every `?wait` and job stream of this process */
+  jobWatchHub: JobWatchHub;
+  /** open long-lived connections of this process: SSE streams and `?wait` polls per project, admin streams */
+  slots: { streams: ConnectionSlots; waits: ConnectionSlots; adminStreams: ConnectionSlots };
   close(): Promise<void>;
 };
+
+/** How often the shared JobWatchHub reads the watched jobs (the backstop behind Redis signals). */
+const JOB_WATCH_RECHECK_MS = 2_000;
 
 /** job_counts folds its pending deltas this often (and before every stats read), so reads sum few rows. */
 const COMPACT_COUNTS_EVERY_MS = 10_000;
@@ -127,6 +136,26 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   }, COMPACT_COUNTS_EVERY_MS);
   compactTimer.unref();
   const bulkActions = new BulkActions(redis, settings.QUEUE_PREFIX, jobs, jobQueries, actions, logger);
+  const jobWatchHub = new JobWatchHub(
+    (ids) => prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, eventSeq: true } }),
+    JOB_WATCH_RECHECK_MS,
+    (err) => logger.warn({ err }, 'job_watch.poll_failed'),
+  );
+  const slots = {
+    streams: new ConnectionSlots('event streams per project', settings.MAX_STREAMS_PER_PROJECT),
+    waits: new ConnectionSlots('?wait requests per project', settings.MAX_WAITS_PER_PROJECT),
+    adminStreams: new ConnectionSlots('admin event streams', settings.MAX_ADMIN_STREAMS),
+  };
+  const metrics = new ApiMetrics();
+  metrics.gauge('genqueue_api_open_connections', 'Open long-lived connections of this process', 'kind', () => ({
+    stream: slots.streams.total(),
+    wait: slots.waits.total(),
+    admin_stream: slots.adminStreams.total(),
+  }));
+  metrics.gauge('genqueue_api_job_watch', 'The shared job watch poller: watchers now, Postgres reads so far', 'what', () => ({
+    watchers: jobWatchHub.watching,
+    reads: jobWatchHub.reads,
+  }));
   const upstream = createUpstreamClient({ baseUrl: settings.upstreamBaseUrl, apiKey: settings.upstreamApiKey });
   return {
     settings,
@@ -144,11 +173,11 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     events,
     submission,
     actions,
-    waiter: new JobWaiter(jobs, events),
+    waiter: new JobWaiter(jobs, events, jobWatchHub),
     views: new JobViews(artifacts, artifactUrls),
     artifactUrls,
     upstreamInfo: new UpstreamInfo(upstream.account, settings.upstreamBaseUrl, settings.UPSTREAM_CACHE_SEC * 1000, logger),
-    metrics: new ApiMetrics(),
+    metrics,
     webhooks: new WebhooksRepository(prisma),
     webhookQueue,
     waitingRoom,
@@ -159,7 +188,10 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     adminStats: new AdminStats(jobStats, queues, new LaneActivity(redis, settings.QUEUE_PREFIX), redis, logger),
     bulkActions,
     anyJobSignal: new AnyJobSignal(subscriber, jobEventsChannel(settings.QUEUE_PREFIX)),
+    jobWatchHub,
+    slots,
     async close() {
+      jobWatchHub.close();
       clearInterval(compactTimer);
       clearInterval(sessionSweepTimer);
       await bulkActions.close();

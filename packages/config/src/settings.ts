@@ -77,6 +77,12 @@ export const SettingsSchema = z.object({
   PROJECT_SLOT_RECHECK_MS: positiveInt.default(60_000),
   /** SSE streams write a `: heartbeat` comment this often while no event flows */
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** open SSE streams of one project in one API process; past it a new stream is a 429 */
+  MAX_STREAMS_PER_PROJECT: positiveInt.default(50),
+  /** open `?wait` long polls of one project in one API process; past it a 429 */
+  MAX_WAITS_PER_PROJECT: positiveInt.default(200),
+  /** open admin event streams (`/admin/v1/events`) in one API process */
+  MAX_ADMIN_STREAMS: positiveInt.default(20),
   /** how long a dashboard sign-in (the admin session cookie) lasts */
   ADMIN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** the built dashboard (index.html and assets/); unset: apps/dashboard/dist of the repository */

@@ -18,6 +18,7 @@ export function eventsRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     const projectId = requireProjectId(req);
     const raw = req.header('Last-Event-ID');
     const afterId = raw === undefined ? null : parseOr400(ProjectLastEventIdSchema, raw, 'Last-Event-ID header', 'Last-Event-ID');
+    res.on('close', deps.slots.streams.acquire(projectId));
     await streamProjectEvents(
       {
         jobQueries: deps.jobQueries,

@@ -1,12 +1,12 @@
 import { Router, type Request } from 'express';
-import { AppError } from '@genqueue/core';
+import { AppError, isFinalStatus } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { errorBody } from '../middleware/error-handler';
 import { projectIdOf, requireProjectId } from '../middleware/auth';
-import { allEvents, streamJobEvents } from '../services/job-event-stream';
+import { streamJobEvents } from '../services/job-event-stream';
 import { parseListQuery } from './list-query';
-import { BulkRequestSchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
+import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
 import { parseOr400 } from './validation';
 
 export function jobsRoutes(deps: ApiDeps): Router {
@@ -66,11 +66,16 @@ export function jobsRoutes(deps: ApiDeps): Router {
   router.get('/:id', async (req, res) => {
     const { wait } = parseOr400(WaitQuerySchema, req.query, 'query');
     let job = await ownedJob(req);
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
-    job = await deps.waiter.waitForFinal(job, wait, () => closed);
+    if (wait > 0 && !isFinalStatus(job.status)) {
+      // a held request takes one of the project's wait slots until it answers or the client leaves
+      const release = deps.slots.waits.acquire(job.projectId);
+      const closed = new AbortController();
+      res.on('close', () => {
+        release();
+        closed.abort();
+      });
+      job = await deps.waiter.waitForFinal(job, wait, closed.signal);
+    }
     res.json(await deps.views.one(job));
   });
 
@@ -87,17 +92,23 @@ export function jobsRoutes(deps: ApiDeps): Router {
   router.get('/:id/events', async (req, res) => {
     const job = await ownedJob(req);
     if (req.accepts(['text/event-stream', 'application/json']) === 'application/json') {
-      const events = await allEvents(deps.jobQueries, job.id);
-      res.json({ object: 'list', data: events.map((e) => deps.views.event(e)) });
+      // one page at a time: a long log is never loaded whole
+      const query = parseOr400(EventsPageQuerySchema, req.query, 'query');
+      const events = await deps.jobQueries.events(job.id, query.cursor ?? query.after_seq ?? 0, query.limit);
+      const last = events[events.length - 1];
+      const nextCursor = events.length === query.limit && last ? String(last.seq) : null;
+      res.json({ object: 'list', data: events.map((e) => deps.views.event(e)), next_cursor: nextCursor });
       return;
     }
     const rawLastId = req.header('Last-Event-ID');
     const afterSeq = rawLastId === undefined ? 0 : parseOr400(LastEventIdSchema, rawLastId, 'Last-Event-ID header', 'Last-Event-ID');
+    res.on('close', deps.slots.streams.acquire(job.projectId));
     await streamJobEvents(
       {
         jobs: deps.jobs,
         jobQueries: deps.jobQueries,
         events: deps.events,
+        hub: deps.jobWatchHub,
         logger: deps.logger,
         render: (e) => deps.views.event(e),
         heartbeatMs: deps.settings.SSE_HEARTBEAT_MS,

@@ -31,6 +31,16 @@ export const BulkRequestSchema = z.strictObject({
   jobs: z.array(z.unknown()).min(1, 'needs at least one job').max(1000, 'at most 1000 jobs'),
 });
 
+/**
+ * `GET /v1/jobs/{id}/events` as JSON: one page of the log. `cursor` is the `next_cursor` of the
+ * previous page (the seq it ended at); `after_seq` says the same thing by name.
+ */
+export const EventsPageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after_seq: z.coerce.number().int().min(0).max(999_999_999).optional(),
+  cursor: z.string().regex(/^\d{1,9}$/, 'must be a next_cursor of this route').transform(Number).optional(),
+});
+
 /** The `seq` of the last event a reconnecting SSE client saw. */
 export const LastEventIdSchema = z
   .string()

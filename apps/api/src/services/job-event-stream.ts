@@ -3,29 +3,31 @@ import type { Job, JobEvent, JobQueries, JobsRepository } from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import type { JobWatchHub } from './job-watch-hub';
 import { streamSse } from './sse-writer';
 
-/** Re-read Postgres this often in case a live signal was missed (Redis down, restart). */
-const RECHECK_MS = 2_000;
-const PAGE = 1000;
+/** events read per query: a stream never holds a whole long log in memory */
+const PAGE = 100;
 
 export type EventStreamDeps = {
   jobs: JobsRepository;
   jobQueries: JobQueries;
   events: JobEventBus;
+  /** the process's shared backstop poller (a missed Redis signal) */
+  hub: JobWatchHub;
   logger: Logger;
   render: (event: JobEvent) => Record<string, unknown>;
   /** `: heartbeat` interval (SSE_HEARTBEAT_MS) */
   heartbeatMs: number;
 };
 
-/** Every event of a job after `afterSeq`, in order. */
+/** Every event of a job after `afterSeq`, in order (the admin job page; tenants page through them). */
 export async function allEvents(jobQueries: JobQueries, jobId: string, afterSeq = 0): Promise<JobEvent[]> {
   const out: JobEvent[] = [];
   for (;;) {
-    const page = await jobQueries.events(jobId, out[out.length - 1]?.seq ?? afterSeq, PAGE);
+    const page = await jobQueries.events(jobId, out[out.length - 1]?.seq ?? afterSeq, 1000);
     out.push(...page);
-    if (page.length < PAGE) return out;
+    if (page.length < 1000) return out;
   }
 }
 
@@ -38,14 +40,24 @@ export async function streamJobEvents(deps: EventStreamDeps, job: Job, afterSeq:
   let lastSeq = afterSeq;
   await streamSse(res, {
     heartbeatMs: deps.heartbeatMs,
-    recheckMs: RECHECK_MS,
-    listen: (wake) => deps.events.listen(job.id, wake),
+    async listen(wake) {
+      const stopSignals = await deps.events.listen(job.id, wake);
+      const stopWatch = deps.hub.watch(job.id, job.eventSeq, wake);
+      return () => {
+        stopWatch();
+        stopSignals();
+      };
+    },
     onError: (err) => deps.logger.warn({ err, jobId: job.id }, 'events.stream_failed'),
     async pass(stream) {
-      for (const event of await allEvents(deps.jobQueries, job.id, lastSeq)) {
-        if (stream.ended) return;
-        stream.send(event.seq, event.type, deps.render(event));
-        lastSeq = event.seq;
+      for (;;) {
+        const page = await deps.jobQueries.events(job.id, lastSeq, PAGE);
+        for (const event of page) {
+          if (stream.ended) return;
+          stream.send(event.seq, event.type, deps.render(event));
+          lastSeq = event.seq;
+        }
+        if (page.length < PAGE) break;
       }
       const current = await deps.jobs.findById(job.id);
       if (!current || (isFinalStatus(current.status) && lastSeq >= current.eventSeq)) stream.end();

@@ -1,41 +1,50 @@
 import { isFinalStatus } from '@genqueue/core';
 import type { Job, JobsRepository } from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
+import type { JobWatchHub } from './job-watch-hub';
 
-/** How often a waiter re-reads Postgres in case a live signal was missed (Redis down, restart). */
-const RECHECK_MS = 2_000;
-
-/** Holds a `?wait=N` request until the job is final or N seconds pass. */
+/**
+ * Holds a `?wait=N` request until the job is final or N seconds pass. A Redis signal wakes it at
+ * once; the shared JobWatchHub notices a missed one. The waiter itself reads Postgres only at the
+ * start, when woken, and at the deadline.
+ */
 export class JobWaiter {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly events: JobEventBus,
+    private readonly hub: JobWatchHub,
   ) {}
 
-  async waitForFinal(job: Job, waitSec: number, isClosed: () => boolean): Promise<Job> {
+  /** `closed` aborts when the client goes away: the wait ends then, and its slot is free. */
+  async waitForFinal(job: Job, waitSec: number, closed: AbortSignal): Promise<Job> {
     if (waitSec <= 0 || isFinalStatus(job.status)) return job;
     const deadline = Date.now() + waitSec * 1000;
-    // A signal may arrive while Postgres is being read: it is remembered, not lost.
+    // A wake may arrive while Postgres is being read: it is remembered, not lost.
     let signaled = false;
     let wake: () => void = () => {
       signaled = true;
     };
-    const stop = await this.events.listen(job.id, (signal) => {
+    const stopSignals = await this.events.listen(job.id, (signal) => {
       if (isFinalStatus(signal.status)) wake();
     });
+    const stopWatch = this.hub.watch(job.id, job.eventSeq, (state) => {
+      if (!state || isFinalStatus(state.status)) wake();
+    });
+    const onAbort = (): void => wake();
+    closed.addEventListener('abort', onAbort);
     try {
       let current = job;
       for (;;) {
         // Read first: the job may have finished before the subscription was in place.
         current = (await this.jobs.findById(job.id)) ?? current;
-        if (isFinalStatus(current.status) || Date.now() >= deadline || isClosed()) return current;
+        if (isFinalStatus(current.status) || Date.now() >= deadline || closed.aborted) return current;
         await new Promise<void>((resolve) => {
           if (signaled) {
             signaled = false;
             resolve();
             return;
           }
-          const timer = setTimeout(resolve, Math.min(RECHECK_MS, deadline - Date.now()));
+          const timer = setTimeout(resolve, deadline - Date.now());
           wake = () => {
             clearTimeout(timer);
             resolve();
@@ -46,7 +55,9 @@ export class JobWaiter {
         };
       }
     } finally {
-      stop();
+      closed.removeEventListener('abort', onAbort);
+      stopWatch();
+      stopSignals();
     }
   }
 }

@@ -25,8 +25,11 @@ export type SseStream = {
 export type SseStreamOptions = {
   /** `: heartbeat` comment interval (the `SSE_HEARTBEAT_MS` setting; api.md: every 15 s) */
   heartbeatMs: number;
-  /** a pass runs this often too, in case a live signal was missed (Redis down, restart) */
-  recheckMs: number;
+  /**
+   * a pass runs this often too, in case a live signal was missed (Redis down, restart); unset when
+   * `listen` has a backstop of its own (the shared JobWatchHub)
+   */
+  recheckMs?: number;
   /** Subscribes `wake` to live changes; answers the unsubscribe. Runs before the first read. */
   listen(wake: () => void): Promise<() => void>;
   /** Reads and sends what is new; calls `stream.end()` once nothing more will come. */
@@ -97,8 +100,8 @@ export async function streamSse(res: Response, options: SseStreamOptions): Promi
   res.status(200);
   for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
   res.flushHeaders();
+  if (options.recheckMs !== undefined) timers.push(setInterval(() => void pump(), options.recheckMs));
   timers.push(
-    setInterval(() => void pump(), options.recheckMs),
     setInterval(() => {
       if (!ended) res.write(': heartbeat\n\n');
     }, options.heartbeatMs),
