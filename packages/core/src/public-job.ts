@@ -106,6 +106,30 @@ export function toPublicJob(job: JobRecord, artifacts: ArtifactRecord[], signUrl
   };
 }
 
+/**
+ * An input whose JSON is larger than this is not copied into event snapshots (and so webhook
+ * payloads): a job writes one snapshot per change, and 10 MB inputs times a hundred progress events
+ * would be a gigabyte per job. The job row and `GET /v1/jobs/{id}` keep the whole input.
+ */
+export const EVENT_INPUT_MAX_BYTES = 8 * 1024;
+
+/** What a snapshot carries as `input` in place of an oversized one. */
+export type TruncatedInput = { truncated: true; bytes: number };
+
+/** The input itself, or `{"truncated": true, "bytes": N}` (N: its JSON's UTF-8 length) when over the cap. */
+export function cappedInput(input: unknown): unknown {
+  const json = JSON.stringify(input ?? null);
+  // a string's UTF-8 length is at most 3 bytes per UTF-16 unit: most inputs need no encoding at all
+  if (json.length * 3 <= EVENT_INPUT_MAX_BYTES) return input;
+  const bytes = new TextEncoder().encode(json).length;
+  return bytes > EVENT_INPUT_MAX_BYTES ? ({ truncated: true, bytes } satisfies TruncatedInput) : input;
+}
+
+/** The job as an event row (and its webhook payload) keeps it: the public view, input capped, no artifact URLs. */
+export function toEventSnapshot(job: JobRecord, artifacts: ArtifactRecord[]): PublicJob {
+  return { ...toPublicJob(job, artifacts), input: cappedInput(job.input) };
+}
+
 /** Adds fresh signed URLs to the artifacts of a stored snapshot (events keep none: they would expire). */
 export function withSignedArtifactUrls(job: PublicJob, signUrl: ArtifactUrlSigner): PublicJob {
   return { ...job, artifacts: job.artifacts.map((a) => ({ ...a, url: signUrl(a.id) })) };

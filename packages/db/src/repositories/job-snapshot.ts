@@ -1,4 +1,4 @@
-import { newId, toPublicJob, type JobEventType } from '@genqueue/core';
+import { newId, toEventSnapshot, type JobEventType } from '@genqueue/core';
 import type { Job, JobEvent } from '../generated/prisma/client';
 import { asJson, type Db } from './types';
 
@@ -12,7 +12,7 @@ export async function appendEvent(tx: Db, job: Job, type: JobEventType): Promise
       projectId: job.projectId,
       seq: job.eventSeq,
       type,
-      data: asJson(toPublicJob(job, artifacts)),
+      data: asJson(toEventSnapshot(job, artifacts)),
     },
   });
 }

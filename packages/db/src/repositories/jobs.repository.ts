@@ -3,7 +3,7 @@ import {
   jobSearchText,
   newId,
   sourcesOf,
-  toPublicJob,
+  toEventSnapshot,
   type JobError,
   type JobEventType,
   type JobStatus,
@@ -209,7 +209,7 @@ export class JobsRepository {
       const created = new Map((await tx.job.createManyAndReturn({ data: rows })).map((job) => [job.id, job]));
       const jobs = rows.map((row) => created.get(row.id)!);
       // a new job has no artifacts yet: its snapshot needs no read
-      const events = jobs.map((job) => ({ id: newId('evt'), jobId: job.id, projectId: job.projectId, seq: job.eventSeq, type: 'job.created', data: asJson(toPublicJob(job, [])) }));
+      const events = jobs.map((job) => ({ id: newId('evt'), jobId: job.id, projectId: job.projectId, seq: job.eventSeq, type: 'job.created', data: asJson(toEventSnapshot(job, [])) }));
       const stored = new Map((await tx.jobEvent.createManyAndReturn({ data: events })).map((event) => [event.jobId, event]));
       // `job.created` is no webhook event type: no outbox rows
       return jobs.map((job) => ({ job, event: stored.get(job.id)! }));
