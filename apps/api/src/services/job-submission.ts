@@ -5,7 +5,7 @@ import type { ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
 import { bodyHash } from './canonical-json';
 import { checkMediaReferences } from './media-references';
-import { checkBatchFile } from './jsonl-validation';
+import { BatchFileValidator } from './jsonl-validation';
 import { checkTaskParent } from './task-parents';
 import { assertWebhookUrlAllowed } from './webhook-urls';
 
@@ -38,7 +38,11 @@ function validRequest(body: unknown, allowPrivateUrls: boolean): JobRequest {
 
 /** Validates, stores and enqueues one job. Nothing is written unless every check passed. */
 export class JobSubmission {
-  constructor(private readonly deps: SubmissionDeps) {}
+  private readonly batchFiles: BatchFileValidator;
+
+  constructor(private readonly deps: SubmissionDeps) {
+    this.batchFiles = new BatchFileValidator(deps);
+  }
 
   async submit(projectId: string, body: unknown, idempotencyKey: string | null): Promise<Submitted> {
     const request = validRequest(body, this.deps.allowPrivateUrls ?? true);
@@ -95,7 +99,7 @@ export class JobSubmission {
     if (!spec) throw new AppError('invalid_request', `Unknown job type "${request.type}"`);
     const dangling = await checkMediaReferences(request.input, projectId, this.deps);
     if (dangling.length > 0) throw new AppError('invalid_request', 'The input refers to media that does not exist', dangling);
-    const badLines = await checkBatchFile(spec.type, request.input, projectId, this.deps);
+    const badLines = await this.batchFiles.check(spec.type, request.input, projectId);
     if (badLines.length > 0) throw new AppError('invalid_request', 'The batch file is invalid', badLines);
     const parentId = await checkTaskParent(spec.type, request.input, projectId, this.deps.jobs);
     return {

@@ -6,6 +6,8 @@ const EMBEDDING_CLOCKS: JobClocks = { ttlSec: 86_400, inactivitySec: 1_800, dead
 
 export const EMBEDDING_MAX_INLINE_INPUTS = 10_000;
 export const EMBEDDING_MAX_FILE_LINES = 1_000_000;
+export const EMBEDDING_MIN_CHUNK_SIZE = 10;
+export const EMBEDDING_MAX_CHUNK_SIZE = 2_048;
 /** OpenAI's limit for one input, in estimated tokens. */
 export const EMBEDDING_MAX_INPUT_TOKENS = 8_192;
 /** Tokens per request we aim below (the gateway refuses over 300 000). */
@@ -34,7 +36,11 @@ export const EmbeddingBatchInputSchema = z
     /** a JSONL upload (purpose batch) of `{"custom_id", "input"}` lines */
     file_id: z.string().regex(/^file_[0-9A-Z]{26}$/, 'must be a file id (file_…)').optional(),
     dimensions: z.int().min(1).max(4_096).optional(),
-    chunk_size: z.int().min(1).max(2_048).default(100),
+    /**
+     * inputs per gateway request: at least 10, so a 1,000,000-line file cannot become a million
+     * chunks (rows and queue entries); at most 2,048, the gateway's per-request input limit
+     */
+    chunk_size: z.int().min(EMBEDDING_MIN_CHUNK_SIZE).max(EMBEDDING_MAX_CHUNK_SIZE).default(100),
     /** Gemini only: RETRIEVAL_DOCUMENT, SEMANTIC_SIMILARITY, … */
     task_type: z.string().max(64).optional(),
   })
