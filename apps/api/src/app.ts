@@ -44,7 +44,7 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use('/v1/artifacts', artifactsRoutes(deps));
-  const rateLimit = projectRateLimit(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.DEFAULT_REQUESTS_PER_MINUTE);
+  const rateLimit = projectRateLimit(deps.rateLimits);
   app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
   app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));

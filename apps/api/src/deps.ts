@@ -33,6 +33,8 @@ import { JobWaiter } from './services/job-waiter';
 import { JobWatchHub } from './services/job-watch-hub';
 import { ApiMetrics } from './services/metrics';
 import { SignInLimiter } from './services/sign-in-limiter';
+import { SlidingWindowLimiter } from './services/sliding-window-limiter';
+import type { RateLimits } from './middleware/rate-limit';
 import { UpstreamInfo } from './services/upstream-info';
 
 export type ApiDeps = {
@@ -71,6 +73,8 @@ export type ApiDeps = {
   /** the one backstop poller of every `?wait` and job stream of this process */
   jobWatchHub: JobWatchHub;
   /** open long-lived connections of this process: SSE streams and `?wait` polls per project, admin streams */
+  /** the per-project request and job-submission windows */
+  rateLimits: RateLimits;
   slots: { streams: ConnectionSlots; waits: ConnectionSlots; adminStreams: ConnectionSlots };
   close(): Promise<void>;
 };
@@ -190,6 +194,12 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     anyJobSignal: new AnyJobSignal(subscriber, jobEventsChannel(settings.QUEUE_PREFIX)),
     jobWatchHub,
     slots,
+    rateLimits: {
+      limiter: new SlidingWindowLimiter(redis),
+      prefix: settings.QUEUE_PREFIX,
+      defaultRequestsPerMinute: settings.DEFAULT_REQUESTS_PER_MINUTE,
+      defaultJobsPerMinute: settings.DEFAULT_JOBS_PER_MINUTE,
+    },
     async close() {
       jobWatchHub.close();
       clearInterval(compactTimer);

@@ -45,6 +45,8 @@ export const SettingsSchema = z.object({
   UPLOAD_LIMIT_BATCH_MB: z.coerce.number().positive().default(512),
   /** default per-project request limit when a project sets none */
   DEFAULT_REQUESTS_PER_MINUTE: positiveInt.default(600),
+  /** default per-project limit of jobs submitted per minute (bulk ones each counted); unset: 10 × the request limit */
+  DEFAULT_JOBS_PER_MINUTE: positiveInt.optional(),
   JOB_MAX_ATTEMPTS: positiveInt.default(5),
   RETRY_BASE_DELAY_MS: positiveInt.default(2_000),
   RETRY_MAX_DELAY_MS: positiveInt.default(120_000),

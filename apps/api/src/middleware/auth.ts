@@ -3,7 +3,7 @@ import { AppError } from '@genqueue/core';
 import { LAST_USED_RESOLUTION_MS, type ApiKeysRepository } from '@genqueue/db';
 
 export type Principal =
-  | { kind: 'project'; keyId: string; projectId: string; limits: { requests_per_minute?: number } }
+  | { kind: 'project'; keyId: string; projectId: string; limits: { requests_per_minute?: number; jobs_per_minute?: number } }
   | { kind: 'admin'; keyId: string };
 
 declare module 'express-serve-static-core' {
@@ -43,7 +43,7 @@ export async function resolvePrincipal(apiKeys: ApiKeysRepository, req: Request,
       kind: 'project',
       keyId: record.id,
       projectId: record.projectId,
-      limits: (record.project.limits ?? {}) as { requests_per_minute?: number },
+      limits: (record.project.limits ?? {}) as { requests_per_minute?: number; jobs_per_minute?: number },
     };
   }
   req.principal = principal;

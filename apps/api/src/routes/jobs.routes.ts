@@ -4,6 +4,7 @@ import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { errorBody } from '../middleware/error-handler';
 import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { takeJobSubmissions } from '../middleware/rate-limit';
 import { streamJobEvents } from '../services/job-event-stream';
 import { parseListQuery } from './list-query';
 import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
@@ -41,6 +42,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
     const projectId = await targetProjectId(req);
     const rawKey = req.header('Idempotency-Key');
     const key = rawKey === undefined ? null : parseOr400(IdempotencyKeySchema, rawKey, 'Idempotency-Key header', 'Idempotency-Key');
+    await takeJobSubmissions(deps.rateLimits, req, 1);
     const { job, created } = await deps.submission.submit(projectId, req.body, key);
     res.status(created ? 202 : 200).json(await deps.views.one(job));
   });
@@ -48,6 +50,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
   router.post('/bulk', async (req, res) => {
     const projectId = await targetProjectId(req);
     const { jobs } = parseOr400(BulkRequestSchema, req.body, 'bulk request');
+    await takeJobSubmissions(deps.rateLimits, req, jobs.length);
     const results = await deps.submission.submitMany(projectId, jobs);
     // One artifact query for the whole list instead of one per job.
     const views = await deps.views.many(results.flatMap((r) => ('job' in r ? [r.job] : [])));

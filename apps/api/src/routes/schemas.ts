@@ -52,6 +52,8 @@ export const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7
 
 export const ProjectLimitsSchema = z.strictObject({
   requests_per_minute: z.int().min(1).max(1_000_000).optional(),
+  /** jobs submitted per minute, bulk ones each counted; unset: DEFAULT_JOBS_PER_MINUTE, else 10 × requests_per_minute */
+  jobs_per_minute: z.int().min(1).max(10_000_000).optional(),
   max_running_jobs: z.int().min(1).max(1_000_000).optional(),
 });
 
@@ -69,6 +71,7 @@ export const UpdateProjectSchema = z
     limits: z
       .strictObject({
         requests_per_minute: z.int().min(1).max(1_000_000).nullable().optional(),
+        jobs_per_minute: z.int().min(1).max(10_000_000).nullable().optional(),
         max_running_jobs: z.int().min(1).max(1_000_000).nullable().optional(),
       })
       .optional(),
