@@ -3,6 +3,7 @@ import { JOB_FAMILIES } from '@genqueue/core';
 import type { ApiDeps } from './deps';
 import { authenticateAdmin } from './middleware/admin-auth';
 import { authenticate } from './middleware/auth';
+import { clientRateLimit } from './middleware/client-rate-limit';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { capAdminStreams } from './middleware/connection-caps';
 import { rejectNulCharacters } from './middleware/nul-characters';
@@ -43,7 +44,8 @@ export function createApp(deps: ApiDeps): Express {
     res.json(openApi);
   });
 
-  app.use('/v1/artifacts', artifactsRoutes(deps));
+  const artifactLimit = clientRateLimit(deps.rateLimits.limiter, `${deps.settings.QUEUE_PREFIX}:ratelimit:artifacts`, deps.settings.ARTIFACT_REQUESTS_PER_MINUTE, 'artifact');
+  app.use('/v1/artifacts', artifactLimit, artifactsRoutes(deps));
   const rateLimit = projectRateLimit(deps.rateLimits);
   app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));

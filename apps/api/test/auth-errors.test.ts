@@ -275,9 +275,9 @@ describe('authentication, errors and service routes', () => {
       }
     });
 
-    it('GET /metrics answers Prometheus text with request counts', async () => {
+    it('GET /metrics answers Prometheus text with request counts (to the admin key)', async () => {
       await stack.api.get('/healthz');
-      const res = await stack.api.get('/metrics');
+      const res = await stack.api.get('/metrics', { key: stack.adminKey });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(res.text).toMatch(/^genqueue_http_requests_total\{[^}]*route="\/healthz"[^}]*\} \d+/m);

@@ -85,6 +85,10 @@ export const SettingsSchema = z.object({
   MAX_WAITS_PER_PROJECT: positiveInt.default(200),
   /** open admin event streams (`/admin/v1/events`) in one API process */
   MAX_ADMIN_STREAMS: positiveInt.default(20),
+  /** a bearer token that opens GET /metrics (and nothing else) for a scraper; unset: only the admin key does */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** requests per minute to /v1/artifacts/* from one client address (signed links need no key) */
+  ARTIFACT_REQUESTS_PER_MINUTE: positiveInt.default(1_200),
   /** how long a dashboard sign-in (the admin session cookie) lasts */
   ADMIN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** the built dashboard (index.html and assets/); unset: apps/dashboard/dist of the repository */

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { isRedisReady } from '@genqueue/queue';
 import type { ApiDeps } from '../deps';
+import { authenticateMetrics } from '../middleware/metrics-auth';
 
 async function postgresReady(deps: ApiDeps): Promise<boolean> {
   try {
@@ -25,7 +26,7 @@ export function healthRoutes(deps: ApiDeps): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, redis } });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', authenticateMetrics(deps.apiKeys, deps.settings.METRICS_TOKEN), async (_req, res) => {
     res.setHeader('Content-Type', deps.metrics.contentType);
     res.send(await deps.metrics.render());
   });
