@@ -235,7 +235,8 @@ describe('authentication, errors and service routes', () => {
       const retryAfter = Number(limited.headers.get('retry-after'));
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
-      expect(retryAfter).toBeLessThanOrEqual(60);
+      // a sliding window: a full minute can still weigh on the next one, so up to two minutes
+      expect(retryAfter).toBeLessThanOrEqual(120);
       expect(answers[0]!.headers.get('x-ratelimit-limit')).toBe('3');
       expect(await countJobRows(project.id)).toBe(3);
       expectError(await stack.api.get('/v1/jobs', { key: project.key }), 429, 'rate_limited');
