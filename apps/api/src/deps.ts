@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Settings } from '@genqueue/config';
+import { gatewayLaneMaxPerMinute, type Settings } from '@genqueue/config';
 import {
   AdminQueries,
   AdminSessionsRepository,
@@ -15,7 +15,7 @@ import {
   WebhooksRepository,
   type PrismaClient,
 } from '@genqueue/db';
-import { createRedis, JobEventBus, jobEventsChannel, JobQueues, LaneActivity, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
+import { createRedis, GatewayLaneGovernor, JobEventBus, jobEventsChannel, JobQueues, LaneActivity, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
 import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
@@ -189,7 +189,15 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     jobStats,
     adminSessions,
     signInLimiter: new SignInLimiter(redis, settings.QUEUE_PREFIX),
-    adminStats: new AdminStats(jobStats, queues, new LaneActivity(redis, settings.QUEUE_PREFIX), redis, logger),
+    adminStats: new AdminStats(
+      jobStats,
+      queues,
+      new LaneActivity(redis, settings.QUEUE_PREFIX),
+      redis,
+      logger,
+      new GatewayLaneGovernor(redis, settings.QUEUE_PREFIX, (lane) => gatewayLaneMaxPerMinute(settings.lanes, lane)),
+      settings.lanes,
+    ),
     bulkActions,
     anyJobSignal: new AnyJobSignal(subscriber, jobEventsChannel(settings.QUEUE_PREFIX)),
     jobWatchHub,

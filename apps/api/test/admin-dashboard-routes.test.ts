@@ -4,6 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
+import { GatewayLaneGovernor } from '@genqueue/queue';
 import { TestStack, type Project } from '@genqueue/testing';
 import { eventIdFloor } from '../src/services/project-event-stream';
 import { countJobRows, eventually, expectError, ISO_TIME, JOB_ID, queuedJobIds, readSse, sql, sseEvents, useStack } from './helpers';
@@ -384,6 +386,22 @@ describe('admin dashboard routes', () => {
   });
 
   describe('stats', () => {
+    it('shows a gateway lane that the workers hold (a refused key) on its queue row', async () => {
+      const redis = new Redis(String(stack.env['REDIS_URL']));
+      try {
+        const lanes = new GatewayLaneGovernor(redis, String(stack.env['QUEUE_PREFIX']), () => 600, { refusedOpenMs: 60_000 });
+        await lanes.report('video_submit', 'refused');
+        const stats = (await stack.api.get('/admin/v1/stats', admin())).body;
+        expect(stats.queues.video).toMatchObject({ held_reason: 'refused', held_until: expect.stringMatching(ISO_TIME) });
+        expect(stats.queues.image.held_reason).toBeNull();
+        expect(stats.gateway_lanes.find((lane: any) => lane.lane === 'video_submit')).toMatchObject({ breaker: 'open', reason: 'refused' });
+        await lanes.report('video_submit', 'ok');
+        expect((await stack.api.get('/admin/v1/stats', admin())).body.queues.video.held_reason).toBeNull();
+      } finally {
+        redis.disconnect();
+      }
+    });
+
     it('answers counts, queue figures, windows, full series and webhook counts', async () => {
       const res = await stack.api.get('/admin/v1/stats', admin());
       expect(res.status).toBe(200);
@@ -411,7 +429,11 @@ describe('admin dashboard routes', () => {
         rate_limited_ms: 0,
         last_active_at: null,
         idle_warning: true,
+        held_reason: null,
+        held_until: null,
       });
+      expect(stats.gateway_lanes.map((lane: any) => lane.lane)).toEqual(['image', 'video_submit', 'video_poll', 'mj_submit', 'mj_poll', 'audio', 'embedding']);
+      expect(stats.gateway_lanes[0]).toMatchObject({ breaker: 'closed', reason: null, max_per_minute: expect.any(Number) });
       expect(stats.queues.image.waiting).toBeGreaterThan(0);
       expect(stats.queues.audio).toMatchObject({ waiting: 0, idle_warning: false });
       for (const window of [stats.last_hour, stats.last_day]) {

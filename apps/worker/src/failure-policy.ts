@@ -3,11 +3,23 @@ import { UpstreamError } from '@genqueue/upstream';
 import { JobFailure } from './handlers/job-failure';
 import { MediaInputError } from './media/media-resolver';
 
-/** What to do after a handler threw: retry later, pause the lane, or fail the job now. */
+/** What to do after a handler threw: retry later, pause the lane, wait out a held lane, or fail the job now. */
 export type FailureDecision =
   | { action: 'retry'; error: JobError }
   | { action: 'rate_limited'; error: JobError }
+  /**
+   * The gateway lane holds requests back (a learnt rate, a 429, an outage, a refused key or quota):
+   * the job waits `delayMs` without using an attempt. `sent` is false when nothing left this process.
+   */
+  | { action: 'wait'; error: JobError; delayMs: number; sent: boolean; reason: string }
   | { action: 'fail'; error: JobError };
+
+const HOLD_REASONS: Record<string, string> = {
+  rate: 'the lane is at its request rate',
+  rate_limited: 'the gateway is rate limiting (429)',
+  outage: 'the gateway is failing (5xx or no answer); waiting for it to recover',
+  refused: 'the gateway refused our key or its quota is spent (401/403); waiting until it accepts it again',
+};
 
 const cut = (text: string, max = 500): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
@@ -17,6 +29,11 @@ export function decideFailure(err: unknown): FailureDecision {
   }
   if (err instanceof MediaInputError) {
     return { action: 'fail', error: { code: 'invalid_input', message: err.message, retryable: false } };
+  }
+  if (err instanceof UpstreamError && err.laneHold) {
+    const { reason, waitMs, sent } = err.laneHold;
+    const why = HOLD_REASONS[reason] ?? reason;
+    return { action: 'wait', delayMs: waitMs, sent, reason, error: { code: 'upstream_error', message: cut(`Waiting ${Math.ceil(waitMs / 1000)} s: ${why}`), retryable: true } };
   }
   if (err instanceof UpstreamError) {
     const detail = cut(err.upstreamMessage || err.message);
@@ -39,3 +56,6 @@ export function decideFailure(err: unknown): FailureDecision {
   const message = err instanceof Error ? err.message : String(err);
   return { action: 'retry', error: { code: 'internal_error', message: cut(message), retryable: true } };
 }
+
+/** How a held run goes into the attempt log: a 429 as `rate_limited`, an outage or a refused key as `waited`. */
+export const heldOutcome = (decision: { reason: string }): 'rate_limited' | 'waited' => (decision.reason === 'rate_limited' ? 'rate_limited' : 'waited');

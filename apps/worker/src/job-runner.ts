@@ -13,7 +13,7 @@ import type { JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import { attemptLog } from './attempt-log';
-import { decideFailure } from './failure-policy';
+import { decideFailure, heldOutcome } from './failure-policy';
 import { HANDLERS } from './handlers';
 import type { ArtifactWriter } from './media/artifact-writer';
 import type { MediaResolver } from './media/media-resolver';
@@ -44,7 +44,8 @@ export type RunnerDeps = JobServices & {
 export type RunOutcome =
   | { kind: 'done' }
   | { kind: 'retry'; error: JobError }
-  | { kind: 'rate_limited'; error: JobError }
+  /** the lane pauses (`pauseMs`, else RATE_LIMIT_PAUSE_MS) and the job waits it out, no attempt used */
+  | { kind: 'rate_limited'; error: JobError; pauseMs?: number }
   /** the job waits for work elsewhere (embedding chunks); it stays running and runs again after `delayMs` or when woken */
   | { kind: 'park'; delayMs: number }
   /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
@@ -155,6 +156,18 @@ export class JobRunner {
     }
     const decision = decideFailure(err);
     logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
+    if (decision.action === 'wait') {
+      // the lane is held (its rate, a 429, an outage, a refused key): pause it, no attempt used
+      if (decision.sent) {
+        await this.deps.attempts
+          .record({ jobId: job.id, attempt: job.attempts, outcome: heldOutcome(decision), error: decision.error })
+          .catch((logErr: unknown) => logger.warn({ jobId: job.id, err: logErr }, 'job.attempt_log_failed'));
+      } else {
+        // nothing left this process: the run did not try, so it does not count
+        await jobs.returnAttempt(job.id).catch(() => undefined);
+      }
+      return { kind: 'rate_limited', error: decision.error, pauseMs: decision.delayMs };
+    }
     if (decision.action === 'rate_limited') {
       // nothing else changes on the row: a single insert, best effort (the lane pause matters more)
       await this.deps.attempts

@@ -1,6 +1,6 @@
 import { Worker, type Queue } from 'bullmq';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
-import type { Settings } from '@genqueue/config';
+import { gatewayLaneMaxPerMinute, type Settings } from '@genqueue/config';
 import {
   AdvisoryLease,
   ArtifactsRepository,
@@ -12,6 +12,7 @@ import {
 } from '@genqueue/db';
 import {
   createRedis,
+  GatewayLaneGovernor,
   JITTER_BACKOFF,
   JobEventBus,
   jobEventsChannel,
@@ -41,6 +42,9 @@ const SWEEP_LEASE_NAME = 'genqueue.sweeper';
 const LEGACY_SWEEP_SCHEDULER_ID = 'sweep';
 
 export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
+
+/** Families whose jobs are gateway tasks: submitted once, then parked and polled. */
+const TASK_FAMILIES: readonly JobFamily[] = ['video', 'mj'];
 
 /** The name in WORKER_QUEUES of the webhook delivery lane (beside the job families). */
 export const WEBHOOKS_LANE = 'webhooks';
@@ -75,9 +79,19 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const jobs = new JobsRepository(prisma);
   const attempts = new JobAttemptsRepository(prisma);
   const artifacts = new ArtifactsRepository(prisma);
+  // Every gateway request passes its lane's gate, shared by all workers through Redis: a rate that
+  // counts requests (not queue wakes) and learns the gateway's limit from 429s, and a breaker that
+  // holds the lane through outages and refused keys, so jobs wait instead of failing one by one.
+  const gate = new GatewayLaneGovernor(publisher, settings.QUEUE_PREFIX, (lane) => gatewayLaneMaxPerMinute(settings.lanes, lane), {
+    minPauseMs: settings.RATE_LIMIT_PAUSE_MS,
+    outageThreshold: settings.GATEWAY_OUTAGE_THRESHOLD,
+    outageOpenMs: settings.GATEWAY_OUTAGE_HOLD_MS,
+    refusedOpenMs: settings.GATEWAY_REFUSED_HOLD_MS,
+  });
   const upstream = createUpstreamClient({
     baseUrl: settings.upstreamBaseUrl,
     apiKey: settings.upstreamApiKey,
+    gate,
     taskTimeouts: { submitMs: settings.TASK_SUBMIT_TIMEOUT_MS },
     // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
     ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
@@ -132,7 +146,10 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
         concurrency: lane.concurrency,
         lockDuration: settings.WORKER_LOCK_MS,
         stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
-        limiter: { max: lane.requestsPerMinute, duration: 60_000 },
+        // A synchronous job is one gateway request per start, so the queue's own limiter paces
+        // starts without churn; a task family's wakes are mostly polls of parked tasks, which the
+        // gate paces per request instead (a wake that sends nothing costs no budget).
+        ...(TASK_FAMILIES.includes(family) ? {} : { limiter: { max: lane.requestsPerMinute, duration: 60_000 } }),
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) => (type === JITTER_BACKOFF ? backoff(attemptsMade) : 0),
         },

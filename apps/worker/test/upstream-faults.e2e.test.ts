@@ -9,7 +9,16 @@ describe('gateway faults', () => {
 
   beforeAll(async () => {
     // Production's URL policy: the worker fetches media from public addresses and the gateway only.
-    stack = await TestStack.start({ env: { JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ALLOW_PRIVATE_URLS: 'false' } });
+    stack = await TestStack.start({
+      env: {
+        JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        ALLOW_PRIVATE_URLS: 'false',
+        // an outage is as many 5xx in a row as a job has attempts, so no job fails of one
+        GATEWAY_OUTAGE_THRESHOLD: String(MAX_ATTEMPTS),
+        GATEWAY_OUTAGE_HOLD_MS: '300',
+        GATEWAY_REFUSED_HOLD_MS: '300',
+      },
+    });
   }, 120_000);
 
   afterEach(async () => {
@@ -59,15 +68,35 @@ describe('gateway faults', () => {
     expect(events.filter((e) => e.type === 'job.failed')).toHaveLength(0);
   });
 
-  it('fails as upstream_error (retryable) after JOB_MAX_ATTEMPTS calls when the gateway keeps failing', async () => {
+  it('holds the lane through an outage: the job waits, using no attempt, and ends only at its deadline', async () => {
     await armFault(stack, { route: 'images.generations', kind: 'server_error', times: -1 });
-    const { job, seen } = await runWithCounter('images.generations', generate('doomed fox'));
+    const project = await stack.createProject();
+    const before = await routeCounter(stack, 'images.generations');
+    const job = await stack.runJob(project.key, { ...generate('fox in an outage'), deadline_seconds: 4 });
+    const seen = counterDelta(before, await routeCounter(stack, 'images.generations'));
 
+    // not failed after JOB_MAX_ATTEMPTS 500s, as before the lane was held: the deadline ended it
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'upstream_error', retryable: true });
-    expect(seen).toEqual({ received: MAX_ATTEMPTS, statuses: { '500': MAX_ATTEMPTS } });
+    expect(job.error).toMatchObject({ code: 'upstream_timeout' });
+    // the gateway saw the outage's first answers and then one probe per hold, not a request per wake
+    expect(seen.received).toBeGreaterThanOrEqual(MAX_ATTEMPTS);
+    expect(seen.received).toBeLessThan(MAX_ATTEMPTS + 10);
+    expect(Object.keys(seen.statuses)).toEqual(['500']);
     expect(job.artifacts).toEqual([]);
-    expect(job.output).toBeNull();
+    const attempts = await stack.api.get(`/admin/v1/jobs/${job.id}/attempts`, { key: stack.adminKey });
+    expect(attempts.body.data.map((a: { outcome: string }) => a.outcome)).toContain('waited');
+  });
+
+  it('after an outage ends, the jobs that waited through it succeed', async () => {
+    await armFault(stack, { route: 'images.generations', kind: 'server_error', times: -1 });
+    const project = await stack.createProject();
+    const submitted = await Promise.all(['a', 'b', 'c'].map((n) => stack.api.post('/v1/jobs', { key: project.key, body: generate(`outage fox ${n}`) })));
+    const ids = submitted.map((res) => res.body.id as string);
+    // wait until the lane is held: the gateway has answered the outage's run of 500s
+    await pollUntil('the outage to be seen', async () => (((await routeCounter(stack, 'images.generations')).statuses['500'] ?? 0) >= MAX_ATTEMPTS ? true : undefined));
+    for (const id of ids) expect((await stack.api.get(`/v1/jobs/${id}`, { key: project.key })).body.status).not.toBe('failed');
+    await clearFaults(stack);
+    for (const id of ids) expect((await stack.waitFinal(project.key, id)).status).toBe('succeeded');
   });
 
   it('fails a refused input as upstream_rejected at once', async () => {
@@ -91,13 +120,18 @@ describe('gateway faults', () => {
   it.each([
     ['auth', '401'],
     ['quota', '403'],
-  ])('fails as upstream_auth when the gateway refuses the key (%s)', async (kind, status) => {
+  ])('holds the lane while the gateway refuses the key (%s): jobs wait, and run once it accepts it again', async (kind, status) => {
     await armFault(stack, { route: 'images.generations', kind, times: -1 });
-    const { job, seen } = await runWithCounter('images.generations', generate(`locked out fox ${kind}`));
-
-    expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'upstream_auth', retryable: false });
-    expect(seen).toEqual({ received: 1, statuses: { [status]: 1 } });
+    const project = await stack.createProject();
+    const before = await routeCounter(stack, 'images.generations');
+    const submitted = await Promise.all([1, 2, 3].map((n) => stack.api.post('/v1/jobs', { key: project.key, body: generate(`locked out fox ${kind} ${n}`) })));
+    // a refusal holds the lane at once: the other jobs wait instead of each meeting the 401/403
+    await pollUntil('a probe after the hold', async () => (counterDelta(before, await routeCounter(stack, 'images.generations')).received >= 2 ? true : undefined));
+    const during = counterDelta(before, await routeCounter(stack, 'images.generations'));
+    expect(Object.keys(during.statuses)).toEqual([status]);
+    for (const res of submitted) expect((await stack.api.get(`/v1/jobs/${res.body.id}`, { key: project.key })).body.status).toBe('running');
+    await clearFaults(stack);
+    for (const res of submitted) expect((await stack.waitFinal(project.key, res.body.id)).status).toBe('succeeded');
   });
 
   it('retries an HTML 502 page from the proxy in front of the gateway', async () => {

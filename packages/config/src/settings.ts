@@ -6,17 +6,23 @@ const bool = z
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** Lane limits: how many calls of a lane run at once, and how many may start per minute. */
+/**
+ * Lane limits: how many calls of a lane run at once, and how many gateway requests it may send per
+ * minute (the most; a lane learns a lower rate from the gateway's 429s). Task lanes (video, mj)
+ * also have a budget for status polls of their own, so polls of parked tasks never starve submits.
+ */
 export const LANE_NAMES = ['image', 'video', 'mj', 'audio', 'embedding'] as const;
 export type LaneName = (typeof LANE_NAMES)[number];
-export type LaneLimits = { concurrency: number; requestsPerMinute: number };
+export type LaneLimits = { concurrency: number; requestsPerMinute: number; pollRequestsPerMinute: number };
 
 const LANE_DEFAULTS: Record<LaneName, LaneLimits> = {
-  image: { concurrency: 8, requestsPerMinute: 120 },
-  video: { concurrency: 20, requestsPerMinute: 120 },
-  mj: { concurrency: 20, requestsPerMinute: 120 },
-  audio: { concurrency: 4, requestsPerMinute: 60 },
-  embedding: { concurrency: 4, requestsPerMinute: 600 },
+  image: { concurrency: 8, requestsPerMinute: 120, pollRequestsPerMinute: 0 },
+  // 2,000 videos polled every 10 s on average need 12,000 polls a minute
+  video: { concurrency: 20, requestsPerMinute: 120, pollRequestsPerMinute: 12_000 },
+  // MJ polls are batched (a hundred tasks a request)
+  mj: { concurrency: 20, requestsPerMinute: 120, pollRequestsPerMinute: 1_200 },
+  audio: { concurrency: 4, requestsPerMinute: 60, pollRequestsPerMinute: 0 },
+  embedding: { concurrency: 4, requestsPerMinute: 600, pollRequestsPerMinute: 0 },
 };
 
 export const SettingsSchema = z.object({
@@ -50,8 +56,14 @@ export const SettingsSchema = z.object({
   JOB_MAX_ATTEMPTS: positiveInt.default(5),
   RETRY_BASE_DELAY_MS: positiveInt.default(2_000),
   RETRY_MAX_DELAY_MS: positiveInt.default(120_000),
-  /** how long a 429 from the gateway pauses the whole lane */
+  /** the shortest pause of a lane after a gateway 429 without Retry-After (it grows with repeats) */
   RATE_LIMIT_PAUSE_MS: positiveInt.default(5_000),
+  /** consecutive 5xx answers or timeouts that hold a gateway lane as an outage */
+  GATEWAY_OUTAGE_THRESHOLD: positiveInt.default(5),
+  /** how long an outage holds a lane before one probe request (doubles while probes fail, up to a minute) */
+  GATEWAY_OUTAGE_HOLD_MS: positiveInt.default(5_000),
+  /** how long a refused key or spent quota (401/403) holds a lane before one probe */
+  GATEWAY_REFUSED_HOLD_MS: positiveInt.default(30_000),
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
   /** how long a worker's hold on an active job lasts without renewal; a dead worker's jobs move on after it */
   WORKER_LOCK_MS: positiveInt.default(30_000),
@@ -123,10 +135,11 @@ function laneLimits(env: Record<string, string | undefined>): Record<LaneName, L
     const key = lane.toUpperCase();
     const concurrency = positiveInt.default(LANE_DEFAULTS[lane].concurrency).safeParse(env[`LANE_${key}_CONCURRENCY`]);
     const rpm = positiveInt.default(LANE_DEFAULTS[lane].requestsPerMinute).safeParse(env[`LANE_${key}_RPM`]);
-    if (!concurrency.success || !rpm.success) {
-      throw new ConfigError(`LANE_${key}_CONCURRENCY and LANE_${key}_RPM must be positive integers`);
+    const pollRpm = positiveInt.optional().safeParse(env[`LANE_${key}_POLL_RPM`]);
+    if (!concurrency.success || !rpm.success || !pollRpm.success) {
+      throw new ConfigError(`LANE_${key}_CONCURRENCY, LANE_${key}_RPM and LANE_${key}_POLL_RPM must be positive integers`);
     }
-    out[lane] = { concurrency: concurrency.data, requestsPerMinute: rpm.data };
+    out[lane] = { concurrency: concurrency.data, requestsPerMinute: rpm.data, pollRequestsPerMinute: pollRpm.data ?? LANE_DEFAULTS[lane].pollRequestsPerMinute };
   }
   return out;
 }
@@ -157,4 +170,15 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       batch: Math.floor(raw.UPLOAD_LIMIT_BATCH_MB * MB),
     },
   };
+}
+
+/**
+ * The most requests per minute a gateway lane may send (the gate's lanes of @genqueue/upstream:
+ * `image`, `video_submit`, `video_poll`, `mj_submit`, `mj_poll`, `audio`, `embedding`).
+ */
+export function gatewayLaneMaxPerMinute(lanes: Record<LaneName, LaneLimits>, gatewayLane: string): number {
+  const [family, part] = gatewayLane.split('_') as [string, string | undefined];
+  const limits = (lanes as Record<string, LaneLimits | undefined>)[family];
+  if (!limits) return 60;
+  return part === 'poll' ? limits.pollRequestsPerMinute || limits.requestsPerMinute : limits.requestsPerMinute;
 }

@@ -44,6 +44,8 @@ export type GovernorOptions = {
   minPerMinute?: number;
   /** burst: how many seconds of the current rate may go at once */
   burstSec?: number;
+  /** the shortest pause after a 429 without Retry-After (RATE_LIMIT_PAUSE_MS) */
+  minPauseMs?: number;
 };
 
 const DEFAULTS: Required<GovernorOptions> = {
@@ -54,6 +56,7 @@ const DEFAULTS: Required<GovernorOptions> = {
   probeLeaseMs: 30_000,
   minPerMinute: 1,
   burstSec: 1,
+  minPauseMs: 1_000,
 };
 
 /** WARNING: a persisted key shared by every worker: one hash per gateway lane. */
@@ -73,14 +76,19 @@ for i = 1, #h, 2 do s[h[i]] = h[i + 1] end
 local function num(field, default) local v = tonumber(s[field]); if v == nil then return default end; return v end
 local rate = math.min(num('rate', maxRate), maxRate)
 local function burst() return math.max(1, rate * burstSec / 60) end
+-- accepted answers in the last 60 s, and the second of the oldest of them
 local function accepted()
   local sec = math.floor(now / 1000)
   local total = 0
+  local oldest = sec
   for i = 0, 63 do
     local e = tonumber(s['e' .. i])
-    if e ~= nil and e > sec - 60 and e <= sec then total = total + num('c' .. i, 0) end
+    if e ~= nil and e > sec - 60 and e <= sec then
+      total = total + num('c' .. i, 0)
+      if e < oldest then oldest = e end
+    end
   end
-  return total
+  return total, oldest
 end
 `;
 
@@ -130,20 +138,37 @@ if outcome == 'ok' then
   else
     redis.call('HSET', key, 'e' .. slot, sec, 'c' .. slot, 1)
   end
-  -- additive increase: 5 % of the configured rate more per minute of accepted requests
-  local step = math.max(1, maxRate * 0.05) / math.max(1, rate)
+  -- additive increase per minute of accepted requests: 5 % of the configured rate while no limit
+  -- was learnt, 1 % of the learnt limit after one (so the next probe past it is minutes away)
+  local learntLimit = num('learnt', 0)
+  local perMinute = math.max(1, maxRate * 0.05)
+  if learntLimit > 0 then perMinute = math.max(0.5, learntLimit * 0.01) end
+  local step = perMinute / math.max(1, rate)
   redis.call('HSET', key, 'rate', tostring(math.min(maxRate, rate + step)), 'limited_run', 0)
   return {0, 0, ''}
 end
 if outcome == 'rate_limited' then
-  -- the gateway's window is full: what it accepted from us in the last minute is its limit for us.
-  -- With little history (another client filled the window), fall no lower than a quarter.
-  local seen = math.max(accepted() + 1, rate * 0.25)
-  local learnt = math.max(minRate, math.min(rate, seen) * 0.95)
   local run = num('limited_run', 0) + 1
-  local pause = retryAfterMs
-  if pause == nil or pause <= 0 then pause = math.min(60000, math.max(1000, 60000 / learnt) * 2 ^ (run - 1)) end
-  local untilMs = math.max(num('paused_until', 0), now + math.floor(pause))
+  local minPause = tonumber(ARGV[11])
+  local seen, oldest = accepted()
+  local spanSec = math.max(1, math.floor(now / 1000) - oldest + 1)
+  local sentPerMinute = seen * 60 / spanSec
+  local learnt
+  local pause
+  if seen >= 5 and sentPerMinute >= rate * 0.5 then
+    -- we were pushing our own rate and the gateway's window filled: what it accepted from us in
+    -- the last minute is its limit for us
+    learnt = math.max(minRate, math.min(rate, seen + 1) * 0.95)
+    redis.call('HSET', key, 'learnt', tostring(math.min(rate, seen + 1)))
+    pause = math.max(minPause, 60000 / learnt) * 1.5 ^ (run - 1)
+  else
+    -- our volume does not explain the 429 (another client, the upstream saturated, a one-off):
+    -- back off without taking our light traffic for the gateway's limit
+    learnt = math.max(minRate, rate * 0.7)
+    pause = minPause * 2 ^ (run - 1)
+  end
+  if retryAfterMs ~= nil and retryAfterMs > 0 then pause = retryAfterMs end
+  local untilMs = math.max(num('paused_until', 0), now + math.floor(math.min(60000, pause)))
   redis.call('HSET', key, 'rate', tostring(learnt), 'limited_run', run, 'paused_until', untilMs, 'tokens', 0, 'ts', untilMs)
   return hold(untilMs, 'rate_limited')
 end
@@ -172,7 +197,8 @@ return redis.error_reply('unknown outcome ' .. tostring(outcome))
 `;
 
 const STATUS_LUA = `${LUA_COMMON}
-return {tostring(rate), accepted(), num('open_until', 0), num('probe_until', 0), num('paused_until', 0), s['reason'] or '', num('fails', 0)}
+local acceptedLastMinute = accepted()
+return {tostring(rate), acceptedLastMinute, num('open_until', 0), num('probe_until', 0), num('paused_until', 0), s['reason'] or '', num('fails', 0)}
 `;
 
 type GovernedRedis = Redis & {
@@ -241,6 +267,7 @@ export class GatewayLaneGovernor {
       o.outageOpenMs,
       o.maxOpenMs,
       o.refusedOpenMs,
+      o.minPauseMs,
     );
     return held === 1 ? { held: true, waitMs, reason: reason as LaneHoldReason } : { held: false };
   }

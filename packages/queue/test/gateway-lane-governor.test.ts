@@ -54,13 +54,31 @@ describe('GatewayLaneGovernor', () => {
     const g = governor(150);
     for (let i = 0; i < 40; i += 1) await g.report(lane, 'ok', T0 + i * 500);
     const verdict = await g.report(lane, 'rate_limited', T0 + 20_000);
-    expect(verdict).toMatchObject({ held: true, reason: 'rate_limited' });
     const status = await g.status(lane, T0 + 20_000);
     expect(status.acceptedLastMinute).toBe(40);
     expect(status.ratePerMinute).toBeCloseTo(41 * 0.95, 1);
     expect(status.reason).toBe('rate_limited');
-    // held until the pause is over
+    // a pause of one request's share of the learnt rate
+    expect(verdict).toEqual({ held: true, reason: 'rate_limited', waitMs: Math.floor(60_000 / (41 * 0.95)) });
     expect((await g.acquire(lane, T0 + 20_100)).ok).toBe(false);
+  });
+
+  it('light traffic is not taken for the gateway limit: a 429 then only backs off by 30 %', async () => {
+    const g = governor(12_000, { minPauseMs: 200 });
+    for (let i = 0; i < 10; i += 1) await g.report(lane, 'ok', T0 + i * 500);
+    expect(await g.report(lane, 'rate_limited', T0 + 5_000)).toEqual({ held: true, reason: 'rate_limited', waitMs: 200 });
+    expect((await g.status(lane, T0 + 5_000)).ratePerMinute).toBeCloseTo(12_000 * 0.7, 0);
+  });
+
+  it('without history, each 429 cuts the rate by 30 % and doubles the pause', async () => {
+    const g = governor(6000, { minPauseMs: 200 });
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const verdict = await g.report(lane, 'rate_limited', T0);
+      if (verdict.held) waits.push(verdict.waitMs);
+    }
+    expect(waits).toEqual([200, 400, 800, 1600]);
+    expect((await g.status(lane, T0)).ratePerMinute).toBeCloseTo(6000 * 0.7 ** 4, 0);
   });
 
   it('honours Retry-After and grows the pause on repeated 429s without one', async () => {

@@ -76,6 +76,9 @@ export class TestStack {
       DATABASE_POOL_MAX: '8',
       // the simulator and the tests' webhook receivers live on 127.0.0.1
       ALLOW_PRIVATE_URLS: 'true',
+      // a 429 a test injects teaches the lane a lower rate; keep room so later tests do not crawl
+      LANE_IMAGE_RPM: '6000',
+      LANE_AUDIO_RPM: '6000',
       ...options.env,
     };
     const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);

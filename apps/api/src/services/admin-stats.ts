@@ -1,6 +1,8 @@
-import { JOB_FAMILIES } from '@genqueue/core';
+import type { LaneLimits, LaneName } from '@genqueue/config';
+import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import type { FinishedBucket, JobStatsQueries } from '@genqueue/db';
-import { assertRedisReady, queueNameFor, type JobQueues, type LaneActivity } from '@genqueue/queue';
+import { assertRedisReady, queueNameFor, type GatewayLaneGovernor, type JobQueues, type LaneActivity, type LaneStatus } from '@genqueue/queue';
+import { GATEWAY_LANES } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -9,6 +11,28 @@ const MINUTE_MS = 60_000;
 const IDLE_WARNING_MS = 60_000;
 
 type Series = Array<{ start: string; finished: number; failed: number }>;
+
+/** The gateway lanes a job family's requests go through. */
+const GATEWAY_LANES_OF: Record<JobFamily, readonly string[]> = {
+  image: ['image'],
+  video: ['video_submit', 'video_poll'],
+  mj: ['mj_submit', 'mj_poll'],
+  audio: ['audio'],
+  embedding: ['embedding'],
+};
+
+function laneView(status: LaneStatus): Record<string, unknown> {
+  return {
+    lane: status.lane,
+    rate_per_minute: status.ratePerMinute,
+    max_per_minute: status.maxPerMinute,
+    accepted_last_minute: status.acceptedLastMinute,
+    breaker: status.breaker,
+    held_until: status.heldUntil?.toISOString() ?? null,
+    reason: status.reason,
+    consecutive_failures: status.consecutiveFailures,
+  };
+}
 
 /**
  * Exactly `count` buckets of `bucketMs` from `since`, oldest first, whatever the query's clock
@@ -43,6 +67,9 @@ export class AdminStats {
     /** the connection the queues use: while it is down the queue figures are null, not a wait */
     private readonly redis: Redis,
     private readonly logger: Logger,
+    /** the workers' gateway lanes (rate learnt from 429s, breaker), read from Redis */
+    private readonly gatewayLanes: Pick<GatewayLaneGovernor, 'status'>,
+    private readonly laneLimits: Record<LaneName, LaneLimits>,
   ) {}
 
   async build(now = Date.now()): Promise<Record<string, unknown>> {
@@ -63,6 +90,7 @@ export class AdminStats {
         return null;
       }),
     ]);
+    const gatewayLanes = queues === null ? null : await this.gatewayLaneFigures(now).catch(() => null);
     const byStatus: Record<string, number> = {};
     const byType: Record<string, number> = {};
     const byTypeAndStatus: Record<string, Record<string, number>> = {};
@@ -77,7 +105,8 @@ export class AdminStats {
       jobs_by_status: byStatus,
       jobs_by_type: byType,
       jobs_by_type_and_status: byTypeAndStatus,
-      queues,
+      queues: queues && gatewayLanes ? withHolds(queues, gatewayLanes) : queues,
+      gateway_lanes: gatewayLanes,
       last_hour: window(lastHour, 60),
       last_day: window(lastDay, 1440),
       series: {
@@ -104,7 +133,8 @@ export class AdminStats {
         const [counts, paused, rateLimitTtl] = await Promise.all([
           queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
           queue.isPaused(),
-          queue.getRateLimitTtl(),
+          // with the lane's maximum, BullMQ answers a TTL only while the lane is actually held
+          queue.getRateLimitTtl(this.laneLimits[family].requestsPerMinute),
         ]);
         const waiting = (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0);
         const lastActiveMs = activity[queueNameFor(family)] ?? activity[family] ?? null;
@@ -126,4 +156,19 @@ export class AdminStats {
     );
     return Object.fromEntries(entries);
   }
+
+  private async gatewayLaneFigures(now: number): Promise<Array<Record<string, unknown>>> {
+    return (await Promise.all(GATEWAY_LANES.map((lane) => this.gatewayLanes.status(lane, now)))).map(laneView);
+  }
+}
+
+/** Each queue row names what holds its gateway lanes: a 429, an outage, a refused key. */
+function withHolds(queues: Record<string, Record<string, unknown>>, lanes: Array<Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const byLane = new Map(lanes.map((lane) => [String(lane['lane']), lane]));
+  return Object.fromEntries(
+    Object.entries(queues).map(([family, row]) => {
+      const held = (GATEWAY_LANES_OF[family as JobFamily] ?? []).map((lane) => byLane.get(lane)).find((lane) => lane?.['reason']);
+      return [family, { ...row, held_reason: held?.['reason'] ?? null, held_until: held?.['held_until'] ?? null }];
+    }),
+  );
 }

@@ -95,6 +95,9 @@ export type QueueStats = {
   rate_limited_ms: number;
   last_active_at: string | null;
   idle_warning: boolean;
+  /** what holds the family's gateway lanes: a 429, an outage, a refused key or quota */
+  held_reason?: 'rate' | 'rate_limited' | 'outage' | 'refused' | null;
+  held_until?: string | null;
 };
 
 export type WindowStats = {

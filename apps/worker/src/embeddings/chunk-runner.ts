@@ -12,7 +12,7 @@ import type { EmbeddingServices } from './embedding-services';
 export type ChunkOutcome =
   | { kind: 'done' }
   | { kind: 'retry'; error: JobError }
-  | { kind: 'rate_limited'; error: JobError }
+  | { kind: 'rate_limited'; error: JobError; pauseMs?: number }
   /** shutting down, or the batch is not running yet (a retry being set up): run again shortly */
   | { kind: 'later' };
 
@@ -49,6 +49,7 @@ export class ChunkRunner {
       const decision = decideFailure(err);
       this.logger.warn({ jobId: ref.jobId, chunk: ref.index, err, action: decision.action }, 'embedding.chunk_failed');
       if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
+      if (decision.action === 'wait') return { kind: 'rate_limited', error: decision.error, pauseMs: decision.delayMs };
       if (decision.action === 'retry' && !ctx.isLastAttempt) return { kind: 'retry', error: decision.error };
       await chunks.markFailed(ref.jobId, ref.index, decision.error);
     }

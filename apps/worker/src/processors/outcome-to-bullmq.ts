@@ -1,12 +1,13 @@
 import { DelayedError, type Job as BullJob, type Queue } from 'bullmq';
+import { withJitter } from '../jitter';
 
 /** What the BullMQ edge does with a run, whichever runner it came from. */
 export type BullmqOutcome =
   | { kind: 'done' }
   /** BullMQ retries with backoff: uses up an attempt */
   | { kind: 'retry'; error: { message: string } }
-  /** a 429: the whole queue pauses and the job waits it out, no attempt used */
-  | { kind: 'rate_limited' }
+  /** a 429 or a held gateway lane: the whole queue pauses (`pauseMs`, else the setting) and the job waits it out, no attempt used */
+  | { kind: 'rate_limited'; pauseMs?: number }
   /** the job runs again after `delayMs` (or when woken), no attempt used; `afterDelayed` runs once it is delayed */
   | { kind: 'delay'; delayMs: number; afterDelayed?: () => Promise<void> };
 
@@ -40,7 +41,7 @@ export function outcomeProcessor<Ref>(
         throw new Error(outcome.error.message);
       case 'rate_limited': {
         // The gateway sends no Retry-After: pause the lane a little, with jitter so workers do not stampede.
-        const pauseMs = rateLimitPause(deps.rateLimitPauseMs);
+        const pauseMs = outcome.pauseMs !== undefined ? withJitter(outcome.pauseMs) : rateLimitPause(deps.rateLimitPauseMs);
         await deps.queue.rateLimit(pauseMs);
         // The job itself waits as a delayed job: BullMQ wakes a worker when it is due. (Worker.RateLimitError
         // puts it back in `wait` without waking anyone, so it sat until the next idle poll, ~5 s.)
@@ -61,10 +62,7 @@ async function delay(bullJob: BullJob, delayMs: number, token: string | undefine
   throw new DelayedError();
 }
 
-/** `baseMs` ±25 %: spreads waits that many jobs or workers start at once, so they do not come back together. */
-export function withJitter(baseMs: number, random: () => number = Math.random): number {
-  return Math.round(baseMs * (0.75 + random() * 0.5));
-}
+export { withJitter };
 
 /** The lane pause after a 429: ±25 % jitter around the setting. */
 export const rateLimitPause = withJitter;

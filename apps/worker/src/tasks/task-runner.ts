@@ -1,7 +1,8 @@
 import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
 import type { Change, Job, JobAttemptOutcome, JobPatch, WriteAlongside } from '@genqueue/db';
 import { attemptLog } from '../attempt-log';
-import { decideFailure, type FailureDecision } from '../failure-policy';
+import { decideFailure, heldOutcome, type FailureDecision } from '../failure-policy';
+import { withJitter } from '../jitter';
 import type { JobServices, RunOutcome } from '../job-runner';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
 import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
@@ -208,6 +209,12 @@ export class TaskRunner {
 
   private async afterSubmitError(job: Job, submitting: TaskState, err: unknown): Promise<RunOutcome> {
     const decision = decideFailure(err);
+    if (decision.action === 'wait' && !isUnknownSubmitOutcome(err)) {
+      // the submit lane is held (held back before it left, or the gateway answered 429/5xx/401/403):
+      // nothing was created; the task waits to submit, counting no error and holding no slot
+      await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...submitting, phase: 'ready' } }, undefined, undefined, decision.sent ? this.logAttempt(heldOutcome(decision), decision.error) : undefined);
+      return { kind: 'park', delayMs: withJitter(decision.delayMs) };
+    }
     // a refusal (banned prompt, bad key): the gateway answered, nothing was created
     if (decision.action === 'fail') return this.fail(job, decision.error, { upstreamState: { ...submitting, phase: 'ready' } });
     if (isUnknownSubmitOutcome(err)) return this.failSubmitUnknown(job, submitting, describeUnknownOutcome(err));
@@ -279,6 +286,9 @@ export class TaskRunner {
     const decision = decideFailure(err);
     this.deps.logger.warn({ jobId: job.id, err, action: decision.action }, 'task.step_failed');
     if (decision.action === 'fail') return this.fail(job, decision.error);
+    // The poll lane is held (an outage, its rate): the task still runs upstream; poll again later,
+    // counting no error, so a long gateway outage never fails a task that is being billed.
+    if (decision.action === 'wait') return { kind: 'park', delayMs: withJitter(decision.delayMs) };
     // 429 / 5xx / network on a poll or a download: keep the state, back off, try again
     const errors = (state.errors ?? 0) + 1;
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error);

@@ -5,9 +5,10 @@ import { asJson, type Db } from './types';
 /**
  * WARNING: persisted in `job_attempts.outcome` and read by the admin dashboard.
  * `retried`: a retryable error, the job runs again; `rate_limited`: a gateway 429, the job waits
- * it out; `failed`: the run that ended the job.
+ * it out; `waited`: the gateway lane was held after this run's request (an outage, a refused key or
+ * quota), the job waits without using an attempt; `failed`: the run that ended the job.
  */
-export type JobAttemptOutcome = 'retried' | 'rate_limited' | 'failed';
+export type JobAttemptOutcome = 'retried' | 'rate_limited' | 'waited' | 'failed';
 
 export type JobAttemptEntry = {
   jobId: string;

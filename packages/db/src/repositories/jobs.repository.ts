@@ -216,6 +216,14 @@ export class JobsRepository {
     }, BULK_TRANSACTION);
   }
 
+  /**
+   * Takes back the run counted when a running job was started again, when that run sent nothing
+   * (its gateway lane held it back): `attempts` counts runs that tried.
+   */
+  async returnAttempt(jobId: string): Promise<void> {
+    await this.db.job.updateMany({ where: { id: jobId, status: 'running', attempts: { gt: 0 } }, data: { attempts: { decrement: 1 } } });
+  }
+
   /** Inserts the job and its `job.created` event in one transaction. */
   create(input: NewJob, now = new Date()): Promise<Change> {
     return this.db.$transaction(async (tx) => {
