@@ -1,6 +1,5 @@
-import { TestStack, type Project } from '@genqueue/testing';
+import { PrivateRedis, TestStack, type Project } from '@genqueue/testing';
 import { armFault, clearFaults, jobEvents, pollUntil, simulatedMs, StackRedis, submit } from './helpers';
-import { PrivateRedis } from './private-redis';
 import { setTaskConfig, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 import { Receiver } from './webhooks-helpers';
 

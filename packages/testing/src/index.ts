@@ -4,3 +4,5 @@ export * from './http-client';
 export * from './child-process';
 export * from './stack';
 export * from './rejection';
+export * from './private-redis';
+export * from './private-postgres';

@@ -15,6 +15,11 @@ export type StackOptions = {
   simulatorEnv?: Record<string, string>;
   /** start no worker (tests that check what happens while none runs) */
   withoutWorker?: boolean;
+  /**
+   * a Postgres server of the test's own (any database in the URL); the stack makes its database
+   * there instead of next to the run's test database
+   */
+  postgresUrl?: string;
 };
 
 export type Project = { id: string; key: string };
@@ -47,8 +52,9 @@ export class TestStack {
     const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
     const simulatorUrl = `http://127.0.0.1:${simPort}`;
     const adminKey = `gqa_test_${randomBytes(16).toString('hex')}`;
-    const runDatabase = testDatabaseUrl();
-    const databaseUrl = withDatabase(runDatabase, `${new URL(runDatabase).pathname.slice(1)}_${tag}`);
+    const databaseUrl = options.postgresUrl
+      ? withDatabase(options.postgresUrl, `genqueue_${tag}`)
+      : withDatabase(testDatabaseUrl(), `${new URL(testDatabaseUrl()).pathname.slice(1)}_${tag}`);
     await migrateDatabase(databaseUrl);
     const simulator = startTsProcess(
       'simulator',
@@ -98,6 +104,15 @@ export class TestStack {
   async stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.worker?.stop(signal);
     this.worker = null;
+  }
+
+  /** Stops the API process with `signal` (SIGKILL: a crash) and starts a new one on the same port. */
+  async restartApi(signal: NodeJS.Signals = 'SIGKILL'): Promise<ManagedProcess> {
+    await this.processes.api.stop(signal);
+    const api = startTsProcess('api', 'apps/api/src/main.ts', this.env, this.logDir);
+    this.processes.api = api;
+    await api.waitForLine('api.listening', 60_000);
+    return api;
   }
 
   /** A new project with its own key, through the admin API. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort } from '@genqueue/testing';
+import { freePort } from './free-port';
 
 const READY_LINE = 'Ready to accept connections';
 
