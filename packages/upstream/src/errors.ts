@@ -305,8 +305,14 @@ const CODE_KINDS: Readonly<Record<string, UpstreamErrorKind>> = {
 /** MJ numeric codes on E5 bodies: 5 = gateway↔proxy failure, 30 = group saturated. */
 const MJ_CODE_KINDS: Readonly<Record<number, UpstreamErrorKind>> = { 5: 'retryable', 30: 'rate_limited' };
 
-function kindFromCode(code: string | undefined, shape: ErrorBodyShape | undefined, mjCode: number | undefined): UpstreamErrorKind | undefined {
-  if (shape === 'mj' && mjCode !== undefined) return MJ_CODE_KINDS[mjCode];
+/**
+ * new-api's own MJ errors (E5, code 4) name the error in `description`: `quota_not_enough ` is the
+ * gateway's spent balance (§9.7), a refusal of the key like `insufficient_user_quota`, not of the input.
+ */
+const MJ_DESCRIPTION_KINDS: Readonly<Record<string, UpstreamErrorKind>> = { quota_not_enough: 'auth' };
+
+function kindFromCode(code: string | undefined, shape: ErrorBodyShape | undefined, mjCode: number | undefined, message?: string): UpstreamErrorKind | undefined {
+  if (shape === 'mj' && mjCode !== undefined) return MJ_CODE_KINDS[mjCode] ?? MJ_DESCRIPTION_KINDS[(message ?? '').trim().split(/\s/)[0] ?? ''];
   if (code === undefined) return undefined;
   const kind = CODE_KINDS[code] ?? CODE_KINDS[code.toLowerCase()];
   if (kind) return kind;
@@ -383,7 +389,7 @@ export function classifyUpstreamFailure(input: ClassifyInput): UpstreamFailure {
   } else if (parsed?.type === 'new_api_panic') {
     kind = 'retryable';
   } else {
-    const byCode = kindFromCode(code, parsed?.shape, parsed?.mjCode);
+    const byCode = kindFromCode(code, parsed?.shape, parsed?.mjCode, parsed?.message);
     // A transport-fault code under a 4xx usually mirrors an upstream refusal; MJ code 5 is the exception (always 400).
     const isBlockedOverride = byCode === 'retryable' && status >= 400 && status < 500 && parsed?.shape !== 'mj';
     if (byCode !== undefined && !isBlockedOverride) {

@@ -331,6 +331,14 @@ const cases: Case[] = [
     upstreamMessage: 'task_no_found',
   },
   {
+    name: 'E5 400 code 4 quota_not_enough (the balance is spent: the key is refused)',
+    status: 400,
+    body: json({ description: 'quota_not_enough ', type: 'upstream_error', code: 4 }),
+    kind: 'auth',
+    code: '4',
+    upstreamMessage: 'quota_not_enough',
+  },
+  {
     name: 'E5 400 code 5 (gateway↔proxy failure)',
     status: 400,
     body: json({ description: 'do_request_failed dial tcp 10.0.0.3:8080: connect: connection refused', type: 'upstream_error', code: 5 }),
