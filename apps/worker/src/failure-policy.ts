@@ -59,3 +59,16 @@ export function decideFailure(err: unknown): FailureDecision {
 
 /** How a held run goes into the attempt log: a 429 as `rate_limited`, an outage or a refused key as `waited`. */
 export const heldOutcome = (decision: { reason: string }): 'rate_limited' | 'waited' => (decision.reason === 'rate_limited' ? 'rate_limited' : 'waited');
+
+/**
+ * A request that fails every time (a "poison" input) looks like an outage when it is the lane's
+ * only traffic: the lane holds, and its job would wait for ever. A job (or chunk) whose runs went
+ * out and failed this many times, attempts and held runs together, is treated as failing again.
+ */
+export const HELD_RUNS_PER_ATTEMPT = 4;
+
+/** `wait`, unless the caller's own sent runs already failed too often: then its usual retry or failure. */
+export function unlessTriedTooOften(decision: FailureDecision, runs: number, maxAttempts: number): FailureDecision {
+  if (decision.action !== 'wait' || !decision.sent || runs < maxAttempts * HELD_RUNS_PER_ATTEMPT) return decision;
+  return { action: 'retry', error: decision.error };
+}

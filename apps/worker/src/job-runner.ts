@@ -13,7 +13,7 @@ import type { JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import { attemptLog } from './attempt-log';
-import { decideFailure, heldOutcome } from './failure-policy';
+import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
 import { HANDLERS } from './handlers';
 import type { ArtifactWriter } from './media/artifact-writer';
 import type { MediaResolver } from './media/media-resolver';
@@ -35,6 +35,8 @@ export type JobServices = {
 };
 
 export type RunnerDeps = JobServices & {
+  /** JOB_MAX_ATTEMPTS: bounds how often a job's sent runs may fail into a held lane (unlessTriedTooOften) */
+  maxAttempts?: number;
   embeddings?: EmbeddingServices;
   /** gateway task kinds (video, mj): submit once, then park and poll */
   tasks?: TaskRunner;
@@ -154,7 +156,7 @@ export class JobRunner {
       logger.info({ jobId: job.id }, 'job.interrupted_by_shutdown');
       return { kind: 'interrupted' };
     }
-    const decision = decideFailure(err);
+    const decision = unlessTriedTooOften(decideFailure(err), job.attempts, this.deps.maxAttempts ?? Number.POSITIVE_INFINITY);
     logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
     if (decision.action === 'wait') {
       // the lane is held (its rate, a 429, an outage, a refused key): pause it, no attempt used

@@ -110,6 +110,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   });
   const embeddingLane = createEmbeddingLane({ settings, prisma, producer: publisher, storage, jobs, artifacts, events, upstream, logger });
   const runner = new JobRunner({
+    maxAttempts: settings.JOB_MAX_ATTEMPTS,
     jobs,
     attempts,
     artifacts,

@@ -55,7 +55,8 @@ const DEFAULTS: Required<GovernorOptions> = {
   refusedOpenMs: 30_000,
   probeLeaseMs: 30_000,
   minPerMinute: 1,
-  burstSec: 1,
+  // two seconds of the rate: a queue limiter pacing starts at the same rate never meets an empty bucket by jitter
+  burstSec: 2,
   minPauseMs: 1_000,
 };
 
@@ -155,15 +156,15 @@ if outcome == 'rate_limited' then
   local sentPerMinute = seen * 60 / spanSec
   local learnt
   local pause
-  if seen >= 5 and sentPerMinute >= rate * 0.5 then
-    -- we were pushing our own rate and the gateway's window filled: what it accepted from us in
-    -- the last minute is its limit for us
+  if seen >= 5 and spanSec >= 30 and sentPerMinute >= rate * 0.5 then
+    -- for half a minute or more we were pushing our own rate and the gateway's window filled:
+    -- what it accepted from us in the last minute is its limit for us
     learnt = math.max(minRate, math.min(rate, seen + 1) * 0.95)
     redis.call('HSET', key, 'learnt', tostring(math.min(rate, seen + 1)))
     pause = math.max(minPause, 60000 / learnt) * 1.5 ^ (run - 1)
   else
-    -- our volume does not explain the 429 (another client, the upstream saturated, a one-off):
-    -- back off without taking our light traffic for the gateway's limit
+    -- too little history, or our volume does not explain the 429 (another client, the upstream
+    -- saturated, a one-off): back off without taking our traffic for the gateway's limit
     learnt = math.max(minRate, rate * 0.7)
     pause = minPause * 2 ^ (run - 1)
   end

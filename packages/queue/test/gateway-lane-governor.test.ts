@@ -35,13 +35,13 @@ describe('GatewayLaneGovernor', () => {
   }
 
   it('paces requests at the lane rate with a burst of one second', async () => {
-    const g = governor(600); // 10 per second
+    const g = governor(600, { burstSec: 1 }); // 10 per second
     expect(await grantsOver(g, 3)).toBeGreaterThanOrEqual(30);
     expect(await grantsOver(g, 3)).toBeLessThanOrEqual(41);
   });
 
   it('says how long to wait when the bucket is empty', async () => {
-    const g = governor(60); // one per second
+    const g = governor(60, { burstSec: 1 }); // one per second
     expect(await g.acquire(lane, T0)).toEqual({ ok: true, probe: false });
     const refused = await g.acquire(lane, T0 + 100);
     expect(refused).toMatchObject({ ok: false, reason: 'rate' });
@@ -51,16 +51,23 @@ describe('GatewayLaneGovernor', () => {
   });
 
   it('learns the gateway limit from a 429: the rate drops to what was accepted in the last minute', async () => {
-    const g = governor(150);
-    for (let i = 0; i < 40; i += 1) await g.report(lane, 'ok', T0 + i * 500);
-    const verdict = await g.report(lane, 'rate_limited', T0 + 20_000);
-    const status = await g.status(lane, T0 + 20_000);
+    const g = governor(50);
+    for (let i = 0; i < 40; i += 1) await g.report(lane, 'ok', T0 + i * 1000);
+    const verdict = await g.report(lane, 'rate_limited', T0 + 40_000);
+    const status = await g.status(lane, T0 + 40_000);
     expect(status.acceptedLastMinute).toBe(40);
     expect(status.ratePerMinute).toBeCloseTo(41 * 0.95, 1);
     expect(status.reason).toBe('rate_limited');
     // a pause of one request's share of the learnt rate
     expect(verdict).toEqual({ held: true, reason: 'rate_limited', waitMs: Math.floor(60_000 / (41 * 0.95)) });
-    expect((await g.acquire(lane, T0 + 20_100)).ok).toBe(false);
+    expect((await g.acquire(lane, T0 + 40_100)).ok).toBe(false);
+  });
+
+  it('a 429 after only a few seconds of traffic is not taken for the limit: the rate backs off by 30 %', async () => {
+    const g = governor(600, { minPauseMs: 200 });
+    for (let i = 0; i < 10; i += 1) await g.report(lane, 'ok', T0 + i * 100);
+    await g.report(lane, 'rate_limited', T0 + 1_000);
+    expect((await g.status(lane, T0 + 1_000)).ratePerMinute).toBeCloseTo(600 * 0.7, 0);
   });
 
   it('light traffic is not taken for the gateway limit: a 429 then only backs off by 30 %', async () => {

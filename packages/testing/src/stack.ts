@@ -85,6 +85,9 @@ export class TestStack {
       // a 429 a test injects teaches the lane a lower rate; keep room so later tests do not crawl
       LANE_IMAGE_RPM: '6000',
       LANE_AUDIO_RPM: '6000',
+      // faults the tests arm hold a gateway lane briefly, not for production's seconds
+      GATEWAY_OUTAGE_HOLD_MS: '300',
+      GATEWAY_REFUSED_HOLD_MS: '300',
       ...options.env,
     };
     const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);

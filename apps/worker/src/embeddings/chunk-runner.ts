@@ -3,7 +3,7 @@ import type { EmbeddingChunk, Job } from '@genqueue/db';
 import type { EmbeddingChunkRef } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
-import { decideFailure } from '../failure-policy';
+import { decideFailure, unlessTriedTooOften } from '../failure-policy';
 import { readAll } from './read-all';
 import { chunkInputKey, chunkResultKey, parseChunkInputLines, refOf, resultLine } from './batch-files';
 import { BatchProgress } from './batch-progress';
@@ -46,10 +46,14 @@ export class ChunkRunner {
       await this.embed(parent, row, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) return { kind: 'later' };
-      const decision = decideFailure(err);
+      const decision = unlessTriedTooOften(decideFailure(err), row.attempts, this.svc.retry.maxAttempts);
       this.logger.warn({ jobId: ref.jobId, chunk: ref.index, err, action: decision.action }, 'embedding.chunk_failed');
       if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
-      if (decision.action === 'wait') return { kind: 'rate_limited', error: decision.error, pauseMs: decision.delayMs };
+      if (decision.action === 'wait') {
+        // held back before it left: the claim was no try (the row goes back to pending on the next claim)
+        if (!decision.sent) await chunks.returnAttempt(ref.jobId, ref.index).catch(() => undefined);
+        return { kind: 'rate_limited', error: decision.error, pauseMs: decision.delayMs };
+      }
       if (decision.action === 'retry' && !ctx.isLastAttempt) return { kind: 'retry', error: decision.error };
       await chunks.markFailed(ref.jobId, ref.index, decision.error);
     }

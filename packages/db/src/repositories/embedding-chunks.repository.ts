@@ -46,6 +46,11 @@ export class EmbeddingChunksRepository {
     return row ?? null;
   }
 
+  /** Takes back the claim of a run that sent nothing (its gateway lane held it back): `attempts` counts tries. */
+  async returnAttempt(jobId: string, index: number): Promise<void> {
+    await this.db.embeddingChunk.updateMany({ where: { id: chunkRowId(jobId, index), attempts: { gt: 0 } }, data: { attempts: { decrement: 1 } } });
+  }
+
   async markSucceeded(jobId: string, index: number, result: { resultKey: string; promptTokens: number; totalTokens: number }): Promise<boolean> {
     const { count } = await this.db.embeddingChunk.updateMany({
       where: { id: chunkRowId(jobId, index), status: { in: OPEN } },
