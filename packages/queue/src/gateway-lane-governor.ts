@@ -161,7 +161,9 @@ if outcome == 'rate_limited' then
     -- what it accepted from us in the last minute is its limit for us
     learnt = math.max(minRate, math.min(rate, seen + 1) * 0.95)
     redis.call('HSET', key, 'learnt', tostring(math.min(rate, seen + 1)))
-    pause = math.max(minPause, 60000 / learnt) * 1.5 ^ (run - 1)
+    -- the window frees a place when the oldest request it holds leaves it: wait for that, not
+    -- for a guess (a burst at the start fills the window for most of a minute)
+    pause = math.max(minPause, (oldest + 61) * 1000 - now, 60000 / learnt)
   else
     -- too little history, or our volume does not explain the 429 (another client, the upstream
     -- saturated, a one-off): back off without taking our traffic for the gateway's limit

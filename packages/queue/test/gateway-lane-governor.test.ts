@@ -58,8 +58,8 @@ describe('GatewayLaneGovernor', () => {
     expect(status.acceptedLastMinute).toBe(40);
     expect(status.ratePerMinute).toBeCloseTo(41 * 0.95, 1);
     expect(status.reason).toBe('rate_limited');
-    // a pause of one request's share of the learnt rate
-    expect(verdict).toEqual({ held: true, reason: 'rate_limited', waitMs: Math.floor(60_000 / (41 * 0.95)) });
+    // the pause lasts until the oldest accepted request leaves the gateway's minute (at T0 + 61 s)
+    expect(verdict).toEqual({ held: true, reason: 'rate_limited', waitMs: 21_000 });
     expect((await g.acquire(lane, T0 + 40_100)).ok).toBe(false);
   });
 
