@@ -3,10 +3,14 @@ import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError, onUnauthorized, setCsrfToken } from './api/client';
+import { applyTheme } from './lib/theme';
 import { router } from './router';
 import './styles/base.css';
 import './styles/components.css';
 import './styles/pages.css';
+
+// the palette before the first paint, so a dark system never flashes light
+applyTheme();
 
 const queryClient = new QueryClient({
   defaultOptions: {
