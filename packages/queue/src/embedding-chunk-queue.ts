@@ -47,6 +47,23 @@ export class EmbeddingChunkQueue {
     }
   }
 
+  /**
+   * Puts back chunks whose rows are still open. A chunk job that ended in Redis (its attempts spent
+   * while Postgres was unreachable, or completed when the row's final write failed) would keep its
+   * id and make a plain re-add a no-op, leaving the batch parked until its deadline: such a job is
+   * stale (the row is the truth), so it is removed first. Waiting, delayed and active ones stay.
+   */
+  async requeue(jobId: string, indexes: readonly number[], options: ChunkEnqueueOptions): Promise<void> {
+    assertRedisReady(this.connection);
+    for (const index of indexes) {
+      const job = await this.queue.getJob(chunkQueueJobId(jobId, index));
+      if (!job) continue;
+      const state = await job.getState();
+      if (state === 'failed' || state === 'completed') await job.remove().catch(() => undefined);
+    }
+    await this.enqueue(jobId, indexes, options);
+  }
+
   /** Best effort: takes waiting chunk jobs out (a worker that holds one sees the canceled parent and stops). */
   async remove(jobId: string, indexes: readonly number[]): Promise<number> {
     let removed = 0;

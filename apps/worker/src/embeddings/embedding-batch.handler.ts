@@ -25,10 +25,11 @@ export const embeddingBatchHandler: JobHandler = async (ctx) => {
     await svc.jobs.updateRunning(job.id, { upstreamStatus: CHUNKED, upstreamState: split, lastProgressAt: new Date() });
     ctx.logger.info({ chunks: split.chunks, inputs: split.inputs }, 'embedding.batch_split');
   } else {
-    // Woken by the last chunk, or the park timer ran out: put back chunks Redis may have lost (ids still there are left alone).
+    // Woken by the last chunk, or the park timer ran out: put back chunks Redis lost or ended while
+    // their rows stayed open (live ids are left alone).
     const open = await svc.chunks.openIndexes(job.id);
     if (open.length > 0) {
-      await svc.chunkQueue.enqueue(job.id, open, { priority: job.priority, maxAttempts: svc.retry.maxAttempts, backoffDelayMs: svc.retry.baseDelayMs });
+      await svc.chunkQueue.requeue(job.id, open, { priority: job.priority, maxAttempts: svc.retry.maxAttempts, backoffDelayMs: svc.retry.baseDelayMs });
     }
   }
   const counts = await svc.chunks.counts(job.id);
