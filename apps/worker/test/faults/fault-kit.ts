@@ -205,8 +205,19 @@ export class FaultBed {
       }
       if (mine.length !== 2) problems.push(`${job.family} ${job.id}: ${mine.length} deliveries (${mine.map((d) => d.event_type).join(', ')})`);
     }
-    // a redelivery repeats the same id and the same payload
-    for (const [id, copies] of byWebhookId) if (new Set(copies.map((c) => c.body)).size !== 1) problems.push(`${id}: copies with different bodies`);
+    // a redelivery repeats the same id and the same payload (artifact links are signed afresh per attempt)
+    const unsigned = (body: string) => body.replace(/(\/v1\/artifacts\/[^"?]+)\?[^"]*/g, '$1');
+    for (const [id, copies] of byWebhookId) {
+      if (new Set(copies.map((c) => unsigned(c.body))).size === 1) continue;
+      const [a, b] = [copies[0]!.json, copies.find((c) => c.body !== copies[0]!.body)!.json];
+      const differ = (x: any, y: any, at: string): string[] =>
+        x && y && typeof x === 'object' && typeof y === 'object'
+          ? [...new Set([...Object.keys(x), ...Object.keys(y)])].flatMap((k) => differ(x[k], y[k], `${at}.${k}`))
+          : JSON.stringify(x) === JSON.stringify(y)
+            ? []
+            : [`${at}: ${JSON.stringify(x)?.slice(0, 80)} vs ${JSON.stringify(y)?.slice(0, 80)}`];
+      problems.push(`${id} (${a?.type}): copies with different bodies: ${differ(a, b, '').join('; ')}`);
+    }
     expect(problems).toEqual([]);
     const duplicates = received.length - byWebhookId.size;
     if (duplicates > 0) report(`  (${duplicates} webhook(s) received again under the same webhook-id: deduplicated)`);
@@ -220,3 +231,92 @@ export async function simTotal(stack: TestStack): Promise<{ total: number; statu
 }
 
 export const secondsSince = (t: number): string => ((Date.now() - t) / 1000).toFixed(1);
+
+const FINAL_STATUSES = ['succeeded', 'failed', 'canceled', 'expired'];
+/** Pause between reconnects while the API is down: a client's backoff, not a wait for some state. */
+const RECONNECT_BACKOFF_MS = 100;
+const backoff = () => new Promise((resolve) => setTimeout(resolve, RECONNECT_BACKOFF_MS));
+
+/**
+ * A client that follows one job's events over SSE to its final event, reconnecting with
+ * `Last-Event-ID` whenever the connection drops (the API killed under it). `frames` is everything
+ * it received, in order; `connections` how many streams it opened.
+ */
+export class SseFollower {
+  readonly frames: Array<{ id: number; event: string }> = [];
+  connections = 0;
+  drops = 0;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly apiUrl: string,
+    private readonly key: string,
+    readonly jobId: string,
+    private readonly deadline: number,
+  ) {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (Date.now() > this.deadline) throw new Error(`SSE of ${this.jobId}: no final event before the deadline (${this.frames.length} frames)`);
+      const last = this.frames[this.frames.length - 1];
+      try {
+        const res = await fetch(`${this.apiUrl}/v1/jobs/${this.jobId}/events`, {
+          headers: { authorization: `Bearer ${this.key}`, accept: 'text/event-stream', ...(last ? { 'last-event-id': String(last.id) } : {}) },
+        });
+        if (res.status !== 200 || !res.body) throw new Error(`SSE answered ${res.status}`);
+        this.connections += 1;
+        if (await this.read(res.body)) return;
+      } catch {
+        // connection refused or cut: the API is down or was killed; reconnect
+      }
+      this.drops += 1;
+      await backoff();
+    }
+  }
+
+  /** Reads frames until the stream ends; true once a final event arrived. */
+  private async read(body: ReadableStream<Uint8Array>): Promise<boolean> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = new Map<string, string>();
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
+        }
+        if (!fields.has('id')) continue;
+        const event = fields.get('event') ?? '';
+        this.frames.push({ id: Number(fields.get('id')), event });
+        if (TERMINAL_EVENTS.includes(event)) return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** A client that long-polls one job (`?wait=10`) until it is final, retrying through API restarts. */
+export async function longPollFinal(apiUrl: string, key: string, jobId: string, deadline: number): Promise<{ status: string; polls: number; errors: number }> {
+  let polls = 0;
+  let errors = 0;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`long poll of ${jobId}: not final before the deadline`);
+    try {
+      polls += 1;
+      const res = await fetch(`${apiUrl}/v1/jobs/${jobId}?wait=10`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { status?: string };
+      if (res.status === 200 && body.status && FINAL_STATUSES.includes(body.status)) return { status: body.status, polls, errors };
+      if (res.status !== 200) throw new Error(`long poll answered ${res.status}`);
+    } catch {
+      errors += 1;
+      await backoff();
+    }
+  }
+}
