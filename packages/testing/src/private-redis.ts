@@ -78,6 +78,8 @@ export class PrivateRedis {
       child.stdout!.on('data', onData);
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
       child.once('exit', (code) => fail(new Error(`redis-server on ${this.port} exited with ${code}: ${output}`)));
+      // not installed (ENOENT): fail the suite, never skip it
+      child.once('error', (err) => fail(new Error(`redis-server could not start (${err.message}): install Redis`)));
     });
   }
 }

@@ -187,6 +187,17 @@ export class UpstreamHttp {
     }
   }
 
+  /**
+   * An answer whose status looked fine to the gate but whose body says the key is refused or its
+   * quota spent (MJ's E5 `quota_not_enough` comes as HTTP 400): tell the gate, so the lane is held
+   * as for a 401/403 and `error` carries the hold (its job waits instead of failing).
+   */
+  async reportRefusal(res: { url: URL; status: number }, method: string, error: UpstreamError): Promise<void> {
+    if (!this.gate || res.status === 401 || res.status === 403) return;
+    const lane = gatewayLaneOf(method, res.url, this.baseUrl);
+    if (lane) await this.reportToGate(lane, 'refused', undefined, error);
+  }
+
   /** Same as `request`, but a non-2xx status throws the classified UpstreamError. */
   async requestOk(req: HttpRequest): Promise<HttpResponse> {
     const res = await this.request(req);

@@ -208,7 +208,13 @@ export function createMjApi(http: UpstreamHttp, apiOptions: MjApiOptions = {}): 
         json,
         profile: 'long',
       });
-      return readSubmitResponse(res);
+      try {
+        return readSubmitResponse(res);
+      } catch (err) {
+        // the gateway's spent quota on MJ routes is an HTTP 400 (E5 `quota_not_enough`): hold the lane
+        if (err instanceof UpstreamError && err.kind === 'auth') await http.reportRefusal(res, 'POST', err);
+        throw err;
+      }
     },
 
     async fetch(id, options = {}) {

@@ -166,4 +166,18 @@ describe('UpstreamHttp with a request gate', () => {
     await client.images.generate({ prompt: 'x', model: 'gpt-image-1' });
     expect(gate.reports.map((r) => r.outcome)).toEqual(['ok']);
   });
+
+  it("holds the MJ submit lane on the gateway's spent quota (E5 quota_not_enough, HTTP 400) as on a 403", async () => {
+    const gate = new RecordingGate();
+    const { client } = await gatewayWith(gate, (_req, res) => sendJson(res, 400, { description: 'quota_not_enough ', type: 'upstream_error', code: 4 }));
+    gate.holdAfterReport = { waitMs: 2_000, reason: 'refused' };
+    const err = await rejectionOf(client.mj.submit('imagine', { prompt: 'a fox' } as never));
+
+    expect(err.kind).toBe('auth');
+    expect(gate.reports.map((r) => [r.lane, r.outcome])).toEqual([
+      ['mj_submit', 'ok'],
+      ['mj_submit', 'refused'],
+    ]);
+    expect(err.laneHold).toMatchObject({ lane: 'mj_submit', reason: 'refused', sent: true });
+  });
 });

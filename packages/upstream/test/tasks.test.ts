@@ -295,9 +295,10 @@ describe('MJ submit: the code table', () => {
     expect(err).toMatchObject({ kind: 'rejected', mjCode: code, httpStatus: status });
   });
 
-  it('gateway errors: E5 400 code 4 → rejected, E5 400 code 5 → retryable, 429 code 30 → rate_limited, E1 → rejected, 401 → auth', async () => {
+  it('gateway errors: E5 400 code 4 → rejected (quota_not_enough → auth), E5 400 code 5 → retryable, 429 code 30 → rate_limited, E1 → rejected, 401 → auth', async () => {
     const cases: Array<[number, unknown, UpstreamError['kind']]> = [
-      [400, { description: 'quota_not_enough ', type: 'upstream_error', code: 4 }, 'rejected'],
+      [400, { description: 'task_status_not_success ', type: 'upstream_error', code: 4 }, 'rejected'],
+      [400, { description: 'quota_not_enough ', type: 'upstream_error', code: 4 }, 'auth'],
       [400, { description: 'do_request_failed EOF', type: 'upstream_error', code: 5 }, 'retryable'],
       [429, { description: ' 当前分组负载已饱和，请稍后再试', type: 'upstream_error', code: 30 }, 'rate_limited'],
       [400, { error: { message: 'Invalid request: unknown_action:MJ::JOB::animate_high::1::x::SOLO', type: 'new_api_error', code: '' } }, 'rejected'],
