@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export type PrismaClientOptions = {
@@ -15,10 +16,17 @@ const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
  * built-in engine connection). Create it once in the composition root; `$disconnect()` ends the pool.
  */
 export function createPrismaClient(databaseUrl: string, opts: PrismaClientOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.poolMax,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
   });
+  // A connection checked out but between queries (an interactive transaction held open, such as the
+  // sweeper's lease) has no error listener of pg's or the adapter's at some moments; Postgres
+  // ending it (a restart, a failover: FATAL 57P01) would then be an unhandled 'error' event and kill
+  // the process. The broken connection still fails its next query and leaves the pool.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('error', () => undefined);
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   return new PrismaClient({ adapter });
 }
