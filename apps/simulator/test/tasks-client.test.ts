@@ -169,7 +169,7 @@ describe('mj client ↔ simulator', () => {
     expect(foreign).toMatchObject({ kind: 'rejected', mjCode: 3, httpStatus: 404 });
   });
 
-  it('gateway errors: E5 code 4 → rejected, E5 code 5 → retryable, 429 code 30 → rate_limited, E1 unknown action → rejected', async () => {
+  it('gateway errors: E5 code 4 → rejected (quota_not_enough → auth), E5 code 5 → retryable, 429 code 30 → rate_limited, E1 unknown action → rejected', async () => {
     await armFault(sim, { route: 'mj.submit', kind: 'server_error' });
     expect(await rejection(client.mj.submit('imagine', { prompt: 'p' }))).toMatchObject({ kind: 'retryable', httpStatus: 400, upstreamCode: '5' });
     await armFault(sim, { route: 'mj.submit', kind: 'saturated' });
@@ -180,7 +180,8 @@ describe('mj client ↔ simulator', () => {
     expect((await rejection(client.mj.fetch('1234567890123456'))).kind).toBe('not_found');
     await call(sim, '/_sim/config', { json: { quota_granted: 0 } });
     const quota = await rejection(client.mj.submit('imagine', { prompt: 'p' }));
-    expect(quota).toMatchObject({ kind: 'rejected', httpStatus: 400, upstreamCode: '4' });
+    // the gateway's spent quota refuses the key, not the input (it holds the lane, as a 403 does)
+    expect(quota).toMatchObject({ kind: 'auth', httpStatus: 400, upstreamCode: '4' });
     expect(quota).not.toBeInstanceOf(MjSubmitError);
   });
 
