@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Settings } from '@genqueue/config';
 import type { Logger } from 'pino';
 import { createApp } from './app';
+import { answerClientErrorsAsJson } from './client-errors';
 import { buildApiDeps, type ApiDeps } from './deps';
 
 export type RunningApi = { server: Server; url: string; deps: ApiDeps; close(): Promise<void> };
@@ -13,6 +14,7 @@ export async function startApi(settings: Settings, logger: Logger): Promise<Runn
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(settings.PORT, settings.HOST, () => resolve(s));
   });
+  answerClientErrorsAsJson(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.PORT;
   return {

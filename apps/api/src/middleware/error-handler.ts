@@ -45,7 +45,10 @@ function fromClientStatus(err: { status?: unknown; statusCode?: unknown; message
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+  return (err, req, res, _next) => {
+    // Refused before its body was read (a bad upload, no key): Node would leave the unread rest on
+    // a keep-alive connection and the client's next request there would hang. Close it instead.
+    if (!req.complete) res.setHeader('Connection', 'close');
     let appError: AppError | null = err instanceof AppError ? err : (fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {}));
     if (!appError && isPostgresUnavailable(err)) {
       appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);

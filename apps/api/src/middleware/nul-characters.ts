@@ -48,6 +48,8 @@ export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
     throw new AppError('invalid_request', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`, [{ path: '(body)', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
   }
   const details: ErrorDetail[] = [];
+  // an id in the path (`/api-keys/key_%00`) reaches a query as it is: Postgres refuses it there
+  if (/%00/i.test(req.path)) details.push({ path: '(path)', message: 'must not contain the NUL character (%00)' });
   for (const [key, value] of Object.entries(req.query)) nulPaths(value, key, details);
   nulPaths(req.body, '', details);
   if (details.length > 0) throw new AppError('invalid_request', 'The request contains a NUL character', details);
