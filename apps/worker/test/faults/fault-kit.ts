@@ -246,6 +246,7 @@ export class SseFollower {
   readonly frames: Array<{ id: number; event: string }> = [];
   connections = 0;
   drops = 0;
+  finished = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -267,7 +268,10 @@ export class SseFollower {
         });
         if (res.status !== 200 || !res.body) throw new Error(`SSE answered ${res.status}`);
         this.connections += 1;
-        if (await this.read(res.body)) return;
+        if (await this.read(res.body)) {
+          this.finished = true;
+          return;
+        }
       } catch {
         // connection refused or cut: the API is down or was killed; reconnect
       }

@@ -1,4 +1,5 @@
 import { pollUntil } from '../helpers';
+import { setTaskConfig } from '../tasks-helpers';
 import { FaultBed, longPollFinal, report, secondsSince, SseFollower, type FaultJob } from './fault-kit';
 
 const FINAL = ['succeeded', 'failed', 'canceled', 'expired'];
@@ -53,6 +54,8 @@ describe('fault suite: killed processes', () => {
   }, 240_000);
 
   it('the API SIGKILLed during long polls (?wait=) and SSE streams; clients reconnect with Last-Event-ID and lose nothing', async () => {
+    // tasks long enough (≈ 15 s video, ≈ 10 s MJ) to stay in flight through both kills and restarts
+    await setTaskConfig(bed.stack, { video_duration_ms: 900_000, mj_duration_ms: 600_000 });
     const jobs = await bed.submitMix('api-killed', 2);
     const deadline = Date.now() + 150_000;
     const followers = jobs.map((j) => new SseFollower(bed.stack.apiUrl, bed.key, j.id, deadline));
@@ -60,8 +63,21 @@ describe('fault suite: killed processes', () => {
     const startedAt = Date.now();
     let restartMs = 0;
     for (let kill = 1; kill <= 2; kill += 1) {
-      // every stream open and some job still unfinished: kill the API under them
-      await pollUntil('streams open on unfinished jobs', async () => (followers.every((f) => f.connections >= kill) && (await finalCount(jobs)).final < jobs.length ? true : undefined), 30_000, 50);
+      // every stream of an unfinished job open (again, after the last kill), some job still running: kill the API under them
+      let seen = '';
+      await pollUntil(
+        'streams open on unfinished jobs',
+        async () => {
+          const open = followers.filter((f) => !f.finished);
+          const counts = await finalCount(jobs);
+          seen = `kill ${kill}: ${counts.final} final; followers ${followers.map((f) => `${f.finished ? 'done' : 'open'}/${f.connections}c/${f.drops}d`).join(' ')}`;
+          return open.length > 0 && open.every((f) => f.connections >= kill) && counts.final < jobs.length ? true : undefined;
+        },
+        60_000,
+        50,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message} (${seen})`);
+      });
       const killedAt = Date.now();
       await bed.stack.restartApi('SIGKILL');
       restartMs = Math.max(restartMs, Date.now() - killedAt);
