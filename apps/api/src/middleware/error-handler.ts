@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, type ApiErrorCode } from '@genqueue/core';
 import { isPostgresUnavailable } from '@genqueue/db';
 import { RedisUnavailableError } from '@genqueue/queue';
@@ -44,11 +44,26 @@ function fromClientStatus(err: { status?: unknown; statusCode?: unknown; message
   return new AppError('invalid_request', `The request is malformed: ${message}`, [{ path: '(request)', message }]);
 }
 
+/**
+ * A request refused before its body was read to the end. A parser that stopped half way (busboy
+ * on a malformed part, raw-body on an oversized body) leaves the stream paused, and Node only
+ * discards the rest of bodies nobody started reading: the rest would sit on the keep-alive
+ * connection and the client's next request there would hang. So the rest is read and dropped
+ * (the client can finish sending and read the answer); past the size limit, the connection is
+ * closed instead of reading an unbounded body.
+ */
+function finishReading(req: Request, res: Response, err: unknown): void {
+  if ((err as { type?: string })?.type === 'entity.too.large' || (err instanceof AppError && err.code === 'payload_too_large')) {
+    res.setHeader('Connection', 'close');
+    return;
+  }
+  req.unpipe();
+  req.resume();
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    // Refused before its body was read (a bad upload, no key): Node would leave the unread rest on
-    // a keep-alive connection and the client's next request there would hang. Close it instead.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    if (!req.complete) finishReading(req, res, err);
     let appError: AppError | null = err instanceof AppError ? err : (fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {}));
     if (!appError && isPostgresUnavailable(err)) {
       appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
