@@ -192,7 +192,7 @@ if outcome == 'outage' then
 end
 if outcome == 'refused' then
   local openMs = refusedOpenMs
-  if openUntil > 0 and s['reason'] == 'refused' then openMs = math.min(maxOpenMs * 5, math.max(refusedOpenMs, num('open_ms', refusedOpenMs) * 2)) end
+  if openUntil > 0 and s['reason'] == 'refused' then openMs = math.min(math.max(maxOpenMs, refusedOpenMs), math.max(refusedOpenMs, num('open_ms', refusedOpenMs) * 2)) end
   redis.call('HSET', key, 'open_until', now + openMs, 'open_ms', openMs, 'probe_until', 0, 'reason', 'refused')
   return hold(now + openMs, 'refused')
 end
