@@ -544,6 +544,10 @@ describe('fuzzing every route and job type', () => {
     return null;
   }
 
+  /** About the size of the request line and headers as sent. */
+  const headerBytes = (request: FuzzRequest): number =>
+    Buffer.byteLength(request.path) + Object.entries(request.headers ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 4, 0);
+
   async function sendAll(requests: FuzzRequest[]): Promise<void> {
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -557,6 +561,10 @@ describe('fuzzing every route and job type', () => {
           problem = check(request, answer);
         } catch (err) {
           sent += 1;
+          // Over Node's 16 KiB header limit the server answers 431 and closes at once (its parser
+          // cannot go on; fuzz-regressions checks that answer): a client still writing a body sees
+          // the reset. That is the HTTP layer's refusal, not a missing answer.
+          if (headerBytes(request) > 16 * 1024 && /ECONNRESET|EPIPE/.test(String((err as { cause?: unknown }).cause))) continue;
           problem = `no answer: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`;
         }
         if (problem) failures.push(`${problem}\n    for ${describeRequest(request)}`);
