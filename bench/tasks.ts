@@ -48,9 +48,12 @@ async function main(): Promise<void> {
       MJ_POLL_BATCH: '100',
       LANE_VIDEO_CONCURRENCY: String(CONCURRENCY),
       LANE_MJ_CONCURRENCY: String(CONCURRENCY),
-      // a wake of a parked task is a BullMQ job start: the per-minute lane limit would gate polls
-      LANE_VIDEO_RPM: '1000000',
-      LANE_MJ_RPM: '1000000',
+      // production's lane budgets (submits 120/min, video polls 12,000/min, MJ polls 1,200/min),
+      // scaled by the time factor like the poll cadence: a simulated minute lasts one real second
+      LANE_VIDEO_RPM: String(120 * TIME_FACTOR),
+      LANE_MJ_RPM: String(120 * TIME_FACTOR),
+      LANE_VIDEO_POLL_RPM: String(12_000 * TIME_FACTOR),
+      LANE_MJ_POLL_RPM: String(1_200 * TIME_FACTOR),
       SWEEP_INTERVAL_MS: '5000',
     },
     simulatorEnv: { SIMULATOR_FAST_TIME: '1', SIMULATOR_TIME_FACTOR: String(TIME_FACTOR) },

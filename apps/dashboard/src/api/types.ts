@@ -142,7 +142,7 @@ export type Upstream = {
   cached?: boolean;
 };
 
-export type ProjectLimits = { requests_per_minute?: number | null; max_running_jobs?: number | null };
+export type ProjectLimits = { requests_per_minute?: number | null; jobs_per_minute?: number | null; max_running_jobs?: number | null };
 export type Project = {
   id: string;
   object: 'project';
