@@ -24,8 +24,12 @@ const BATCH = 50;
 const BATCHES_PER_SEED = Number(process.env['FUZZ_BATCHES'] ?? 102);
 /** requests in flight at once (keep-alive connections of fetch's pool) */
 const CONCURRENCY = 8;
-/** a request answered in neither this time nor with headers is a hang, not a pass */
-const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * A request answered in neither this time nor with headers is a hang, not a pass. Generous: CI
+ * runs this file beside the fault and browser suites on two cores, where a busy API process can
+ * stall ordinary requests for seconds (seen once at 15 s, never reproduced alone with that seed).
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 const ERROR_CODES = ['invalid_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'rate_limited', 'unavailable'];
 
@@ -592,13 +596,13 @@ describe('fuzzing every route and job type', () => {
 
   it(`answers every request with a non-5xx in the contract's shape (fixed seed ${FIXED_SEED})`, async () => {
     await run(FIXED_SEED);
-  }, 120_000);
+  }, 300_000);
 
   it('answers every request with a non-5xx in the contract’s shape (random seed, printed; FUZZ_SEED replaces it)', async () => {
     // eslint-disable-next-line no-console
     console.log(`fuzz: random seed ${RANDOM_SEED} (rerun with FUZZ_SEED=${RANDOM_SEED})`);
     await run(RANDOM_SEED);
-  }, 120_000);
+  }, 300_000);
 
   it('sent at least 10,000 requests, and rejected ones left no row, queue entry or stored file behind', async () => {
     // requests undici would not even send (a header value it refuses) are not counted
