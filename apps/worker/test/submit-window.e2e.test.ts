@@ -1,7 +1,7 @@
 import { createPrismaClient, type PrismaClient } from '@genqueue/db';
 import type { TestStack } from '@genqueue/testing';
 import { armFault, counterDelta, jobEvents, routeCounter, useStack, type StackFixture } from './helpers';
-import { submissionsByKey, TASK_ENV, TERMINAL_EVENTS } from './tasks-helpers';
+import { refuseTaskIdWritesSql, submissionsByKey, TASK_ENV, TERMINAL_EVENTS } from './tasks-helpers';
 
 /** Writes of the task id that Postgres refuses before the one that goes through (an injected failure). */
 const REFUSED_ID_WRITES = 4;
@@ -66,21 +66,7 @@ describe('task submit window', () => {
 
   describe('when Postgres refuses the write of an accepted task id', () => {
     beforeAll(async () => {
-      // Test-only, in this stack's own database: the first writes that set a task id fail (a sequence
-      // counts them, since it is not rolled back with the failing statement).
-      await prisma.$executeRawUnsafe(`CREATE SEQUENCE test_refused_task_id_writes`);
-      await prisma.$executeRawUnsafe(`
-        CREATE FUNCTION test_refuse_task_id_write() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.upstream_task_id IS NOT NULL AND OLD.upstream_task_id IS NULL
-             AND nextval('test_refused_task_id_writes') <= ${REFUSED_ID_WRITES} THEN
-            RAISE EXCEPTION 'injected failure: task id write refused';
-          END IF;
-          RETURN NEW;
-        END $$`);
-      await prisma.$executeRawUnsafe(
-        `CREATE TRIGGER test_refuse_task_id_write BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION test_refuse_task_id_write()`,
-      );
+      for (const statement of refuseTaskIdWritesSql(REFUSED_ID_WRITES)) await prisma.$executeRawUnsafe(statement);
     });
 
     afterAll(async () => {

@@ -55,3 +55,23 @@ export function waitForJob(stack: TestStack, key: string, jobId: string, what: s
 }
 
 export const TERMINAL_EVENTS = ['job.succeeded', 'job.failed', 'job.canceled', 'job.expired'];
+
+/**
+ * Test-only SQL for a stack's own database: the first `refused` writes that set a job's task id
+ * fail, as a Postgres blip right after the gateway accepted a submit would (a sequence counts them,
+ * since it is not rolled back with the failing statement). Run the statements in order.
+ */
+export function refuseTaskIdWritesSql(refused: number): string[] {
+  return [
+    `CREATE SEQUENCE test_refused_task_id_writes`,
+    `CREATE FUNCTION test_refuse_task_id_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.upstream_task_id IS NOT NULL AND OLD.upstream_task_id IS NULL
+           AND nextval('test_refused_task_id_writes') <= ${refused} THEN
+          RAISE EXCEPTION 'injected failure: task id write refused';
+        END IF;
+        RETURN NEW;
+      END $$`,
+    `CREATE TRIGGER test_refuse_task_id_write BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION test_refuse_task_id_write()`,
+  ];
+}

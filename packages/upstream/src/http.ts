@@ -225,6 +225,11 @@ export class UpstreamHttp {
 
   /** Tells the gate how the lane's request went; marks `target` when the lane is held now. */
   private async reportToGate(lane: GatewayLane, outcome: GateOutcome, retryAfter: number | undefined, target: { laneHold?: LaneHold }): Promise<void> {
+    // An accepted answer never holds a lane: record it without keeping the request waiting on Redis.
+    if (outcome === 'ok') {
+      this.gate!.report(lane, outcome, Date.now()).catch(() => undefined);
+      return;
+    }
     try {
       const verdict = await this.gate!.report(lane, outcome, Date.now(), retryAfter);
       if (verdict.held) target.laneHold = { lane, waitMs: verdict.waitMs, reason: verdict.reason, sent: true };

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { refuseTaskIdWritesSql } from '../tasks-helpers';
 import { FaultBed, report, secondsSince } from './fault-kit';
 
 /** Writes of an accepted task id that Postgres refuses before one goes through (scenario 8). */
@@ -44,19 +45,7 @@ describe('fault suite: Postgres', () => {
     beforeAll(async () => {
       sql = new Client({ connectionString: bed.stack.databaseUrl });
       await sql.connect();
-      // Test-only, in this stack's own database: the first writes that set a task id fail (a sequence
-      // counts them, since it is not rolled back with the failing statement).
-      await sql.query(`CREATE SEQUENCE test_refused_task_id_writes`);
-      await sql.query(`
-        CREATE FUNCTION test_refuse_task_id_write() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.upstream_task_id IS NOT NULL AND OLD.upstream_task_id IS NULL
-             AND nextval('test_refused_task_id_writes') <= ${REFUSED_ID_WRITES} THEN
-            RAISE EXCEPTION 'injected failure: task id write refused';
-          END IF;
-          RETURN NEW;
-        END $$`);
-      await sql.query(`CREATE TRIGGER test_refuse_task_id_write BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION test_refuse_task_id_write()`);
+      for (const statement of refuseTaskIdWritesSql(REFUSED_ID_WRITES)) await sql.query(statement);
     });
 
     afterAll(async () => {
