@@ -28,7 +28,8 @@ const LANE_DEFAULTS: Record<LaneName, LaneLimits> = {
 export const SettingsSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
+  /** the API's listen address: loopback unless an operator opens it (the container image sets 0.0.0.0) */
+  HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/genqueue'),
   /** Postgres connections per process (API or worker); the worker's webhook lane and job lanes share them */
   DATABASE_POOL_MAX: positiveInt.default(20),
