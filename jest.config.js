@@ -5,7 +5,7 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.base.json' }];
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.tsx?$': tsJest },
-  roots: ['<rootDir>/apps', '<rootDir>/packages'],
+  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/packages/testing/src/jest-global-setup.ts',
