@@ -101,7 +101,28 @@ export interface UpstreamHttpOptions {
   dispatcher?: Dispatcher;
   /** paces gateway requests per lane and holds a lane during outages; none: every request goes */
   gate?: RequestGate;
+  /** told how each request went (metrics); see UpstreamObserver */
+  observer?: UpstreamObserver;
 }
+
+/** How one request went: its answer's status class, or why there was none. */
+export type UpstreamRequestOutcome = 'ok' | '4xx' | '429' | '5xx' | 'timeout' | 'network';
+
+/**
+ * One request that went on the wire (requests held back by the gate and calls the caller aborted
+ * are not reported). `family` is the gateway lane of the route, `other` for the gateway's unpaced
+ * routes (balance, models, image proxies), `external` for URLs outside the gateway's origin.
+ */
+export type UpstreamRequestObservation = {
+  family: GatewayLane | 'other' | 'external';
+  method: HttpMethod;
+  outcome: UpstreamRequestOutcome;
+  /** until the response headers (or the failure); the body may stream for longer */
+  durationMs: number;
+};
+
+/** Must not throw; it runs on the request's path. */
+export type UpstreamObserver = (observation: UpstreamRequestObservation) => void;
 
 interface ResolvedTimeouts {
   totalMs: number;
@@ -122,6 +143,7 @@ export class UpstreamHttp {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly gate: RequestGate | undefined;
+  private observer: UpstreamObserver | undefined;
 
   constructor(options: UpstreamHttpOptions) {
     const base = new URL(options.baseUrl);
@@ -141,6 +163,12 @@ export class UpstreamHttp {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: this.timeouts.connectMs } });
     this.gate = options.gate;
+    this.observer = options.observer;
+  }
+
+  /** Sets (or with undefined, removes) the observer of every request. */
+  setObserver(observer: UpstreamObserver | undefined): void {
+    this.observer = observer;
   }
 
   /** Resolves a path below the base URL (keeping any base path prefix), or an absolute URL. */
@@ -282,6 +310,16 @@ export class UpstreamHttp {
     if (lane) await this.passGate(lane, what);
 
     const controller = new AbortController();
+    const startedMs = Date.now();
+    const observe = (outcome: UpstreamRequestOutcome): void => {
+      if (!this.observer) return;
+      const family = gatewayLaneOf(req.method, url, this.baseUrl) ?? (this.isGatewayOrigin(url) ? 'other' : 'external');
+      try {
+        this.observer({ family, method: req.method, outcome, durationMs: Date.now() - startedMs });
+      } catch {
+        // an observer's fault never fails a request
+      }
+    };
     let hasTimedOut = false;
     const timer =
       timeouts.totalMs > 0
@@ -327,11 +365,13 @@ export class UpstreamHttp {
     } catch (err) {
       cleanup();
       const failure = translate(err);
+      if (!callerSignal?.aborted && failure instanceof UpstreamError) observe(hasTimedOut || isTimeoutCode(errorCode(err)) ? 'timeout' : 'network');
       // No answer at all (timeout, reset, refused connection) counts as an outage of the lane.
       if (lane && failure instanceof UpstreamError) await this.reportToGate(lane, 'outage', undefined, failure);
       throw failure;
     }
 
+    observe(outcomeOfHttpStatus(res.statusCode));
     const headers = normalizeHeaders(res.headers);
     const head: HttpResponseHead = { status: res.statusCode, headers, url };
     if (lane) await this.reportToGate(lane, outcomeOfStatus(res.statusCode), retryAfterMs(headers['retry-after']), head);
@@ -420,6 +460,17 @@ export function errorFromHttpResponse(res: HttpResponse, statusOverride?: number
 }
 
 function noop(): void {}
+
+function outcomeOfHttpStatus(status: number): UpstreamRequestOutcome {
+  if (status === 429) return '429';
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  return 'ok';
+}
+
+function isTimeoutCode(code: string | undefined): boolean {
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
+}
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;

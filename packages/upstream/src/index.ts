@@ -30,6 +30,9 @@ export {
   type HttpStream,
   type TimeoutProfile,
   type UpstreamHttpOptions,
+  type UpstreamObserver,
+  type UpstreamRequestObservation,
+  type UpstreamRequestOutcome,
   type UpstreamTimeouts,
 } from './http';
 export { parseJsonResponse } from './response';
