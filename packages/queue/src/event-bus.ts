@@ -5,7 +5,19 @@ export type JobSignal = { jobId: string; projectId: string; seq: number; status:
 
 /** A committed change of a job and its event row (structural, so this package needs no db types). */
 export type CommittedChange = {
-  job: { id: string; projectId: string; status: string };
+  /** the row after the change; the optional fields are there when the writer passes the whole row (metrics read them) */
+  job: {
+    id: string;
+    projectId: string;
+    status: string;
+    type?: string;
+    attempts?: number;
+    createdAt?: Date;
+    startedAt?: Date | null;
+    finishedAt?: Date | null;
+    queueExpiresAt?: Date;
+    ttlSec?: number;
+  };
   event: { seq: number; type: string };
   /** webhook deliveries written with the change (the outbox), to be queued now that it is committed */
   deliveryIds?: readonly string[];
@@ -17,6 +29,7 @@ export class JobEventBus {
   private subscribed = false;
   private deliveryEnqueuer: ((deliveryIds: readonly string[]) => Promise<void>) | null = null;
   private slotReleaser: ((projectId: string) => Promise<unknown>) | null = null;
+  private readonly observers: Array<(change: CommittedChange) => void> = [];
 
   constructor(
     private readonly publisher: Redis,
@@ -35,9 +48,21 @@ export class JobEventBus {
     this.slotReleaser = release;
   }
 
+  /** Adds a synchronous observer of every change this process announces (metrics); it must not throw. */
+  observe(observer: (change: CommittedChange) => void): void {
+    this.observers.push(observer);
+  }
+
   /** Announces a committed change; null (another actor won the race) announces nothing. */
   async announce(change: CommittedChange | null): Promise<void> {
     if (!change) return;
+    for (const observer of this.observers) {
+      try {
+        observer(change);
+      } catch {
+        // an observer's fault never stops an announcement
+      }
+    }
     if (change.deliveryIds && change.deliveryIds.length > 0 && this.deliveryEnqueuer) {
       // best effort: the sweeper queues pending deliveries that Redis never got
       await this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined);
