@@ -30,6 +30,8 @@ export const SettingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** the API's listen address: loopback unless an operator opens it (the container image sets 0.0.0.0) */
   HOST: z.string().default('127.0.0.1'),
+  /** the worker's /metrics, /healthz and /readyz; unset: the API's PORT + 1; 0 turns it off */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/genqueue'),
   /** Postgres connections per process (API or worker); the worker's webhook lane and job lanes share them */
   DATABASE_POOL_MAX: positiveInt.default(20),
@@ -119,6 +121,8 @@ export type Settings = RawSettings & {
   /** the simulator accepts any `sk-` key, so a placeholder stands in when none is set */
   upstreamApiKey: string;
   allowPrivateUrls: boolean;
+  /** the worker's HTTP port (WORKER_HTTP_PORT, else PORT + 1); 0: none */
+  workerHttpPort: number;
   lanes: Record<LaneName, LaneLimits>;
   maxJsonBytes: number;
   uploadLimitBytes: Record<'audio' | 'image' | 'batch', number>;
@@ -163,6 +167,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     // Tenant URLs (webhooks, media inputs, links in model output) may never reach private addresses
     // unless the operator says so; the simulator-based dev start and the tests say so for themselves.
     allowPrivateUrls: raw.ALLOW_PRIVATE_URLS ?? false,
+    // next to the API's port by default; an API on an OS-chosen port (0) gives the worker none
+    workerHttpPort: raw.WORKER_HTTP_PORT ?? (raw.PORT === 0 || raw.PORT === 65_535 ? 0 : raw.PORT + 1),
     lanes: laneLimits(cleaned),
     maxJsonBytes: Math.floor(raw.MAX_JSON_MB * MB),
     uploadLimitBytes: {
