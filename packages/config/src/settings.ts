@@ -48,6 +48,10 @@ export const SettingsSchema = z.object({
   /** where signed artifact links point: a separate origin keeps artifact bytes away from the API's and the dashboard's */
   ARTIFACT_BASE_URL: z.url().optional(),
   ALLOW_PRIVATE_URLS: bool.optional(),
+  /** all media one job run reads or stores (inputs, downloaded links, results), in bytes */
+  MEDIA_JOB_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
+  /** links a media.chat answer may have downloaded; later ones stay in the text only */
+  MEDIA_CHAT_MAX_LINKS: z.coerce.number().int().min(0).default(8),
   MAX_JSON_MB: z.coerce.number().positive().default(10),
   UPLOAD_LIMIT_AUDIO_MB: z.coerce.number().positive().default(25),
   UPLOAD_LIMIT_IMAGE_MB: z.coerce.number().positive().default(50),
