@@ -6,3 +6,4 @@ export { migrateDatabase } from './migrate';
 export { isPostgresUnavailable, isUniqueViolation, uniqueViolationConstraint } from './prisma-errors';
 export * from './repositories';
 export * from './bootstrap';
+export { bearerOf, carriesMetricsToken, checkMetricsAccess, type MetricsAccess } from './metrics-access';
