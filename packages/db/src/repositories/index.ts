@@ -13,3 +13,4 @@ export * from './embedding-chunks.repository';
 export * from './job-stats.queries';
 export * from './admin-queries';
 export * from './admin-sessions.repository';
+export * from './operational.queries';
