@@ -44,6 +44,19 @@ export const SettingsSchema = z.object({
   SIMULATOR_FAST_TIME: bool.default(false),
   ADMIN_API_KEY: z.string().min(16).optional(),
   STORAGE_DIR: z.string().default('./data/artifacts'),
+  /** where artifact and upload bytes live: a local directory (STORAGE_DIR) or an S3-compatible bucket */
+  STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** an S3-compatible server (MinIO, R2, Ceph…); unset: AWS S3 of S3_REGION */
+  S3_ENDPOINT: z.url().optional(),
+  /** unset (both): the AWS SDK's default credential chain (environment, shared config, instance role) */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** bucket in the path (`host/bucket/key`), as most S3-compatible servers want */
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  /** artifact links: through the API's signed route (`api`), or presigned GETs straight to the bucket (`presigned`, S3 only) */
+  STORAGE_PUBLIC_LINKS: z.enum(['api', 'presigned']).default('api'),
   PUBLIC_BASE_URL: z.url().optional(),
   /** where signed artifact links point: a separate origin keeps artifact bytes away from the API's and the dashboard's */
   ARTIFACT_BASE_URL: z.url().optional(),
@@ -72,6 +85,12 @@ export const SettingsSchema = z.object({
   /** how long a refused key or spent quota (401/403) holds a lane before one probe */
   GATEWAY_REFUSED_HOLD_MS: positiveInt.default(30_000),
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
+  /** how often the retention pruner runs (one process at a time, through a Postgres lease) */
+  RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
+  /** rows (or jobs) removed per retention batch; each batch is its own short transaction */
+  RETENTION_BATCH_SIZE: positiveInt.default(500),
+  /** pause between retention batches, so pruning never crowds out live traffic */
+  RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).default(50),
   /** how long a worker's hold on an active job lasts without renewal; a dead worker's jobs move on after it */
   WORKER_LOCK_MS: positiveInt.default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
@@ -161,6 +180,13 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(`Invalid settings:\n${z.prettifyError(parsed.error)}`);
   }
   const raw = parsed.data;
+  if (raw.STORAGE_DRIVER === 's3' && !raw.S3_BUCKET) throw new ConfigError('Invalid settings: STORAGE_DRIVER=s3 needs S3_BUCKET');
+  if (raw.STORAGE_PUBLIC_LINKS === 'presigned' && raw.STORAGE_DRIVER !== 's3') {
+    throw new ConfigError('Invalid settings: STORAGE_PUBLIC_LINKS=presigned needs STORAGE_DRIVER=s3');
+  }
+  if ((raw.S3_ACCESS_KEY_ID === undefined) !== (raw.S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('Invalid settings: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+  }
   const publicBaseUrl = (raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/+$/, '');
   return {
     ...raw,
