@@ -16,7 +16,7 @@ import {
   type PrismaClient,
 } from '@genqueue/db';
 import { createRedis, GatewayLaneGovernor, JobEventBus, jobEventsChannel, JobQueues, LaneActivity, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
-import { LocalDirectoryStorage, type ObjectStorage } from '@genqueue/storage';
+import { storageFromSettings, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -93,7 +93,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   redis.on('error', () => undefined);
   subscriber.on('error', () => undefined);
-  const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
+  const storage = storageFromSettings(settings);
   const projects = new ProjectsRepository(prisma);
   const apiKeys = new ApiKeysRepository(prisma);
   const jobs = new JobsRepository(prisma);
@@ -111,7 +111,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const signingSecret = await new SystemSettingsRepository(prisma).getOrCreate('artifact_url_secret', () =>
     randomBytes(32).toString('base64url'),
   );
-  const artifactUrls = new ArtifactUrls(settings.artifactBaseUrl, signingSecret);
+  const artifactUrls = new ArtifactUrls(settings.artifactBaseUrl, signingSecret, settings.STORAGE_PUBLIC_LINKS === 'presigned' ? storage : null);
   const submission = new JobSubmission({
     jobs,
     files,

@@ -1,12 +1,23 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ArtifactUrlSigner } from '@genqueue/core';
+import type { ObjectStorage } from '@genqueue/storage';
+import { servingOf } from './artifact-content';
 
 const URL_TTL_SEC = 24 * 3600;
 
-/** Signed, key-less artifact links (`expires` + `sig`), valid 24 h. */
+/** What a presigned link needs to know of an artifact. */
+export type LinkableArtifact = { id: string; storageKey: string; contentType: string };
+
+/**
+ * Signed, key-less artifact links (`expires` + `sig`), valid 24 h. With a storage that presigns
+ * (S3 and `STORAGE_PUBLIC_LINKS=presigned`), `signerFor` hands out presigned GETs straight to the
+ * bucket instead, valid as long and answered with the same type and disposition as the API's route.
+ */
 export class ArtifactUrls {
   constructor(
     private readonly publicBaseUrl: string,
     private readonly secret: string,
+    private readonly presignFrom: Pick<ObjectStorage, 'presignedUrl'> | null = null,
   ) {}
 
   private signature(artifactId: string, expires: number): string {
@@ -17,6 +28,21 @@ export class ArtifactUrls {
     const expires = Math.floor(nowMs / 1000) + URL_TTL_SEC;
     return `${this.publicBaseUrl}/v1/artifacts/${artifactId}/content?expires=${expires}&sig=${this.signature(artifactId, expires)}`;
   };
+
+  /** A signer for these artifacts: presigned store links when configured, else the API's (also for ids not listed). */
+  async signerFor(artifacts: readonly LinkableArtifact[]): Promise<ArtifactUrlSigner> {
+    const presign = this.presignFrom?.presignedUrl?.bind(this.presignFrom);
+    if (!presign || artifacts.length === 0) return this.sign;
+    const links = new Map(
+      await Promise.all(
+        artifacts.map(async (a) => {
+          const serving = servingOf(a);
+          return [a.id, await presign(a.storageKey, URL_TTL_SEC, { contentType: serving.contentType, disposition: serving.disposition })] as const;
+        }),
+      ),
+    );
+    return (artifactId) => links.get(artifactId) ?? this.sign(artifactId);
+  }
 
   verify(artifactId: string, expires: string, sig: string, nowMs = Date.now()): boolean {
     const expiresSec = Number(expires);

@@ -10,12 +10,14 @@ export class JobViews {
   ) {}
 
   async one(job: Job): Promise<PublicJob> {
-    return toPublicJob(job, await this.artifacts.listForJob(job.id), this.urls.sign);
+    const artifacts = await this.artifacts.listForJob(job.id);
+    return toPublicJob(job, artifacts, await this.urls.signerFor(artifacts));
   }
 
   async many(jobs: Job[]): Promise<PublicJob[]> {
     const byJob = await this.artifacts.listForJobs(jobs.map((j) => j.id));
-    return jobs.map((job) => toPublicJob(job, byJob.get(job.id) ?? [], this.urls.sign));
+    const sign = await this.urls.signerFor([...byJob.values()].flat());
+    return jobs.map((job) => toPublicJob(job, byJob.get(job.id) ?? [], sign));
   }
 
   event(event: JobEvent): Record<string, unknown> {
