@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       DATABASE_URL,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: `{gqb-${randomBytes(4).toString('hex')}}`,
+      QUEUE_PREFIX: `gqb-${randomBytes(4).toString('hex')}`,
       STORAGE_DIR: path.join(logDir, 'artifacts'),
       UPSTREAM_BASE_URL: 'http://127.0.0.1:9',
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

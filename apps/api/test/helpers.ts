@@ -81,7 +81,7 @@ export async function queuedJobIds(stack: TestStack): Promise<string[]> {
     const ids = new Set<string>();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:job-*:job_*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{job-*}:job-*:job_*`, 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
         const match = /:(job_[0-9A-Z]{26})$/.exec(key);

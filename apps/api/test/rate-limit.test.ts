@@ -17,7 +17,7 @@ describe('project rate limits', () => {
   afterAll(() => redis?.disconnect());
 
   const image = (n: number) => ({ type: 'image.generate', input: { prompt: `a rate-limited fox ${n}` } });
-  const counterKey = (projectId: string, what: 'requests' | 'jobs', minute: number) => `${String(stack.env['QUEUE_PREFIX'])}:ratelimit:${projectId}:${what}:${minute}`;
+  const counterKey = (projectId: string, what: 'requests' | 'jobs', minute: number) => `{${String(stack.env['QUEUE_PREFIX'])}:ratelimit:${projectId}:${what}}:${minute}`;
 
   /** Runs `body` inside one wall-clock minute (each counter key is one minute; the test reads them). */
   const withinOneMinute = async (needMs: number): Promise<void> => {

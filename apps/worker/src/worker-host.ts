@@ -143,7 +143,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       }),
       {
         connection,
-        prefix: settings.QUEUE_PREFIX,
+        // the queue's own prefix (with its Redis Cluster hash tag)
+        prefix: queue.opts.prefix,
         concurrency: lane.concurrency,
         lockDuration: settings.WORKER_LOCK_MS,
         stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,

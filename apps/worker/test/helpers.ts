@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { queuePrefix } from '@genqueue/queue';
 import { TestStack, type Project, type StackOptions } from '@genqueue/testing';
 
 /** Small helpers over the stack's HTTP surfaces; every wait has a deadline and says what it waited for. */
@@ -109,7 +110,7 @@ export class StackRedis {
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.redis, prefix: queuePrefix(this.prefix, name) });
       this.queues.set(name, queue);
     }
     return queue;

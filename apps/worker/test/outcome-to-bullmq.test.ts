@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '@genqueue/core';
-import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF, ProjectWaitingRoom, projectWaitingListKey } from '@genqueue/queue';
+import { createRedis, EMBEDDING_CHUNK_QUEUE, JITTER_BACKOFF, ProjectWaitingRoom, projectWaitingListKey, queuePrefix } from '@genqueue/queue';
 import { testRedisUrl } from '@genqueue/testing';
 import type { ChunkOutcome, ChunkRunner } from '../src/embeddings/chunk-runner';
 import type { JobRunner, RunOutcome } from '../src/job-runner';
@@ -37,7 +37,7 @@ function finished(worker: Worker, jobId: string): Promise<Finished> {
 }
 
 describe('BullMQ edge', () => {
-  const prefix = `{gqtest-${randomBytes(4).toString('hex')}}`;
+  const prefix = `gqtest-${randomBytes(4).toString('hex')}`;
   const shutdown = new AbortController();
   let connection: Redis;
   const lanes: Array<{ queue: Queue; worker: Worker }> = [];
@@ -60,14 +60,14 @@ describe('BullMQ edge', () => {
   /** A job-family queue served by `jobProcessor` with a scripted runner. */
   function jobLane(outcomes: RunOutcome[], rateLimitPauseMs = 400, waitingRoom = new ProjectWaitingRoom(connection, prefix)) {
     const name = `job-edge-${randomBytes(3).toString('hex')}`;
-    const queue = new Queue(name, { connection, prefix });
+    const queue = new Queue(name, { connection, prefix: queuePrefix(prefix, name) });
     const { runner, runs } = scriptedRunner(outcomes);
     const worker = new Worker(
       name,
       // a waiting job is only woken in these tests: the backstop is longer than any of them
       jobProcessor({ runner: runner as unknown as JobRunner, queue, rateLimitPauseMs, shutdownSignal: shutdown.signal, waitingRoom, projectSlotRecheckMs: 600_000, runningJobsOf: async () => 1 }),
       // as in the worker host: BullMQ honours a queue-wide pause only on a worker with a limiter
-      { connection, prefix, concurrency: 1, limiter: { max: 1_000, duration: 60_000 } },
+      { connection, prefix: queue.opts.prefix, concurrency: 1, limiter: { max: 1_000, duration: 60_000 } },
     );
     lanes.push({ queue, worker });
     /** Adds a job; resolves with its id and with when the worker is done with it. */
@@ -82,11 +82,10 @@ describe('BullMQ edge', () => {
 
   /** The chunk queue served by the real chunk worker with a scripted runner. */
   function chunkLane(outcomes: ChunkOutcome[]) {
-    const queue = new Queue(EMBEDDING_CHUNK_QUEUE, { connection, prefix });
+    const queue = new Queue(EMBEDDING_CHUNK_QUEUE, { connection, prefix: queuePrefix(prefix, EMBEDDING_CHUNK_QUEUE) });
     const { runner, runs } = scriptedRunner(outcomes);
     const worker = createEmbeddingChunkWorker({
       connection,
-      prefix,
       queue,
       runner: runner as unknown as ChunkRunner,
       concurrency: 1,
@@ -145,7 +144,8 @@ describe('BullMQ edge', () => {
       const projectId = newId('prj');
       const lane = jobLane([{ kind: 'project_at_limit', projectId, maxRunningJobs: 1 }, { kind: 'done' }], 400, room);
       const { jobId, end } = await lane.add(2);
-      const queue = new Queue(lanes[lanes.length - 1]!.queue.name, { connection, prefix });
+      const name = lanes[lanes.length - 1]!.queue.name;
+      const queue = new Queue(name, { connection, prefix: queuePrefix(prefix, name) });
       try {
         // waiting: delayed with the long backstop, and on the project's list
         await pollUntil('the job delayed and on its project list', async () =>

@@ -36,8 +36,15 @@ export const SettingsSchema = z.object({
   /** Postgres connections per process (API or worker); the worker's webhook lane and job lanes share them */
   DATABASE_POOL_MAX: positiveInt.default(20),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  /** BullMQ key prefix; hash-tagged so every key of a queue lands on one Redis Cluster slot. */
-  QUEUE_PREFIX: z.string().min(1).default('{gq}'),
+  /**
+   * Redis key prefix. Each queue adds its own hash tag (`gq:{job-image}:…`) so a Redis Cluster spreads
+   * the queues over its shards; braces given here are dropped (an older default was `{gq}`).
+   */
+  QUEUE_PREFIX: z
+    .string()
+    .transform((prefix) => prefix.replace(/[{}]/g, ''))
+    .pipe(z.string().min(1))
+    .default('gq'),
   UPSTREAM_BASE_URL: z.url().optional(),
   UPSTREAM_API_KEY: z.string().optional(),
   SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(8090),

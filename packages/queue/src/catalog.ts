@@ -33,6 +33,21 @@ export const WEBHOOK_DELIVER_QUEUE = 'webhook-deliver';
 export const WebhookDeliveryRefSchema = z.object({ deliveryId: z.string().regex(/^whd_[0-9A-Z]{26}$/) });
 export type WebhookDeliveryRef = z.infer<typeof WebhookDeliveryRefSchema>;
 
+/**
+ * WARNING: persisted. The BullMQ prefix of one queue: the deployment's prefix plus the queue's own
+ * Redis Cluster hash tag (`gq:{job-image}` → keys `gq:{job-image}:job-image:wait`, …). Every key of a
+ * queue shares one slot, as BullMQ's scripts need, while different queues spread over a cluster's
+ * shards. Braces in the deployment prefix are dropped: a tag there would pin every queue to one slot.
+ */
+export function queuePrefix(prefix: string, queueName: string): string {
+  return `${withoutHashTag(prefix)}:{${queueName}}`;
+}
+
+/** The deployment prefix without `{…}` hash-tag braces (older settings wrote `{gq}`). */
+export function withoutHashTag(prefix: string): string {
+  return prefix.replace(/[{}]/g, '');
+}
+
 /** WARNING: API and worker processes meet on this pub/sub channel; both must derive it the same way. */
 export function jobEventsChannel(prefix: string): string {
   return `${prefix}:job-events`;

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
-import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor } from './catalog';
+import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queuePrefix } from './catalog';
 
 export type EnqueueOptions = { priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
 
@@ -29,9 +29,10 @@ export class JobQueues {
     onError: (err: Error) => void = () => undefined,
   ) {
     for (const family of JOB_FAMILIES) {
-      this.queues.set(family, new Queue(queueNameFor(family), { connection, prefix, skipWaitingForReady: true }));
+      const name = queueNameFor(family);
+      this.queues.set(family, new Queue(name, { connection, prefix: queuePrefix(prefix, name), skipWaitingForReady: true }));
     }
-    this.maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix, skipWaitingForReady: true });
+    this.maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix: queuePrefix(prefix, MAINTENANCE_QUEUE), skipWaitingForReady: true });
     for (const queue of [...this.queues.values(), this.maintenance]) queue.on('error', onError);
   }
 

@@ -5,7 +5,7 @@ import { createRedis, GatewayLaneGovernor, gatewayLaneKey } from '../src';
 
 /** The governor against a real Redis, with the clock passed in so every step is exact. */
 describe('GatewayLaneGovernor', () => {
-  const prefix = `{gqtest-${randomBytes(4).toString('hex')}}`;
+  const prefix = `gqtest-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
   let lane: string;
   const T0 = 1_800_000_000_000;

@@ -7,7 +7,7 @@ import { ALL_QUEUE_NAMES, createRedis, JOB_QUEUE_NAMES, JobEventBus, JobQueues, 
 
 /** The producer side against a real Redis, under a prefix of its own. */
 describe('JobQueues', () => {
-  const prefix = `{gqtest-${randomBytes(4).toString('hex')}}`;
+  const prefix = `gqtest-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
   let queues: JobQueues;
   const options = { maxAttempts: 3, backoffDelayMs: 100 };
@@ -64,7 +64,7 @@ describe('JobQueues', () => {
     await queues.enqueue('audio', jobId, options);
     expect(await queues.isLive('audio', jobId)).toBe(true);
 
-    const worker = new Worker(JOB_QUEUE_NAMES.audio, async () => 'ok', { connection: redis, prefix });
+    const worker = new Worker(JOB_QUEUE_NAMES.audio, async () => 'ok', { connection: redis, prefix: queues.queue('audio').opts.prefix });
     await new Promise<void>((resolve) => worker.on('completed', (job) => job.id === jobId && resolve()));
     await worker.close();
     expect(await queues.queue('audio').getJobState(jobId)).toBe('completed');
@@ -92,7 +92,7 @@ describe('JobQueues', () => {
         started();
         await released;
       },
-      { connection: redis, prefix },
+      { connection: redis, prefix: queues.queue('mj').opts.prefix },
     );
     await queues.enqueue('mj', held, options);
     await isActive;

@@ -3,11 +3,11 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '@genqueue/core';
 import { testRedisUrl } from '@genqueue/testing';
-import { createRedis, JobEventBus, ProjectWaitingRoom } from '../src';
+import { createRedis, JobEventBus, ProjectWaitingRoom, queuePrefix } from '../src';
 
 /** The waiting room of projects at their running limit, on a real Redis and BullMQ. */
 describe('ProjectWaitingRoom', () => {
-  const prefix = `{gqtest-${randomBytes(4).toString('hex')}}`;
+  const prefix = `gqtest-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
   let queue: Queue;
   let room: ProjectWaitingRoom;
@@ -15,7 +15,7 @@ describe('ProjectWaitingRoom', () => {
   beforeAll(async () => {
     redis = createRedis(testRedisUrl(), 'worker');
     await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
-    queue = new Queue('job-image', { connection: redis, prefix });
+    queue = new Queue('job-image', { connection: redis, prefix: queuePrefix(prefix, 'job-image') });
     room = new ProjectWaitingRoom(redis, prefix);
   });
 

@@ -6,3 +6,4 @@ export * from './stack';
 export * from './rejection';
 export * from './private-redis';
 export * from './private-postgres';
+export * from './private-redis-cluster';

@@ -69,7 +69,7 @@ export class TestStack {
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: `{gqt-${tag}}`,
+      QUEUE_PREFIX: `gqt-${tag}`,
       STORAGE_DIR: path.join(logDir, 'artifacts'),
       UPSTREAM_BASE_URL: simulatorUrl,
       ADMIN_API_KEY: adminKey,

@@ -48,12 +48,14 @@ export class SlidingWindowLimiter {
     if (this.redis.status !== 'ready') return null;
     const now = Date.now();
     const minute = Math.floor(now / WINDOW_MS);
+    // both minutes of a key in one Redis Cluster slot: the script reads them together
+    const tagged = `{${key}}`;
     try {
       const [allowed, used, waitMs] = (await this.redis.eval(
         TAKE_SCRIPT,
         2,
-        `${key}:${minute}`,
-        `${key}:${minute - 1}`,
+        `${tagged}:${minute}`,
+        `${tagged}:${minute - 1}`,
         limit,
         cost,
         now - minute * WINDOW_MS,

@@ -47,7 +47,6 @@ export function createEmbeddingLane(deps: EmbeddingLaneDeps) {
       const lane = settings.lanes.embedding;
       const worker = createEmbeddingChunkWorker({
         connection: options.connection,
-        prefix: settings.QUEUE_PREFIX,
         queue: chunkQueue.queue,
         runner: new ChunkRunner(services, deps.upstream, logger),
         concurrency: lane.concurrency,

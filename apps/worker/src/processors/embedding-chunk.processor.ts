@@ -38,7 +38,7 @@ export function paceLimiter(requestsPerMinute: number): { max: number; duration:
 
 export type ChunkWorkerOptions = {
   connection: Redis;
-  prefix: string;
+  /** the chunk queue; the worker takes its prefix (with the queue's hash tag) */
   queue: Queue;
   runner: ChunkRunner;
   concurrency: number;
@@ -62,7 +62,7 @@ export function createEmbeddingChunkWorker(options: ChunkWorkerOptions): Worker 
     }),
     {
       connection: options.connection,
-      prefix: options.prefix,
+      prefix: options.queue.opts.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,

@@ -65,7 +65,10 @@ async function startDeliveryWorker(
   enqueue: DeliveryDeps['enqueue'],
 ): Promise<{ worker: Worker; dispatcher: ReturnType<typeof createGuardedDispatcher> }> {
   const { settings, logger } = input;
-  const dispatcher = createGuardedDispatcher({ allowPrivate: settings.allowPrivateUrls });
+  const dispatcher = createGuardedDispatcher({
+    allowPrivate: settings.allowPrivateUrls,
+    onRefused: (err) => logger.warn({ detail: err.detail, range: err.range }, 'webhook.address_refused'),
+  });
   // the API's secret for signed artifact links (the same generator: whoever comes first makes it)
   const artifactSecret = await new SystemSettingsRepository(input.prisma)
     .getOrCreate('artifact_url_secret', () => randomBytes(32).toString('base64url'))
