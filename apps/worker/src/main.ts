@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'worker.waiting_for_postgres'),
   );
   const host = await startWorkers(settings, logger);
-  logger.info({ upstreamBaseUrl: settings.upstreamBaseUrl, queues: host.workers.map((w) => w.name) }, 'worker.started');
+  logger.info({ upstreamBaseUrl: settings.upstreamBaseUrl, queues: host.workers.map((w) => w.name), httpPort: host.httpPort }, 'worker.started');
   // Active jobs get a grace period; whatever is still running is picked up again via stalled-job recovery.
   exitOnSignals({ logger, message: 'worker.shutting_down', close: () => host.close(), forceExitAfterMs: 20_000 });
 }

@@ -6,7 +6,6 @@ import {
   ArtifactsRepository,
   createPrismaClient,
   FilesRepository,
-  JobAttemptsRepository,
   JobsRepository,
   type PrismaClient,
 } from '@genqueue/db';
@@ -26,6 +25,8 @@ import { LocalDirectoryStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import { JobRunner } from './job-runner';
+import { MeteredJobAttempts, observedSweep, observedUpstream, observedWaitingRoom, startObservability } from './metrics/observability';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { ArtifactWriter } from './media/artifact-writer';
 import { MediaResolver } from './media/media-resolver';
 import { publicUrlGuard } from './media/url-guard';
@@ -41,7 +42,12 @@ const SWEEP_LEASE_NAME = 'genqueue.sweeper';
 /** The BullMQ job scheduler that ran the sweeper before every worker had a timer of its own. */
 const LEGACY_SWEEP_SCHEDULER_ID = 'sweep';
 
-export type WorkerHost = { workers: Worker[]; close(graceMs?: number): Promise<void> };
+export type WorkerHost = {
+  workers: Worker[];
+  /** the port of /metrics, /healthz and /readyz; null when WORKER_HTTP_PORT is 0 */
+  httpPort: number | null;
+  close(graceMs?: number): Promise<void>;
+};
 
 /** Families whose jobs are gateway tasks: submitted once, then parked and polled. */
 const TASK_FAMILIES: readonly JobFamily[] = ['video', 'mj'];
@@ -77,7 +83,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
   const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
   const jobs = new JobsRepository(prisma);
-  const attempts = new JobAttemptsRepository(prisma);
+  const metrics = new WorkerMetrics();
+  const attempts = new MeteredJobAttempts(prisma, metrics);
   const artifacts = new ArtifactsRepository(prisma);
   // Every gateway request passes its lane's gate, shared by all workers through Redis: a rate that
   // counts requests (not queue wakes) and learns the gateway's limit from 429s, and a breaker that
@@ -88,7 +95,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     outageOpenMs: settings.GATEWAY_OUTAGE_HOLD_MS,
     refusedOpenMs: settings.GATEWAY_REFUSED_HOLD_MS,
   });
-  const upstream = createUpstreamClient({
+  const gatewayClient = createUpstreamClient({
     baseUrl: settings.upstreamBaseUrl,
     apiKey: settings.upstreamApiKey,
     gate,
@@ -96,6 +103,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
     ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
   });
+  const upstream = observedUpstream(gatewayClient, metrics);
   const taskServices = createTaskServices({
     settings,
     jobs,
@@ -122,6 +130,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     tasks: taskServices.runner,
     embeddings: embeddingLane.services,
   });
+  // before any BullMQ worker takes a job: a port in use stops the process while it holds nothing
+  const observability = await startObservability({ settings, metrics, prisma, redis: publisher, queues, gate, events, upstream, logger });
   const shutdown = new AbortController();
   const backoff = jitteredBackoff(settings.RETRY_BASE_DELAY_MS, settings.RETRY_MAX_DELAY_MS);
   const workers: Worker[] = [];
@@ -137,7 +147,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
         queue,
         rateLimitPauseMs: settings.RATE_LIMIT_PAUSE_MS,
         shutdownSignal: shutdown.signal,
-        waitingRoom,
+        waitingRoom: observedWaitingRoom(waitingRoom, metrics),
         projectSlotRecheckMs: settings.PROJECT_SLOT_RECHECK_MS,
         runningJobsOf: (projectId) => jobs.countRunningForProject(projectId),
       }),
@@ -164,7 +174,16 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   if (lanes.families.includes('embedding')) workers.push(embeddingLane.startWorker({ connection, shutdownSignal: shutdown.signal, backoff }));
 
   // Webhook deliveries: the bus queues the outbox rows of every change announced in this process.
-  const webhookLane = await startWebhookLane({ settings, prisma, connection, producer: publisher, events, logger, consume: lanes.webhooks });
+  const webhookLane = await startWebhookLane({
+    settings,
+    prisma,
+    connection,
+    producer: publisher,
+    events,
+    logger,
+    consume: lanes.webhooks,
+    observeAttempt: (attempt) => metrics.webhookAttempt(attempt.outcome, attempt.eventAt),
+  });
   if (webhookLane.worker) workers.push(webhookLane.worker);
 
   // When a worker last took a job from each queue: the admin overview warns about queues with work and no consumer.
@@ -190,7 +209,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const sweepTimer = new SweepTimer({
     intervalMs: settings.SWEEP_INTERVAL_MS,
     lease: new AdvisoryLease(prisma, SWEEP_LEASE_NAME),
-    sweep: () => sweep(sweeperDeps),
+    sweep: observedSweep(metrics, () => sweep(sweeperDeps)),
     logger,
   });
   sweepTimer.start();
@@ -200,7 +219,9 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
 
   return {
     workers,
+    httpPort: observability.httpPort,
     async close(graceMs = 15_000) {
+      await observability.close();
       // Active jobs may finish within the grace period; after it their upstream calls are aborted
       // and BullMQ's stalled-job check hands them to another worker.
       const grace = setTimeout(() => shutdown.abort(), graceMs);

@@ -29,9 +29,14 @@ export type DeliveryDeps = {
   signArtifactUrl: ((artifactId: string) => string) | null;
   logger: Logger;
   now?: () => Date;
+  /** told of every attempt (metrics): how it ended, and when the event it announces happened */
+  observe?: (attempt: AttemptObservation) => void;
 };
 
 export type DeliveryOutcome = 'skipped' | 'delivered' | 'retry' | 'failed' | 'gone';
+
+/** An attempt that went on the wire (`delivered`, `retry`, `failed`, `gone`) or was refused before it (`blocked`). */
+export type AttemptObservation = { outcome: Exclude<DeliveryOutcome, 'skipped'> | 'blocked'; eventAt: Date };
 
 /** The body to send: the stored payload, with fresh signed links to the job's artifacts if we can sign. */
 function bodyOf(payload: WebhookPayload, sign: DeliveryDeps['signArtifactUrl']): string {
@@ -51,10 +56,13 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
   if (!found || found.delivery.status !== 'pending') return 'skipped';
   if (expectedAttempt !== null && found.delivery.attemptCount !== expectedAttempt) return 'skipped';
   const now = deps.now?.() ?? new Date();
+  // the delivery row is written in the transaction of the job event it announces
+  const observe = (outcome: AttemptObservation['outcome']): void => deps.observe?.({ outcome, eventAt: found.delivery.createdAt });
 
   const blocked = blockedReason(found);
   if (blocked) {
     await deps.webhooks.recordAttempt(deliveryId, { ...notSent(blocked), at: now }, null, 'failed');
+    observe('blocked');
     return 'failed';
   }
   const { delivery } = found;
@@ -71,12 +79,14 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
 
   if (outcome === 'delivered') {
     await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'succeeded');
+    observe('delivered');
     return 'delivered';
   }
   if (outcome === 'gone') {
     await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'failed');
     if (found.endpoint) await deps.webhooks.disableEndpoint(found.endpoint.id, 'answered 410 Gone');
     deps.logger.info({ deliveryId, endpointId: found.endpoint?.id ?? null }, 'webhook.gone');
+    observe('gone');
     return 'gone';
   }
   const attemptsMade = delivery.attemptCount + 1;
@@ -87,7 +97,11 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
     await deps.webhooks.disableEndpoint(found.endpoint.id, 'failed every delivery for 5 days');
     deps.logger.info({ endpointId: found.endpoint.id }, 'webhook.endpoint_disabled');
   }
-  if (delayMs === null || recorded?.delivery.status !== 'pending') return 'failed';
+  if (delayMs === null || recorded?.delivery.status !== 'pending') {
+    observe('failed');
+    return 'failed';
+  }
+  observe('retry');
   await deps
     .enqueue([{ deliveryId, attemptCount: recorded.delivery.attemptCount, delayMs }])
     .catch((err: unknown) => deps.logger.warn({ err, deliveryId }, 'webhook.retry_enqueue_deferred'));

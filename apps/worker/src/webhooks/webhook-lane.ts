@@ -39,6 +39,8 @@ type LaneInput = {
   logger: Logger;
   /** run the delivery worker in this process */
   consume: boolean;
+  /** told of every delivery attempt (metrics) */
+  observeAttempt?: DeliveryDeps['observe'];
 };
 
 export async function startWebhookLane(input: LaneInput): Promise<WebhookLane> {
@@ -86,6 +88,7 @@ async function startDeliveryWorker(
       timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
       signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.artifactBaseUrl, artifactSecret) : null,
       logger,
+      ...(input.observeAttempt ? { observe: input.observeAttempt } : {}),
     }),
     {
       connection: input.connection,
