@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
 import { WEBHOOK_MAX_RESPONSE_BYTES, WEBHOOK_TIMEOUT_MS } from './schedule';
+import { findUnsafeUrlError } from './ssrf-guard';
 
 export type SendWebhookInput = {
   url: string | URL;
@@ -35,6 +36,9 @@ class AttemptTimeoutError extends Error {
 
 function describeError(err: unknown, timeoutMs: number): string {
   if (err instanceof AttemptTimeoutError) return `timeout: no complete answer within ${timeoutMs} ms`;
+  // The receiver's owner reads this: the guard's generic words, never what the name resolved to.
+  const unsafe = findUnsafeUrlError(err);
+  if (unsafe) return unsafe.message;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
   const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : undefined;

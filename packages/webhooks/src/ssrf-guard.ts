@@ -28,19 +28,35 @@ export type GuardOptions = {
   allowPrivate: boolean;
   /** Defaults to the system resolver. */
   lookup?: HostLookup;
+  /** Told of every refusal at connect time, with the detail (`err.detail`) a log may keep. */
+  onRefused?: (err: UnsafeUrlError) => void;
 };
+
+/** What a tenant is told when an address is refused: never what a name resolved to inside our network. */
+export const NON_PUBLIC_ADDRESS_MESSAGE = 'refused: non-public address';
 
 export class UnsafeUrlError extends Error {
   override readonly name = 'UnsafeUrlError';
   readonly code = 'ERR_UNSAFE_URL';
   constructor(
+    /** shown to tenants (delivery attempts, job errors) */
     message: string,
     /** the refused address and its range, when an address was the reason */
     readonly address?: string,
     readonly range?: AddressRange,
+    /** for logs only: the host, what it resolved to and the range */
+    readonly detail: string = message,
   ) {
     super(message);
   }
+}
+
+/** The UnsafeUrlError in `err` or its causes (undici and our own wrappers keep it as a cause). */
+export function findUnsafeUrlError(err: unknown): UnsafeUrlError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth += 1) {
+    if (e instanceof UnsafeUrlError) return e;
+  }
+  return undefined;
 }
 
 export const systemLookup: HostLookup = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
@@ -58,8 +74,12 @@ const V4_RANGES: readonly V4Range[] = [
   ['169.254.0.0', 16, 'link-local'], // includes the metadata service 169.254.169.254
   ['172.16.0.0', 12, 'private'],
   ['192.0.0.0', 24, 'reserved'], // IETF protocol assignments
+  ['192.0.2.0', 24, 'reserved'], // documentation (TEST-NET-1)
+  ['192.88.99.0', 24, 'reserved'], // 6to4 relay anycast (deprecated)
   ['192.168.0.0', 16, 'private'],
   ['198.18.0.0', 15, 'reserved'], // benchmarking
+  ['198.51.100.0', 24, 'reserved'], // documentation (TEST-NET-2)
+  ['203.0.113.0', 24, 'reserved'], // documentation (TEST-NET-3)
   ['224.0.0.0', 4, 'multicast'],
   ['240.0.0.0', 4, 'reserved'], // includes the broadcast address 255.255.255.255
 ];
@@ -118,6 +138,13 @@ const V6_6TO4 = v6Prefix('2002::', 16); // 6to4: embeds an IPv4 in bits 16..47
 const V6_RANGES: readonly { prefix: { net: bigint; bits: bigint }; range: AddressRange }[] = [
   { prefix: v6Prefix('64:ff9b:1::', 48), range: 'reserved' }, // local-use NAT64
   { prefix: v6Prefix('100::', 64), range: 'reserved' }, // discard-only
+  { prefix: v6Prefix('2001::', 32), range: 'reserved' }, // Teredo: tunnels to an address we cannot check
+  { prefix: v6Prefix('2001:2::', 48), range: 'reserved' }, // benchmarking
+  { prefix: v6Prefix('2001:10::', 28), range: 'reserved' }, // ORCHID (deprecated)
+  { prefix: v6Prefix('2001:20::', 28), range: 'reserved' }, // ORCHIDv2
+  { prefix: v6Prefix('2001:db8::', 32), range: 'reserved' }, // documentation
+  { prefix: v6Prefix('3fff::', 20), range: 'reserved' }, // documentation (RFC 9637)
+  { prefix: v6Prefix('5f00::', 16), range: 'reserved' }, // SRv6 SIDs
   { prefix: v6Prefix('fc00::', 7), range: 'unique-local' },
   { prefix: v6Prefix('fe80::', 10), range: 'link-local' },
   { prefix: v6Prefix('fec0::', 10), range: 'reserved' }, // deprecated site-local
@@ -172,7 +199,7 @@ const isLocalhostName = (host: string): boolean => host === 'localhost' || host.
 
 function refusedAddress(host: string, address: string, range: AddressRange): UnsafeUrlError {
   const what = host === address ? address : `${host} (resolves to ${address})`;
-  return new UnsafeUrlError(`refused ${what}: ${range} addresses are not allowed`, address, range);
+  return new UnsafeUrlError(NON_PUBLIC_ADDRESS_MESSAGE, address, range, `refused ${what}: ${range} addresses are not allowed`);
 }
 
 /**
@@ -217,7 +244,9 @@ export async function assertPublicUrl(url: URL, options: GuardOptions): Promise<
   if (problem) throw new UnsafeUrlError(`refused ${url.protocol}//${url.host}: ${problem}`);
   if (options.allowPrivate) return;
   const host = hostOf(url);
-  if (isLocalhostName(host)) throw new UnsafeUrlError(`refused ${host}: loopback addresses are not allowed`, undefined, 'loopback');
+  if (isLocalhostName(host)) {
+    throw new UnsafeUrlError(NON_PUBLIC_ADDRESS_MESSAGE, undefined, 'loopback', `refused ${host}: loopback addresses are not allowed`);
+  }
   if (isIP(host)) {
     const range = classifyAddress(host);
     if (range) throw refusedAddress(host, host, range);
@@ -255,6 +284,7 @@ export function guardedNetLookup(options: GuardOptions): LookupFunction {
           try {
             checkAddresses(hostname, all);
           } catch (err) {
+            options.onRefused?.(err as UnsafeUrlError);
             return callback(err as UnsafeUrlError, '');
           }
         }
@@ -287,7 +317,11 @@ export function createGuardedDispatcher(options: GuardedDispatcherOptions): Agen
     const host = connectOptions.hostname;
     if (!options.allowPrivate && isIP(host)) {
       const range = classifyAddress(host);
-      if (range) return callback(refusedAddress(host, host, range), null);
+      if (range) {
+        const refused = refusedAddress(host, host, range);
+        options.onRefused?.(refused);
+        return callback(refused, null);
+      }
     }
     return base(connectOptions, callback);
   };
