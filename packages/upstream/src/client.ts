@@ -1,7 +1,7 @@
 import { createAccountApi, type AccountApi } from './account';
 import { createAudioApi, type AudioApi } from './audio';
 import { createChatApi, type ChatApi } from './chat';
-import { download, type DownloadOptions, type DownloadResult } from './download';
+import { download, downloadStream, setPublicDispatcher, type DownloadOptions, type DownloadResult, type DownloadStream } from './download';
 import { createEmbeddingsApi, type EmbeddingsApi } from './embeddings';
 import { createGeminiApi, type GeminiApi } from './gemini';
 import { UpstreamHttp, type UpstreamTimeouts } from './http';
@@ -25,6 +25,11 @@ export interface UpstreamClientOptions {
   assertUrlAllowed?: (url: URL) => Promise<void>;
   /** An undici dispatcher to share (proxy, custom pool); by default the client owns an Agent. */
   dispatcher?: Dispatcher;
+  /**
+   * Downloads off the gateway's origin (CDN links, tenants' URLs, links in model answers) go
+   * through this one, never `dispatcher`: pass the connect-time SSRF guard. `close()` closes it too.
+   */
+  publicDispatcher?: Dispatcher;
   /** Video and MJ call limits (submit 60 s, polls 15 s by default). */
   taskTimeouts?: Partial<TaskTimeouts>;
   /** Paces requests per gateway lane and holds lanes during outages (see RequestGate). */
@@ -44,6 +49,8 @@ export interface UpstreamClient {
   readonly mj: MjApi;
   /** Fetches a result URL (http(s) or `data:`); 403/404/410 is an UpstreamError of kind `not_found`. */
   download(url: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /** As `download`, the body handed over as it arrives. */
+  downloadStream(url: string, options?: DownloadOptions): Promise<DownloadStream>;
   /** Closes the connection pool (when the client owns it). */
   close(): Promise<void>;
 }
@@ -58,6 +65,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
     ...(options.gate !== undefined ? { gate: options.gate } : {}),
   });
+  if (options.publicDispatcher !== undefined) setPublicDispatcher(http, options.publicDispatcher);
   const defaultGuard = options.assertUrlAllowed;
   return {
     http,
@@ -73,7 +81,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const guard = downloadOptions.assertUrlAllowed ?? defaultGuard;
       return download(http, url, { ...downloadOptions, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) });
     },
-    close: () => http.close(),
+    downloadStream: (url, downloadOptions = {}) => {
+      const guard = downloadOptions.assertUrlAllowed ?? defaultGuard;
+      return downloadStream(http, url, { ...downloadOptions, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) });
+    },
+    close: async () => {
+      await http.close();
+      await options.publicDispatcher?.close();
+    },
   };
 }
 

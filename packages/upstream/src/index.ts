@@ -85,7 +85,16 @@ export {
   type Balance,
   type GatewayModel,
 } from './account';
-export { decodeDataUrl, download, type DownloadOptions, type DownloadResult } from './download';
+export {
+  decodeDataUrl,
+  download,
+  downloadStream,
+  GATEWAY_ORIGIN_REFUSED,
+  type DownloadOptions,
+  type DownloadResult,
+  type DownloadSource,
+  type DownloadStream,
+} from './download';
 export {
   buildTranscriptionForm,
   createAudioApi,
