@@ -22,6 +22,31 @@ const step = (content: string, isPaced = false) => ({ content, isPaced });
 export const CHAT_FAMILIES = new Set(['chat-text', 'gemini-text', 'gemini-image', 'chat-image-link', 'chat-video-link']);
 
 /**
+ * The simulated CDN: the same server under the other loopback name, so its links are not on the
+ * gateway's origin (providers' CDNs never are, and genqueue refuses to fetch a printed link there).
+ */
+export function cdnBaseUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  if (url.hostname === '127.0.0.1') url.hostname = 'localhost';
+  else if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
+  return url.href.replace(/\/+$/, '');
+}
+
+// "print these links: URL URL …" makes a chat model answer with each URL as a markdown image, as a
+// model can be talked into printing any link (tests of what genqueue does with hostile links).
+const PRINT_LINKS = /print (?:these|the) links?:\s*([^\n]+)/i;
+const MAX_PRINTED_LINKS = 20;
+
+function printedLinks(text: string): string[] {
+  const list = PRINT_LINKS.exec(text)?.[1];
+  if (!list) return [];
+  return list
+    .split(/\s+/)
+    .filter((word) => /^https?:\/\/\S+$/.test(word))
+    .slice(0, MAX_PRINTED_LINKS);
+}
+
+/**
  * Gemini image models put the image inline as a data URL in one delta (upstream.md §6);
  * reverse-proxied image/video models print progress, then a link to the simulator's blobs.
  */
@@ -39,8 +64,8 @@ export function buildChatScript(state: SimulatorState, model: CatalogModel, prom
     const isVideo = model.family === 'chat-video-link';
     state.balance.charge(state.options.imageCostQuota);
     const link = isVideo
-      ? `[video](${publicBlobUrl(baseUrl, createVideoBlob(state, seed))})`
-      : `![image](${publicBlobUrl(baseUrl, createImageBlob(state, seed, false))})`;
+      ? `[video](${publicBlobUrl(cdnBaseUrl(baseUrl), createVideoBlob(state, seed))})`
+      : `![image](${publicBlobUrl(cdnBaseUrl(baseUrl), createImageBlob(state, seed, false))})`;
     const steps = [
       step(`\`\`\`json\n${JSON.stringify({ prompt: prompt.text, ratio: '1:1', n: 1 }, null, 2)}\n\`\`\`\n\n`),
       step('> 🕐 排队中.\n\n', true),
@@ -52,6 +77,11 @@ export function buildChatScript(state: SimulatorState, model: CatalogModel, prom
     return { steps, finishReason: 'stop', completionTokens: estimateTokens(steps.map((s) => s.content).join('')), mediaCount: 1 };
   }
   if (isBanned) return textScript('I cannot help with that request.', 'content_filter');
+  const links = printedLinks(prompt.text);
+  if (links.length > 0) {
+    const text = `Here you are:\n\n${links.map((link, i) => `![image ${i + 1}](${link})`).join('\n')}\n`;
+    return { steps: [step(text)], finishReason: 'stop', completionTokens: estimateTokens(text), mediaCount: links.length };
+  }
   return textScript(`This is a simulated reply to: ${clip(prompt.text)}`, 'stop');
 }
 
