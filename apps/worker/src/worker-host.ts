@@ -23,13 +23,14 @@ import {
 } from '@genqueue/queue';
 import { LocalDirectoryStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
+import { createGuardedDispatcher } from '@genqueue/webhooks';
 import type { Logger } from 'pino';
 import { JobRunner } from './job-runner';
 import { MeteredJobAttempts, observedSweep, observedUpstream, observedWaitingRoom, startObservability } from './metrics/observability';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ArtifactWriter } from './media/artifact-writer';
 import { MediaResolver } from './media/media-resolver';
-import { publicUrlGuard } from './media/url-guard';
+import { mediaLimitsFrom } from './media/media-budget';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
 import { SweepTimer } from './sweep-timer';
@@ -100,8 +101,12 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     apiKey: settings.upstreamApiKey,
     gate,
     taskTimeouts: { submitMs: settings.TASK_SUBMIT_TIMEOUT_MS },
-    // every download (input URLs, links in answers) passes the guard unless private URLs are allowed
-    ...(settings.allowPrivateUrls ? {} : { assertUrlAllowed: publicUrlGuard(new URL(settings.upstreamBaseUrl).origin) }),
+    // downloads off the gateway's origin (input URLs, links in answers, CDN results) connect only to
+    // public addresses (checked at connect time) unless private URLs are allowed
+    publicDispatcher: createGuardedDispatcher({
+      allowPrivate: settings.allowPrivateUrls,
+      onRefused: (err) => logger.warn({ detail: err.detail, range: err.range }, 'media.address_refused'),
+    }),
   });
   const upstream = observedUpstream(gatewayClient, metrics);
   const taskServices = createTaskServices({
@@ -112,8 +117,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     events,
     upstream,
     queues,
-    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream),
-    artifactWriter: new ArtifactWriter(storage, artifacts),
+    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream, mediaLimitsFrom(settings)),
+    artifactWriter: new ArtifactWriter(storage, artifacts, mediaLimitsFrom(settings)),
     logger,
   });
   const embeddingLane = createEmbeddingLane({ settings, prisma, producer: publisher, storage, jobs, artifacts, events, upstream, logger });
@@ -124,8 +129,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     artifacts,
     events,
     upstream,
-    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream),
-    artifactWriter: new ArtifactWriter(storage, artifacts),
+    media: new MediaResolver(new FilesRepository(prisma), artifacts, storage, upstream, mediaLimitsFrom(settings)),
+    artifactWriter: new ArtifactWriter(storage, artifacts, mediaLimitsFrom(settings)),
     logger,
     tasks: taskServices.runner,
     embeddings: embeddingLane.services,

@@ -257,7 +257,8 @@ describe('image job families end to end', () => {
       const artifact = job.artifacts.find((a: any) => a.id === job.output.media[0].artifact_id);
       expect(artifact).toMatchObject({ kind: 'image', content_type: 'image/png' });
       expect(artifact.sha256).toBe(await expectedSha(stack, 'gpt-4o-image', prompt, 0));
-      expect(job.output.text).toMatch(/!\[image\]\(http:\/\/127\.0\.0\.1:\d+\/_sim\/blobs\/[^)]+\.png\)/);
+      // the simulated CDN: the simulator under its other loopback name, not the gateway's origin
+      expect(job.output.text).toMatch(/!\[image\]\(http:\/\/localhost:\d+\/_sim\/blobs\/[^)]+\.png\)/);
       expect(counterDelta(blobsBefore, await routeCounter(stack, 'blobs')).received).toBe(1);
     });
 

@@ -150,7 +150,9 @@ describe('gateway faults', () => {
     });
 
     expect(job.status).toBe('succeeded');
-    expect(job.output.media).toHaveLength(1);
+    // the printed link is on the simulated CDN (localhost): a private address, refused here
+    expect(job.output.media).toEqual([]);
+    expect(job.output.skipped_media).toEqual([{ url: expect.stringContaining('/_sim/blobs/'), reason: 'refused: non-public address' }]);
     expect(seen.received).toBe(2);
   });
 
@@ -184,12 +186,14 @@ describe('gateway faults', () => {
   it('refuses to fetch an input URL on a private address (ALLOW_PRIVATE_URLS=false)', async () => {
     const { job, seen } = await runWithCounter('images.edits', {
       type: 'image.edit',
-      input: { prompt: 'edit the metadata service', images: [{ url: `${stack.apiUrl}/healthz` }] },
+      input: { prompt: 'edit the metadata service', images: [{ url: `${stack.apiUrl.replace('127.0.0.1', 'localhost')}/healthz` }] },
     });
 
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ code: 'invalid_input', retryable: false });
-    expect(job.error.message).toContain('private address');
+    // the tenant is told the address is not public, never what the name resolved to
+    expect(job.error.message).toContain('refused: non-public address');
+    expect(job.error.message).not.toMatch(/127\.0\.0\.1|::1/);
     expect(seen.received).toBe(0);
   });
 

@@ -1,28 +1,78 @@
+import { Readable } from 'node:stream';
 import { newId } from '@genqueue/core';
 import type { Artifact, ArtifactsRepository, Job } from '@genqueue/db';
-import { extensionFor, sniffContentType, type ObjectStorage } from '@genqueue/storage';
+import { extensionFor, ObjectTooLargeError, SNIFF_BYTES, storableContentType, type ObjectStorage } from '@genqueue/storage';
+import { charge, DEFAULT_MEDIA_LIMITS, isBudgetBound, MediaBudgetError, roomFor, type MediaLimits } from './media-budget';
+import { MediaInputError } from './media-errors';
 
 export type ArtifactInput = {
   kind: string;
   data: Buffer;
-  /** what the gateway said; the bytes' own signature wins when it is recognisable */
+  /** what the source declared; kept only for text types whose bytes are not markup (see storableContentType) */
   contentType?: string;
   sourceUrl?: string | null;
+  /** the job run's signal: the bytes count against its media budget */
+  signal?: AbortSignal;
 };
 
-/** Copies an output into our storage at once (gateway URLs expire) and records it. */
+export type ArtifactStreamInput = Omit<ArtifactInput, 'data'> & {
+  /** the first bytes already read (from `peekHead`), then the rest */
+  head: Buffer;
+  rest: AsyncIterable<Buffer>;
+};
+
+/** The first `SNIFF_BYTES` (or all, when shorter) of a body, and an iterable of what follows. */
+export async function peekHead(body: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const iterator = body[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    chunks.push(next.value);
+    length += next.value.length;
+  }
+  const rest: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => (done ? { next: async () => ({ done: true, value: undefined }) } : iterator),
+  };
+  return { head: Buffer.concat(chunks), rest };
+}
+
+/**
+ * Copies an output into our storage at once (gateway URLs expire) and records it. The stored type
+ * is sniffed from the bytes: only allow-listed raster images, audio, video and text keep a type;
+ * SVG, HTML and anything unknown are stored as `application/octet-stream`.
+ */
 export class ArtifactWriter {
   constructor(
     private readonly storage: ObjectStorage,
     private readonly artifacts: ArtifactsRepository,
+    private readonly limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
   ) {}
 
   async save(job: Job, input: ArtifactInput): Promise<Artifact> {
+    return this.saveStream(job, { ...input, head: input.data, rest: empty() });
+  }
+
+  /** Streams the bytes to storage within the object cap and the run's media budget. */
+  async saveStream(job: Job, input: ArtifactStreamInput): Promise<Artifact> {
     const id = newId('art');
-    const declared = input.contentType?.split(';')[0]?.trim();
-    const contentType = sniffContentType(input.data, declared || 'application/octet-stream');
+    const contentType = storableContentType(input.head, input.contentType);
     const storageKey = `artifacts/${job.projectId}/${id}.${extensionFor(contentType)}`;
-    const stored = await this.storage.put(storageKey, input.data);
+    const room = roomFor(this.limits, input.signal);
+    let stored: { bytes: number; sha256: string };
+    try {
+      stored = await this.storage.put(storageKey, Readable.from(concat(input.head, input.rest), { objectMode: false }), { maxBytes: room });
+    } catch (err) {
+      if (!(err instanceof ObjectTooLargeError)) throw err;
+      if (isBudgetBound(this.limits, room)) throw new MediaBudgetError(this.limits.jobMaxBytes);
+      throw new MediaInputError(`a ${input.kind} is larger than the limit of ${this.limits.objectMaxBytes} bytes`);
+    }
+    charge(this.limits, input.signal, stored.bytes);
     try {
       return await this.artifacts.create({
         id,
@@ -40,4 +90,13 @@ export class ArtifactWriter {
       throw err;
     }
   }
+}
+
+async function* empty(): AsyncGenerator<Buffer> {
+  // nothing after the head
+}
+
+async function* concat(head: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  if (head.length > 0) yield head;
+  for await (const chunk of rest) yield chunk;
 }
