@@ -151,6 +151,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     adminStreams: new ConnectionSlots('admin event streams', settings.MAX_ADMIN_STREAMS),
   };
   const metrics = new ApiMetrics();
+  events.observe((change) => metrics.jobChange(change));
   metrics.gauge('genqueue_api_open_connections', 'Open long-lived connections of this process', 'kind', () => ({
     stream: slots.streams.total(),
     wait: slots.waits.total(),
