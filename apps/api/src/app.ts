@@ -7,6 +7,7 @@ import { clientRateLimit } from './middleware/client-rate-limit';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { capAdminStreams } from './middleware/connection-caps';
 import { rejectNulCharacters } from './middleware/nul-characters';
+import { requestLog } from './middleware/request-log';
 import { projectRateLimit } from './middleware/rate-limit';
 import { buildOpenApiDocument } from './openapi';
 import type { BullQueue } from './routes/bull-board.routes';
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestLog(deps.logger));
   app.use(deps.metrics.middleware());
   // Parsed after authentication, so an anonymous caller cannot make us parse 10 MB of JSON.
   const json = express.json({ limit: deps.settings.maxJsonBytes, strict: false });
