@@ -21,7 +21,7 @@ import {
   queueNameFor,
   RedisMemoryMarker,
 } from '@genqueue/queue';
-import { LocalDirectoryStorage } from '@genqueue/storage';
+import { storageFromSettings } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
 import { createGuardedDispatcher } from '@genqueue/webhooks';
 import type { Logger } from 'pino';
@@ -34,6 +34,7 @@ import { mediaLimitsFrom } from './media/media-budget';
 import { jitteredBackoff, jobProcessor } from './processors/job.processor';
 import { sweep, type SweeperDeps } from './sweeper';
 import { SweepTimer } from './sweep-timer';
+import { createRetentionTimer } from './retention/retention-timer';
 import { startWebhookLane } from './webhooks/webhook-lane';
 import { createTaskServices } from './tasks/task-services';
 import { createEmbeddingLane } from './embeddings/embedding-lane';
@@ -82,7 +83,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   // jobs over their project's max_running_jobs wait here; every final status wakes one of the project's
   const waitingRoom = new ProjectWaitingRoom(publisher, settings.QUEUE_PREFIX);
   events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
-  const storage = new LocalDirectoryStorage(settings.STORAGE_DIR);
+  const storage = storageFromSettings(settings);
   const jobs = new JobsRepository(prisma);
   const metrics = new WorkerMetrics();
   const attempts = new MeteredJobAttempts(prisma, metrics);
@@ -218,6 +219,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     logger,
   });
   sweepTimer.start();
+  const retentionTimer = createRetentionTimer({ settings, prisma, storage, logger });
+  retentionTimer.start();
   // Earlier versions kept the sweeper's schedule in Redis; nothing consumes it any more.
   // Not awaited: while Redis is down this would wait for it.
   queues.maintenance.removeJobScheduler(LEGACY_SWEEP_SCHEDULER_ID).catch(() => undefined);
@@ -230,7 +233,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       // Active jobs may finish within the grace period; after it their upstream calls are aborted
       // and BullMQ's stalled-job check hands them to another worker.
       const grace = setTimeout(() => shutdown.abort(), graceMs);
-      await Promise.all([...workers.map((w) => w.close()), sweepTimer.close()]);
+      await Promise.all([...workers.map((w) => w.close()), sweepTimer.close(), retentionTimer.close()]);
       clearTimeout(grace);
       taskServices.close();
       await embeddingLane.close();

@@ -14,3 +14,4 @@ export * from './job-stats.queries';
 export * from './admin-queries';
 export * from './admin-sessions.repository';
 export * from './operational.queries';
+export * from './retention.repository';
