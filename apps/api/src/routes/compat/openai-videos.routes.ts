@@ -1,0 +1,58 @@
+import express, { Router, type Request } from 'express';
+import { AppError } from '@genqueue/core';
+import type { Job } from '@genqueue/db';
+import type { ApiDeps } from '../../deps';
+import { authenticate, requireProjectId } from '../../middleware/auth';
+import { rejectNulCharacters } from '../../middleware/nul-characters';
+import { projectRateLimit } from '../../middleware/rate-limit';
+import { sendArtifact } from '../../services/artifact-content';
+import { compatErrorHandler, openAiErrorBody } from '../../services/compat/compat-errors';
+import { idempotencyKeyOf, submitCompatJob } from '../../services/compat/compat-submit';
+import { readCreateRequest, toOpenAiVideo, videoFieldOf } from '../../services/compat/openai-videos';
+
+const VIDEO_ID = /^job_[0-9A-Z]{26}$/;
+
+/** OpenAI's video API (docs/compat.md): `/v1/videos` over video.generate jobs, errors in OpenAI's shape. */
+export function openAiVideoRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  const json = express.json({ limit: deps.settings.maxJsonBytes, strict: false });
+  router.use(authenticate(deps.apiKeys, 'any'), projectRateLimit(deps.rateLimits), json, rejectNulCharacters);
+
+  async function ownedVideo(req: Request): Promise<Job> {
+    const id = String(req.params['id']);
+    const projectId = requireProjectId(req);
+    const job = VIDEO_ID.test(id) ? await deps.jobs.findForProject(projectId, id) : null;
+    if (!job || job.type !== 'video.generate') throw new AppError('not_found', `Video with id '${id}' not found.`, [{ path: 'video_id', message: 'not found' }]);
+    return job;
+  }
+
+  router.post('/', async (req, res) => {
+    const projectId = requireProjectId(req);
+    const idempotencyKey = idempotencyKeyOf(req);
+    const { request, clientRequest } = await readCreateRequest(req, deps.settings.uploadLimitBytes.image);
+    const { job } = await submitCompatJob(deps, req, request, { projectId, idempotencyKey, clientRequest, fieldOf: videoFieldOf });
+    res.json(toOpenAiVideo(job));
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(toOpenAiVideo(await ownedVideo(req)));
+  });
+
+  router.get('/:id/content', async (req, res) => {
+    const job = await ownedVideo(req);
+    const variant = req.query['variant'] ?? 'video';
+    if (variant !== 'video') {
+      throw new AppError('invalid_request', `Only the video variant is kept (asked for ${String(variant)})`, [{ path: 'variant', message: 'must be video' }]);
+    }
+    if (job.status !== 'succeeded') {
+      throw new AppError('invalid_request', `Video is not ready yet, current status: ${toOpenAiVideo(job).status}`, [{ path: 'video_id', message: 'not completed' }]);
+    }
+    const artifactId = (job.output as { video?: { artifact_id?: unknown } } | null)?.video?.artifact_id;
+    const artifact = typeof artifactId === 'string' ? await deps.artifacts.findForProject(job.projectId, artifactId) : null;
+    if (!artifact) throw new AppError('not_found', `The content of video ${job.id} is no longer stored`);
+    await sendArtifact(deps, artifact, req, res);
+  });
+
+  router.use(compatErrorHandler(deps.logger, (error) => openAiErrorBody(error)));
+  return router;
+}

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import type { Project, TestStack } from '@genqueue/testing';
+import { countFileRows, countJobRows, eventually, makePng, startStack, stopStack } from './helpers';
+
+/**
+ * An OpenAI video client pointed at genqueue (docs/compat.md): requests as the OpenAI SDKs and the
+ * gateway's sora routes take them (upstream.md §8: `POST /v1/videos` as JSON or multipart with an
+ * `input_reference` file, `GET /v1/videos/{id}`, `GET /v1/videos/{id}/content`), answers read as
+ * an OpenAI client reads them.
+ */
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+const VIDEO_KEYS = ['id', 'object', 'model', 'status', 'progress', 'created_at', 'completed_at', 'expires_at', 'prompt', 'size', 'seconds', 'quality', 'remixed_from_video_id', 'error'].sort();
+
+describe('drop-in OpenAI video API (/v1/videos)', () => {
+  let stack: TestStack;
+  let project: Project;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { TASK_POLL_MIN_MS: '100', TASK_POLL_MAX_MS: '400', LANE_VIDEO_RPM: '100000' } });
+    project = await stack.createProject();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+
+  /** `client.videos.retrieve(id)` until it is completed or failed, as the SDK's poll helper does. */
+  async function pollVideo(id: string): Promise<any> {
+    return eventually(
+      async () => (await stack.api.get(`/v1/videos/${id}`, { key: project.key })).body,
+      (v: any) => v?.status === 'completed' || v?.status === 'failed',
+      90_000,
+      `video ${id} done`,
+    );
+  }
+
+  async function download(id: string, query = ''): Promise<{ status: number; type: string | null; bytes: Buffer }> {
+    const res = await fetch(`${stack.apiUrl}/v1/videos/${id}/content${query}`, { headers: { authorization: `Bearer ${project.key}` } });
+    return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  async function storedSha(id: string): Promise<string> {
+    const job = (await stack.api.get(`/v1/jobs/${id}`, { key: project.key })).body;
+    expect(job.type).toBe('video.generate');
+    expect(job.status).toBe('succeeded');
+    return job.artifacts.find((a: any) => a.id === job.output.video.artifact_id).sha256;
+  }
+
+  it('JSON create → poll until completed → download the stored mp4', async () => {
+    const created = await stack.api.post('/v1/videos', {
+      key: project.key,
+      body: { model: 'sora-2', prompt: 'A calico cat playing a piano on stage', seconds: '4', size: '1280x720' },
+    });
+    expect(created.status).toBe(200);
+    expect(Object.keys(created.body).sort()).toEqual(VIDEO_KEYS);
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^job_[0-9A-Z]{26}$/),
+      object: 'video',
+      model: 'sora-2',
+      status: 'queued',
+      progress: 0,
+      seconds: '4',
+      size: '1280x720',
+      completed_at: null,
+      error: null,
+    });
+    expect(Math.abs(created.body.created_at - Date.now() / 1000)).toBeLessThan(60);
+
+    const done = await pollVideo(created.body.id);
+    expect(done).toMatchObject({ id: created.body.id, object: 'video', status: 'completed', progress: 100, error: null, prompt: 'A calico cat playing a piano on stage' });
+    expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
+
+    const content = await download(created.body.id);
+    expect(content.status).toBe(200);
+    expect(content.type).toBe('video/mp4');
+    expect(content.bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(sha256(content.bytes)).toBe(await storedSha(created.body.id));
+    const variant = await download(created.body.id, '?variant=video');
+    expect(sha256(variant.bytes)).toBe(sha256(content.bytes));
+
+    const thumbnail = await download(created.body.id, '?variant=thumbnail');
+    expect(thumbnail.status).toBe(400);
+    expect(JSON.parse(thumbnail.bytes.toString('utf8'))).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: 'variant', code: 'invalid_value' } });
+  }, 180_000);
+
+  it('multipart create with an input_reference file (as the SDK sends it) → completed → content', async () => {
+    const files = await countFileRows(project.id);
+    const form = new FormData();
+    form.append('prompt', 'The cat from the picture starts to dance');
+    form.append('model', 'sora-2');
+    form.append('seconds', '4');
+    form.append('size', '720x1280');
+    form.append('input_reference', new Blob([makePng(16, { seed: 7 })], { type: 'image/png' }), 'reference.png');
+    const created = await stack.api.post('/v1/videos', { key: project.key, rawBody: form });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ object: 'video', status: 'queued', model: 'sora-2', size: '720x1280', seconds: '4' });
+    expect(await countFileRows(project.id)).toBe(files + 1);
+    const job = (await stack.api.get(`/v1/jobs/${created.body.id}`, { key: project.key })).body;
+    expect(job.input.input_reference).toEqual({ file_id: expect.stringMatching(/^file_/) });
+
+    const done = await pollVideo(created.body.id);
+    expect(done.status).toBe('completed');
+    const content = await download(created.body.id);
+    expect(content.status).toBe(200);
+    expect(sha256(content.bytes)).toBe(await storedSha(created.body.id));
+  }, 180_000);
+
+  it('a failed video answers status failed with error {code, message}; content of an unfinished one is refused', async () => {
+    const failing = await stack.api.post('/v1/videos', { key: project.key, body: { model: 'sora-2', prompt: 'a forbidden scene sim:moderation' } });
+    expect(failing.status).toBe(200);
+    const failed = await pollVideo(failing.body.id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: expect.any(String), message: expect.any(String) }, completed_at: null });
+    expect(failed.error.message.length).toBeGreaterThan(0);
+    const refused = await download(failing.body.id);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.bytes.toString('utf8')).error).toMatchObject({ type: 'invalid_request_error', param: 'video_id' });
+
+    const slow = await stack.api.post('/v1/videos', { key: project.key, body: { model: 'sora-2', prompt: 'a very long take sim:timeout' } });
+    const running = await eventually(
+      async () => (await stack.api.get(`/v1/videos/${slow.body.id}`, { key: project.key })).body,
+      (v: any) => v.status === 'in_progress' && v.progress > 0,
+      60_000,
+      'in_progress with progress',
+    );
+    expect(running.progress).toBeLessThan(100);
+    expect((await download(slow.body.id)).status).toBe(400);
+  }, 180_000);
+
+  it('an Idempotency-Key answers the same video; another body with it is a 409', async () => {
+    const before = await countJobRows(project.id);
+    const body = { model: 'sora-2', prompt: 'waves on a pebble beach', seconds: '8', size: '720x1280' };
+    const headers = { 'Idempotency-Key': 'video-req-1' };
+    const first = await stack.api.post('/v1/videos', { key: project.key, body, headers });
+    const again = await stack.api.post('/v1/videos', { key: project.key, body, headers });
+    expect(first.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const other = await stack.api.post('/v1/videos', { key: project.key, body: { ...body, seconds: '4' }, headers });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+    expect(await countJobRows(project.id)).toBe(before + 1);
+  });
+
+  it("bad requests: a 4xx in OpenAI's error shape, and no job or file stored", async () => {
+    const jobs = await countJobRows(project.id);
+    const files = await countFileRows(project.id);
+    const cases: Array<[unknown, string]> = [
+      [{ model: 'sora-2' }, 'prompt'],
+      [{ model: 'sora-2', prompt: 'x', size: '1792x1024' }, 'size'],
+      [{ model: 'sora-2', prompt: 'x', seconds: '5' }, 'seconds'],
+      [{ model: 'sora-2', prompt: 'x', n: 2 }, 'n'],
+      [{ model: 'sora-2', prompt: 'x', input_reference: 'data:image/png;base64,SGVsbG8=' }, 'input_reference'],
+    ];
+    for (const [body, param] of cases) {
+      const res = await stack.api.post('/v1/videos', { key: project.key, body });
+      expect([param, res.status]).toEqual([param, 400]);
+      expect(res.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code: 'invalid_value' } });
+    }
+    const form = new FormData();
+    form.append('prompt', 'x');
+    form.append('model', 'sora-2');
+    form.append('input_reference', new Blob([Buffer.from('not an image at all')], { type: 'image/png' }), 'reference.png');
+    const notImage = await stack.api.post('/v1/videos', { key: project.key, rawBody: form });
+    expect(notImage.status).toBe(400);
+    expect(notImage.body.error.param).toBe('input_reference');
+    const broken = await stack.api.post('/v1/videos', { key: project.key, rawBody: '{"prompt":', headers: { 'content-type': 'application/json' } });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.type).toBe('invalid_request_error');
+    expect(await countJobRows(project.id)).toBe(jobs);
+    expect(await countFileRows(project.id)).toBe(files);
+
+    const unknown = await stack.api.get('/v1/videos/job_00000000000000000000000000', { key: project.key });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+    const noKey = await stack.api.post('/v1/videos', { body: { model: 'sora-2', prompt: 'x' } });
+    expect(noKey.status).toBe(401);
+    expect(noKey.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+  });
+
+  it('rate limits apply as on /v1/jobs (429 in OpenAI shape with Retry-After)', async () => {
+    const limited = await stack.createProject({ requests_per_minute: 2 });
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) answers.push(await stack.api.get('/v1/videos/job_00000000000000000000000000', { key: limited.key }));
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 429]);
+    expect(answers[2]!.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
