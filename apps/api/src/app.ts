@@ -25,6 +25,8 @@ import { healthRoutes } from './routes/health.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { eventsRoutes } from './routes/events.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { mjCompatRoutes } from './routes/compat/mj.routes';
+import { openAiVideoRoutes } from './routes/compat/openai-videos.routes';
 
 /** What bull-board shows: every job family's queue, webhook deliveries and the maintenance queue. */
 function bullBoardQueues(deps: ApiDeps): BullQueue[] {
@@ -51,6 +53,9 @@ export function createApp(deps: ApiDeps): Express {
   const artifactLimit = clientRateLimit(deps.rateLimits.limiter, `${deps.settings.QUEUE_PREFIX}:ratelimit:artifacts`, deps.settings.ARTIFACT_REQUESTS_PER_MINUTE, 'artifact');
   app.use('/v1/artifacts', artifactLimit, artifactsRoutes(deps));
   const rateLimit = projectRateLimit(deps.rateLimits);
+  // drop-in compatible APIs (docs/compat.md), before the /v1 routers below; errors in their own shapes
+  app.use('/v1/videos', openAiVideoRoutes(deps));
+  app.use('/mj', mjCompatRoutes(deps));
   app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
   app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));
