@@ -7,13 +7,22 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadSettings } from '@genqueue/config';
 import { createPrismaClient, ensureBootstrap, firstStartKeyLines, keepFirstStartKeys, migrateDatabase } from '@genqueue/db';
+import { lineFormatter } from './lib/pretty-log';
 
 const root = path.resolve(__dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const children: ChildProcess[] = [];
 
+/** On a terminal each process's JSON lines are shown readable and coloured; LOG_FORMAT=json keeps them raw. */
+const pretty = process.stdout.isTTY === true && process.env['LOG_FORMAT'] !== 'json';
+
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', pretty ? 'pipe' : 'inherit', pretty ? 'pipe' : 'inherit'] });
+  if (pretty) {
+    const options = { color: process.env['NO_COLOR'] === undefined, width: 9 };
+    child.stdout!.on('data', lineFormatter(name, children.length, options, (text) => process.stdout.write(text)));
+    child.stderr!.on('data', lineFormatter(name, children.length, options, (text) => process.stderr.write(text)));
+  }
   child.on('exit', (code, signal) => {
     if (stopping) return;
     console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping the rest.`);
