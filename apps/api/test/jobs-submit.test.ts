@@ -47,6 +47,7 @@ describe('job submission', () => {
         created_at: expect.stringMatching(ISO_TIME),
         started_at: null,
         finished_at: null,
+        pruned_at: null,
       });
       expect(Math.abs(Date.parse(job.created_at) - Date.now())).toBeLessThan(60_000);
       expect(nonSnakeKeys(job)).toEqual([]);

@@ -21,6 +21,8 @@ export type JobRecord = {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** set once retention removed the job's details (rows from before the column may lack it) */
+  prunedAt?: Date | null;
 };
 
 export type ArtifactRecord = {
@@ -63,6 +65,8 @@ export type PublicJob = {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** when retention removed the job's events, attempts, deliveries and artifacts; null until then */
+  pruned_at: string | null;
 };
 
 /** Signs an artifact id into a URL; supplied by the API (it knows the public base URL and the secret). */
@@ -103,6 +107,7 @@ export function toPublicJob(job: JobRecord, artifacts: ArtifactRecord[], signUrl
     created_at: job.createdAt.toISOString(),
     started_at: job.startedAt?.toISOString() ?? null,
     finished_at: job.finishedAt?.toISOString() ?? null,
+    pruned_at: job.prunedAt?.toISOString() ?? null,
   };
 }
 

@@ -30,6 +30,7 @@ const job: PublicJob = {
   created_at: '2026-11-25T10:00:00.000Z',
   started_at: '2026-11-25T10:00:00.120Z',
   finished_at: '2026-11-25T10:01:00.000Z',
+  pruned_at: null,
 };
 
 describe('event type filters', () => {
