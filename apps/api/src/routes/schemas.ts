@@ -55,6 +55,8 @@ export const ProjectLimitsSchema = z.strictObject({
   /** jobs submitted per minute, bulk ones each counted; unset: DEFAULT_JOBS_PER_MINUTE, else 10 × requests_per_minute */
   jobs_per_minute: z.int().min(1).max(10_000_000).optional(),
   max_running_jobs: z.int().min(1).max(1_000_000).optional(),
+  /** days finished jobs keep their events, attempts, deliveries and artifacts; unset: 30 */
+  retention_days: z.int().min(1).max(36_500).optional(),
 });
 
 const ProjectNameSchema = z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only');
@@ -73,6 +75,7 @@ export const UpdateProjectSchema = z
         requests_per_minute: z.int().min(1).max(1_000_000).nullable().optional(),
         jobs_per_minute: z.int().min(1).max(10_000_000).nullable().optional(),
         max_running_jobs: z.int().min(1).max(1_000_000).nullable().optional(),
+        retention_days: z.int().min(1).max(36_500).nullable().optional(),
       })
       .optional(),
   })

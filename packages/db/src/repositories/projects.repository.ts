@@ -2,7 +2,7 @@ import { newId } from '@genqueue/core';
 import type { PrismaClient, Project } from '../generated/prisma/client';
 import { asJson } from './types';
 
-export type ProjectLimits = { requests_per_minute?: number; max_running_jobs?: number };
+export type ProjectLimits = { requests_per_minute?: number; max_running_jobs?: number; retention_days?: number };
 
 /** A change of a project: a new name, and limits to set (a number) or remove (null); others stay. */
 export type ProjectChange = { name?: string; limits?: { [K in keyof ProjectLimits]?: number | null } };
