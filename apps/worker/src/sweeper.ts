@@ -37,6 +37,8 @@ export type SweepReport = {
   expired: number;
   timedOut: number;
   requeued: number;
+  /** running jobs failed as `worker_crashed`: their worker died under them twice */
+  crashed?: number;
   webhooksQueued?: number;
   /** Redis was down: the steps that need it waited for the next tick */
   redisDown?: boolean;
@@ -78,22 +80,57 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
     return report;
   }
   report.redisWasEmptied = (await deps.redisMemory?.wasLost()) ?? false;
-  report.requeued = await requeueLost(deps, now);
+  const lost = await requeueLost(deps, now);
+  report.requeued = lost.requeued;
+  if (lost.crashed > 0) report.crashed = lost.crashed;
   if (deps.webhooks) report.webhooksQueued = await sweepWebhookDeliveries(deps.webhooks, now, { redisWasEmptied: report.redisWasEmptied });
   return report;
 }
 
-/** Enqueues the stale queued/running rows whose queue job is gone (or finished while the row is not). */
-async function requeueLost(deps: SweeperDeps, now: Date): Promise<number> {
+/**
+ * Workers a job may take down with it. BullMQ hands a job whose worker vanished (its lock lapsed) to
+ * another worker once, and fails it at the second stall; enqueuing it again then would run the job
+ * that kills its workers (out of memory, say) until its deadline.
+ */
+const MAX_WORKER_DEATHS = 2;
+
+/** How many times the queue job of a running row stalled (its worker died or froze), when it was failed for it. */
+async function stallsOf(deps: SweeperDeps, family: JobFamily, jobId: string): Promise<number> {
+  const job = await deps.queues.queue(family).getJob(jobId);
+  if (!job || !job.finishedOn || job.returnvalue !== null) return 0;
+  return (await job.isFailed()) ? job.stalledCounter : 0;
+}
+
+const WORKER_CRASHED = {
+  code: 'worker_crashed',
+  message: 'The job stopped its worker twice (the process died while running it); it is not run again',
+  retryable: false,
+} as const;
+
+/**
+ * Enqueues the stale queued/running rows whose queue job is gone (or finished while the row is not);
+ * a running row whose queue job BullMQ failed for stalling too often is failed as `worker_crashed`.
+ */
+async function requeueLost(deps: SweeperDeps, now: Date): Promise<{ requeued: number; crashed: number }> {
   const stopAtMs = Date.now() + (deps.staleBudgetMs ?? 0);
   let requeued = 0;
+  let crashed = 0;
   do {
     const stale = await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize, deps.staleCursor.after);
     const last = stale[stale.length - 1];
     deps.staleCursor.after = stale.length < deps.batchSize || !last ? null : { id: last.id, updatedAt: last.updatedAt };
     for (const row of stale) {
       const family: JobFamily | undefined = findJobType(row.type)?.family;
-      if (!family || (await deps.queues.isLive(family, row.id))) continue;
+      if (!family) continue;
+      const stalls = row.status === 'running' ? await stallsOf(deps, family, row.id) : 0;
+      if (await deps.queues.isLive(family, row.id)) continue;
+      if (stalls >= MAX_WORKER_DEATHS) {
+        const change = await deps.jobs.transition(row.id, 'failed', { error: WORKER_CRASHED }, ['running'], attemptLog(deps.attempts, 'failed', WORKER_CRASHED));
+        await deps.events.announce(change);
+        if (change) crashed += 1;
+        deps.logger.warn({ jobId: row.id, type: row.type, stalls }, 'sweeper.worker_crashed');
+        continue;
+      }
       await deps.queues.enqueue(family, row.id, {
         priority: row.priority,
         maxAttempts: deps.retry.maxAttempts,
@@ -103,5 +140,5 @@ async function requeueLost(deps: SweeperDeps, now: Date): Promise<number> {
       deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
     }
   } while (deps.staleCursor.after !== null && Date.now() < stopAtMs);
-  return requeued;
+  return { requeued, crashed };
 }

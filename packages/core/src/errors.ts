@@ -42,6 +42,8 @@ export const JOB_ERROR_CODES = [
   'invalid_input',
   'expired',
   'internal_error',
+  /** the job's worker died under it twice (killed, out of memory): it is not run a third time */
+  'worker_crashed',
 ] as const;
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
