@@ -1,4 +1,6 @@
-import type { JobError } from './errors';
+import { z } from 'zod';
+import { JOB_ERROR_CODES, type JobError } from './errors';
+import { JOB_STATUSES } from './job-status';
 
 /** A job row as the domain sees it (camelCase); repositories return this shape. */
 export type JobRecord = {
@@ -35,6 +37,52 @@ export type ArtifactRecord = {
   createdAt: Date;
 };
 
+/**
+ * The wire form of an artifact. This schema, `PublicJobSchema` and `JobErrorSchema` are what
+ * `/openapi.json` documents and what the API's tests hold real answers against; the types below are
+ * checked against them (same keys), so the code and the document cannot drift apart.
+ */
+export const PublicArtifactSchema = z.object({
+  id: z.string(),
+  object: z.literal('artifact'),
+  kind: z.string(),
+  content_type: z.string(),
+  bytes: z.int().min(0),
+  sha256: z.string(),
+  url: z.string().optional().describe('a signed link to the bytes (valid 24 h, no key needed); absent in stored event snapshots'),
+});
+
+/** A failed job's `error` (api.md Jobs). */
+export const JobErrorSchema = z.object({
+  code: z.enum(JOB_ERROR_CODES),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+
+/** `GET /v1/jobs/{id}` and every other answer that carries a job. */
+export const PublicJobSchema = z.object({
+  id: z.string(),
+  object: z.literal('job'),
+  type: z.string(),
+  status: z.enum(JOB_STATUSES),
+  progress: z.number().min(0).max(100),
+  input: z.record(z.string(), z.unknown()).describe('the input with its defaults filled in; in event snapshots an input over 8 KiB is {"truncated": true, "bytes": N}'),
+  output: z.record(z.string(), z.unknown()).nullable(),
+  error: JobErrorSchema.nullable(),
+  artifacts: z.array(PublicArtifactSchema),
+  metadata: z.record(z.string(), z.string()),
+  webhook_url: z.string().nullable(),
+  webhook_events: z.array(z.string()),
+  priority: z.int(),
+  attempts: z.int().min(0),
+  upstream: z.object({ task_id: z.string().nullable(), status: z.string().nullable() }),
+  parent_id: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  pruned_at: z.string().nullable().describe('when retention removed the job’s events, attempts, deliveries and artifacts (the job stays as a summary, its artifacts list empty); null until then'),
+});
+
 export type PublicArtifact = {
   id: string;
   object: 'artifact';
@@ -68,6 +116,11 @@ export type PublicJob = {
   /** when retention removed the job's events, attempts, deliveries and artifacts; null until then */
   pruned_at: string | null;
 };
+
+/** Compile-time: the view types and their schemas name the same fields (a field added to one only fails to build). */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+const viewsMatchSchemas: [SameKeys<PublicJob, z.output<typeof PublicJobSchema>>, SameKeys<PublicArtifact, z.output<typeof PublicArtifactSchema>>, SameKeys<JobError, z.output<typeof JobErrorSchema>>] = [true, true, true];
+void viewsMatchSchemas;
 
 /** Signs an artifact id into a URL; supplied by the API (it knows the public base URL and the secret). */
 export type ArtifactUrlSigner = (artifactId: string) => string;

@@ -1,8 +1,9 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { AppError, type ApiErrorCode } from '@genqueue/core';
+import { API_ERROR_CODES, AppError, type ApiErrorCode } from '@genqueue/core';
 import { isPostgresUnavailable } from '@genqueue/db';
 import { RedisUnavailableError } from '@genqueue/queue';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 
 const HTTP_STATUS: Record<ApiErrorCode, number> = {
   invalid_request: 400,
@@ -15,7 +16,16 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   unavailable: 503,
 };
 
-export function errorBody(err: AppError): { error: { code: string; message: string; details: unknown[] } } {
+/** Every error answer (api.md): `details` lists the failing fields of an invalid request. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.enum([...API_ERROR_CODES, 'internal_error']),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
+});
+
+export function errorBody(err: AppError): z.output<typeof ErrorBodySchema> {
   return { error: { code: err.code, message: err.message, details: err.details } };
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, JOB_STATUSES, MetadataSchema } from '@genqueue/core';
+import { AppError, JOB_STATUSES, JobErrorSchema, MetadataSchema } from '@genqueue/core';
 import type { Job, JobAttempt, JobListFilter } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { sendArtifact } from '../services/artifact-content';
@@ -49,6 +49,17 @@ function filterOf(filter: z.infer<typeof BulkJobFilterSchema>): JobListFilter {
     q: filter.q,
   };
 }
+
+/** A failed run of a job (`GET /admin/v1/jobs/{id}/attempts`). */
+export const JobAttemptSchema = z.object({
+  attempt: z.int(),
+  outcome: z.enum(['retried', 'rate_limited', 'failed']),
+  error: JobErrorSchema,
+  at: z.string(),
+});
+
+/** `GET /admin/v1/jobs/count`. */
+export const JobCountSchema = z.object({ object: z.literal('count'), count: z.int() });
 
 function attemptView(attempt: JobAttempt): Record<string, unknown> {
   return { attempt: attempt.attempt, outcome: attempt.outcome, error: attempt.error, at: attempt.createdAt.toISOString() };

@@ -9,7 +9,13 @@ import { parseOr400 } from './validation';
 export const SignInSchema = z.strictObject({ key: z.string().min(1).max(512) });
 
 /** The wire form of a session; `csrf_token` goes into `X-CSRF-Token` on every mutating request. */
-function sessionView(session: AdminSession, csrfToken: string): Record<string, unknown> {
+export const AdminSessionSchema = z.object({
+  object: z.literal('admin_session'),
+  expires_at: z.string(),
+  csrf_token: z.string().describe('send it as X-CSRF-Token on every request other than GET/HEAD made with the cookie'),
+});
+
+function sessionView(session: AdminSession, csrfToken: string): z.output<typeof AdminSessionSchema> {
   return { object: 'admin_session', expires_at: session.expiresAt.toISOString(), csrf_token: csrfToken };
 }
 

@@ -1,12 +1,56 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import { AppError, JOB_STATUSES } from '@genqueue/core';
 import { isUniqueViolation, type ApiKey, type Project } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { CreateApiKeySchema, CreateProjectSchema, UpdateProjectSchema } from './schemas';
 import { parseOr400 } from './validation';
 
-function publicProject(project: Project): Record<string, unknown> {
-  return { id: project.id, object: 'project', name: project.name, limits: project.limits, created_at: project.createdAt.toISOString() };
+/** A project's limits as stored: the ones set, each a number (api.md Administration). */
+const ProjectLimitsViewSchema = z
+  .object({ requests_per_minute: z.int().optional(), jobs_per_minute: z.int().optional(), max_running_jobs: z.int().optional() })
+  .catchall(z.number());
+
+/** What `publicProject` answers. */
+export const ProjectSchema = z.object({
+  id: z.string(),
+  object: z.literal('project'),
+  name: z.string(),
+  limits: ProjectLimitsViewSchema,
+  created_at: z.string(),
+});
+type ProjectView = z.output<typeof ProjectSchema>;
+
+/** `GET /admin/v1/projects`: each project with how many of its jobs are in each status. */
+export const ProjectWithCountsSchema = ProjectSchema.extend({ counts: z.record(z.enum(JOB_STATUSES), z.int()) });
+
+/** A key as listed (`apiKeyView`). */
+export const ApiKeySchema = z.object({
+  id: z.string(),
+  object: z.literal('api_key'),
+  name: z.string().nullable(),
+  prefix: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+
+/** A project key as created: the key itself, shown this once. */
+export const CreatedProjectKeySchema = z.object({
+  id: z.string(),
+  object: z.literal('api_key'),
+  project_id: z.string(),
+  name: z.string().nullable(),
+  key: z.string(),
+  prefix: z.string(),
+  created_at: z.string(),
+});
+
+/** An admin key as created: as listed, plus the key itself, shown this once. */
+export const CreatedAdminKeySchema = ApiKeySchema.extend({ key: z.string() });
+
+function publicProject(project: Project): ProjectView {
+  return { id: project.id, object: 'project', name: project.name, limits: project.limits as ProjectView['limits'], created_at: project.createdAt.toISOString() };
 }
 
 /** Most jobs a change of `max_running_jobs` wakes at once; the rest follow as slots free up. */
@@ -27,7 +71,7 @@ async function wakeWaiting(deps: ApiDeps, projectId: string, maxRunningJobs: num
 }
 
 /** A key as listed: what identifies it, never the key itself (only its hash is stored). */
-function apiKeyView(key: ApiKey): Record<string, unknown> {
+function apiKeyView(key: ApiKey): z.output<typeof ApiKeySchema> {
   return {
     id: key.id,
     object: 'api_key',

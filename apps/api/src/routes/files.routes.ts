@@ -1,15 +1,29 @@
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import { AppError, newId } from '@genqueue/core';
 import type { File } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { projectIdOf, requireProjectId } from '../middleware/auth';
-import { receiveUpload } from '../services/multipart-upload';
+import { FILE_PURPOSES, receiveUpload } from '../services/multipart-upload';
 
-export function publicFile(file: File): Record<string, unknown> {
+/** An uploaded file's metadata, as `publicFile` answers it. */
+export const FileSchema = z.object({
+  id: z.string(),
+  object: z.literal('file'),
+  purpose: z.enum(FILE_PURPOSES),
+  filename: z.string(),
+  bytes: z.int().min(0),
+  content_type: z.string(),
+  sha256: z.string(),
+  created_at: z.string(),
+});
+export const DeletedFileSchema = z.object({ id: z.string(), object: z.literal('file'), deleted: z.literal(true) });
+
+export function publicFile(file: File): z.output<typeof FileSchema> {
   return {
     id: file.id,
     object: 'file',
-    purpose: file.purpose,
+    purpose: file.purpose as z.output<typeof FileSchema>['purpose'],
     filename: file.filename,
     bytes: Number(file.bytes),
     content_type: file.contentType,

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import { isRedisReady } from '@genqueue/queue';
 import type { ApiDeps } from '../deps';
 import { authenticateMetrics } from '../middleware/metrics-auth';
@@ -11,6 +12,10 @@ async function postgresReady(deps: ApiDeps): Promise<boolean> {
     return false;
   }
 }
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+/** `GET /readyz`: 200 when both are reachable, else 503 with the same shape. */
+export const ReadinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.object({ postgres: z.boolean(), redis: z.boolean() }) });
 
 export function healthRoutes(deps: ApiDeps): Router {
   const router = Router();

@@ -5,12 +5,65 @@ import { assertRedisReady, queueNameFor, type GatewayLaneGovernor, type JobQueue
 import { GATEWAY_LANES } from '@genqueue/upstream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 
 const MINUTE_MS = 60_000;
 /** A queue with waiting work and no job taken for this long gets `idle_warning`. */
 const IDLE_WARNING_MS = 60_000;
 
 type Series = Array<{ start: string; finished: number; failed: number }>;
+
+const SeriesSchema = z.array(z.object({ start: z.string(), finished: z.int(), failed: z.int() }));
+const WindowSchema = z.object({
+  finished: z.int(),
+  by_status: z.record(z.string(), z.int()),
+  throughput_per_min: z.number(),
+  failure_rate: z.number(),
+});
+
+/** What `AdminStats.build` answers (`GET /admin/v1/stats`); `queues` and `gateway_lanes` are null while Redis is down. */
+export const AdminStatsSchema = z.object({
+  object: z.literal('stats'),
+  jobs_by_status: z.record(z.string(), z.int()),
+  jobs_by_type: z.record(z.string(), z.int()),
+  jobs_by_type_and_status: z.record(z.string(), z.record(z.string(), z.int())),
+  queues: z
+    .record(
+      z.enum(JOB_FAMILIES),
+      z.object({
+        waiting: z.int(),
+        active: z.int(),
+        delayed: z.int(),
+        failed: z.int(),
+        paused: z.boolean(),
+        rate_limited_ms: z.int(),
+        last_active_at: z.string().nullable(),
+        idle_warning: z.boolean(),
+        held_reason: z.string().nullable().optional(),
+        held_until: z.string().nullable().optional(),
+      }),
+    )
+    .nullable(),
+  gateway_lanes: z
+    .array(
+      z.object({
+        lane: z.string(),
+        rate_per_minute: z.number(),
+        max_per_minute: z.number(),
+        accepted_last_minute: z.int(),
+        breaker: z.enum(['closed', 'open', 'half_open']),
+        held_until: z.string().nullable(),
+        reason: z.string().nullable(),
+        consecutive_failures: z.int(),
+      }),
+    )
+    .nullable(),
+  last_hour: WindowSchema,
+  last_day: WindowSchema,
+  series: z.object({ hour: SeriesSchema, day: SeriesSchema }),
+  webhooks: z.object({ pending: z.int(), failing: z.int(), succeeded_24h: z.int(), failed_24h: z.int() }),
+  generated_at: z.string(),
+});
 
 /** The gateway lanes a job family's requests go through. */
 const GATEWAY_LANES_OF: Record<JobFamily, readonly string[]> = {

@@ -3,6 +3,7 @@ import type { Job, JobListFilter, JobQueries, JobsRepository } from '@genqueue/d
 import { assertRedisReady } from '@genqueue/queue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { JobActions } from './job-actions';
 
 export type BulkActionKind = 'cancel' | 'retry';
@@ -13,16 +14,17 @@ export type BulkActionKind = 'cancel' | 'retry';
  * status did not allow the change (or changed under us). `interrupted`: the API process stopped
  * before it was through.
  */
-export type BulkActionView = {
-  object: 'bulk_action';
-  id: string;
-  action: BulkActionKind;
-  status: 'running' | 'done' | 'interrupted';
-  matched: number;
-  processed: number;
-  changed: number;
-  skipped: number;
-};
+export const BulkActionSchema = z.object({
+  object: z.literal('bulk_action'),
+  id: z.string(),
+  action: z.enum(['cancel', 'retry']),
+  status: z.enum(['running', 'done', 'interrupted']),
+  matched: z.int(),
+  processed: z.int(),
+  changed: z.int(),
+  skipped: z.int(),
+});
+export type BulkActionView = z.output<typeof BulkActionSchema>;
 
 /** Jobs read per page of a filter (keyset), and the cadence of progress writes. */
 const PAGE = 500;

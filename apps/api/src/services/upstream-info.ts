@@ -1,4 +1,19 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
+
+const UpstreamFailureSchema = z.object({ message: z.string() }).nullable();
+
+/** What `UpstreamInfo.get` answers (`GET /admin/v1/upstream`): the gateway's own answers, keys in snake_case. */
+export const UpstreamInfoSchema = z.object({
+  object: z.literal('upstream'),
+  base_url: z.string(),
+  fetched_at: z.string(),
+  balance: z.unknown().describe('the gateway’s balance answer; null when it failed (see balance_error)'),
+  balance_error: UpstreamFailureSchema,
+  models: z.unknown().describe('the gateway’s model list answer; [] when it failed (see models_error)'),
+  models_error: UpstreamFailureSchema,
+  cached: z.boolean(),
+});
 
 export type UpstreamAccount = {
   listModels(): Promise<unknown>;
