@@ -63,6 +63,7 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
       seconds: '4',
       size: '1280x720',
       completed_at: null,
+      expires_at: null,
       error: null,
     });
     expect(Math.abs(created.body.created_at - Date.now() / 1000)).toBeLessThan(60);
@@ -70,6 +71,8 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
     const done = await pollVideo(created.body.id);
     expect(done).toMatchObject({ id: created.body.id, object: 'video', status: 'completed', progress: 100, error: null, prompt: 'A calico cat playing a piano on stage' });
     expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
+    // our stored copy is kept for the project's retention (30 days by default)
+    expect(done.expires_at).toBe(done.completed_at + 30 * 86_400);
 
     const content = await download(created.body.id);
     expect(content.status).toBe(200);

@@ -1,6 +1,6 @@
 import express, { Router, type Request } from 'express';
 import { AppError } from '@genqueue/core';
-import type { Job } from '@genqueue/db';
+import { DEFAULT_RETENTION_DAYS, retentionDaysOf, type Job } from '@genqueue/db';
 import type { ApiDeps } from '../../deps';
 import { authenticate, requireProjectId } from '../../middleware/auth';
 import { rejectNulCharacters } from '../../middleware/nul-characters';
@@ -18,6 +18,10 @@ export function openAiVideoRoutes(deps: ApiDeps): Router {
   const json = express.json({ limit: deps.settings.maxJsonBytes, strict: false });
   router.use(authenticate(deps.apiKeys, 'any'), projectRateLimit(deps.rateLimits), json, rejectNulCharacters);
 
+  /** The Video object; `expires_at` from the caller's project retention (the admin key: the default). */
+  const videoOf = (req: Request, job: Job) =>
+    toOpenAiVideo(job, (req.principal?.kind === 'project' ? retentionDaysOf(req.principal.limits) : null) ?? DEFAULT_RETENTION_DAYS);
+
   async function ownedVideo(req: Request): Promise<Job> {
     const id = String(req.params['id']);
     const projectId = requireProjectId(req);
@@ -31,11 +35,11 @@ export function openAiVideoRoutes(deps: ApiDeps): Router {
     const idempotencyKey = idempotencyKeyOf(req);
     const { request, clientRequest } = await readCreateRequest(req, deps.settings.uploadLimitBytes.image);
     const { job } = await submitCompatJob(deps, req, request, { projectId, idempotencyKey, clientRequest, fieldOf: videoFieldOf });
-    res.json(toOpenAiVideo(job));
+    res.json(videoOf(req, job));
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toOpenAiVideo(await ownedVideo(req)));
+    res.json(videoOf(req, await ownedVideo(req)));
   });
 
   router.get('/:id/content', async (req, res) => {
@@ -45,7 +49,7 @@ export function openAiVideoRoutes(deps: ApiDeps): Router {
       throw new AppError('invalid_request', `Only the video variant is kept (asked for ${String(variant)})`, [{ path: 'variant', message: 'must be video' }]);
     }
     if (job.status !== 'succeeded') {
-      throw new AppError('invalid_request', `Video is not ready yet, current status: ${toOpenAiVideo(job).status}`, [{ path: 'video_id', message: 'not completed' }]);
+      throw new AppError('invalid_request', `Video is not ready yet, current status: ${videoOf(req, job).status}`, [{ path: 'video_id', message: 'not completed' }]);
     }
     const artifactId = (job.output as { video?: { artifact_id?: unknown } } | null)?.video?.artifact_id;
     const artifact = typeof artifactId === 'string' ? await deps.artifacts.findForProject(job.projectId, artifactId) : null;

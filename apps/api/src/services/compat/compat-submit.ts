@@ -108,6 +108,9 @@ export async function submitCompatJob(
   request: CompatJobRequest,
   options: CompatSubmitOptions,
 ): Promise<{ job: Job; created: boolean }> {
+  if (req.principal?.kind === 'admin' && !(await deps.projects.findById(options.projectId))) {
+    throw new AppError('not_found', `Project ${options.projectId} not found`);
+  }
   const hash = requestHash(options.clientRequest);
   const metadata = { ...request.metadata, [COMPAT_METADATA.requestHash]: hash };
   const rename = (details: ErrorDetail[]): ErrorDetail[] => details.map((d) => ({ ...d, path: options.fieldOf(d.path) }));

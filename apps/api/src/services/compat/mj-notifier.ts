@@ -17,6 +17,8 @@ type Entry = {
 
 /** How many hooks one tick sends at most (the rest wait for the next tick). */
 const MAX_SENDS_PER_TICK = 50;
+/** Ticks start at least this far apart. */
+const MIN_TICK_GAP_MS = 200;
 /** A tick holds the lock this long at most (attempts time out after 10 s). */
 const LOCK_MS = 30_000;
 
@@ -42,6 +44,8 @@ export class MjNotifier {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private again = false;
+  private lastTickAt = 0;
+  private delayed: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: ApiDeps,
@@ -63,7 +67,9 @@ export class MjNotifier {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.delayed) clearTimeout(this.delayed);
     this.timer = null;
+    this.delayed = null;
   }
 
   /** Called once the job is stored; a replayed submission keeps the state it has. */
@@ -73,11 +79,27 @@ export class MjNotifier {
     this.kick();
   }
 
+  /**
+   * Runs a tick now, or once the running one ends; at most one every MIN_TICK_GAP_MS (a busy
+   * system changes jobs thousands of times a second, and each change wakes this).
+   */
   kick(): void {
     if (this.running) {
       this.again = true;
       return;
     }
+    const wait = this.lastTickAt + MIN_TICK_GAP_MS - Date.now();
+    if (wait > 0) {
+      if (!this.delayed) {
+        this.delayed = setTimeout(() => {
+          this.delayed = null;
+          this.kick();
+        }, wait);
+        this.delayed.unref();
+      }
+      return;
+    }
+    this.lastTickAt = Date.now();
     this.running = true;
     this.tick()
       .catch((err: unknown) => this.deps.logger.debug({ err }, 'mj_notify.tick_failed'))

@@ -37,7 +37,12 @@ export const videoFieldOf = (path: string): string => (path.startsWith('input.')
 const unixSeconds = (date: Date | null): number | null => (date ? Math.floor(date.getTime() / 1000) : null);
 const asRecord = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
-export function toOpenAiVideo(job: Job): OpenAiVideo {
+/**
+ * A job as OpenAI's Video object. `expires_at` of a completed video is when retention removes our
+ * stored copy (finished + the project's `limits.retention_days`, default 30), as OpenAI's says when
+ * its asset goes.
+ */
+export function toOpenAiVideo(job: Job, retentionDays: number): OpenAiVideo {
   const input = asRecord(job.input);
   const error = asRecord(job.error);
   const status: OpenAiVideo['status'] =
@@ -57,8 +62,7 @@ export function toOpenAiVideo(job: Job): OpenAiVideo {
     progress: status === 'completed' ? 100 : Math.max(0, Math.min(100, Math.round(job.progress))),
     created_at: Math.floor(job.createdAt.getTime() / 1000),
     completed_at: status === 'completed' ? unixSeconds(job.finishedAt) : null,
-    // our stored copy does not expire (the gateway's does: we keep the bytes)
-    expires_at: null,
+    expires_at: status === 'completed' && job.finishedAt ? Math.floor(job.finishedAt.getTime() / 1000) + retentionDays * 86_400 : null,
     prompt: String(input['prompt'] ?? ''),
     size: String(input['size'] ?? ''),
     seconds: String(input['seconds'] ?? ''),
