@@ -15,6 +15,8 @@ export type StackOptions = {
   simulatorEnv?: Record<string, string>;
   /** start no worker (tests that check what happens while none runs) */
   withoutWorker?: boolean;
+  /** give each worker started by startWorker its /metrics, /healthz and /readyz port (off by default: several workers may run) */
+  withWorkerHttp?: boolean;
   /**
    * a Postgres server of the test's own (any database in the URL); the stack makes its database
    * there instead of next to the run's test database
@@ -33,6 +35,9 @@ export class TestStack {
   readonly api: HttpClient;
   readonly sim: HttpClient;
   worker: ManagedProcess | null = null;
+  /** the HTTP base URL of the last worker startWorker started, with `withWorkerHttp` */
+  workerUrl: string | null = null;
+  private withWorkerHttp = false;
 
   private constructor(
     readonly env: NodeJS.ProcessEnv,
@@ -88,19 +93,24 @@ export class TestStack {
       // faults the tests arm hold a gateway lane briefly, not for production's seconds
       GATEWAY_OUTAGE_HOLD_MS: '300',
       GATEWAY_REFUSED_HOLD_MS: '300',
+      // the worker's port would be the API's + 1, which another suite may hold: startWorker gives one when asked
+      WORKER_HTTP_PORT: '0',
       ...options.env,
     };
     const api = startTsProcess('api', 'apps/api/src/main.ts', env, logDir);
     await Promise.all([simulator.waitForLine('simulator.started'), api.waitForLine('api.listening', 60_000)]);
     const stack = new TestStack(env, adminKey, logDir, { simulator, api }, `http://127.0.0.1:${apiPort}`, simulatorUrl);
+    stack.withWorkerHttp = options.withWorkerHttp ?? false;
     if (!options.withoutWorker) await stack.startWorker();
     return stack;
   }
 
   async startWorker(extraEnv: Record<string, string> = {}): Promise<ManagedProcess> {
-    const worker = startTsProcess('worker', 'apps/worker/src/main.ts', { ...this.env, ...extraEnv }, this.logDir);
+    const httpPort = this.withWorkerHttp && extraEnv['WORKER_HTTP_PORT'] === undefined ? String(await freePort()) : null;
+    const worker = startTsProcess('worker', 'apps/worker/src/main.ts', { ...this.env, ...(httpPort ? { WORKER_HTTP_PORT: httpPort } : {}), ...extraEnv }, this.logDir);
     await worker.waitForLine('worker.started', 60_000);
     this.worker = worker;
+    this.workerUrl = httpPort ? `http://127.0.0.1:${httpPort}` : null;
     return worker;
   }
 

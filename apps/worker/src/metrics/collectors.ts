@@ -1,6 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { JOB_TYPES } from '@genqueue/core';
 import type { OperationalFigures } from '@genqueue/db';
 import type { GatewayLaneGovernor, LaneStatus } from '@genqueue/queue';
 import { GATEWAY_LANES } from '@genqueue/upstream';
@@ -20,6 +21,9 @@ export type CollectorSources = {
 type QueueFigures = { name: string; counts: Record<string, number>; isPaused: boolean; rateLimitTtlMs: number };
 type Snapshot = { queues: QueueFigures[] | null; lanes: LaneStatus[] | null; figures: OperationalFigures | null };
 
+/** Every type gets a sample (0 when none), so an alert on a series never meets an absent one. */
+const TASK_TYPES = JOB_TYPES.filter((spec) => spec.family === 'video' || spec.family === 'mj').map((spec) => spec.type);
+const ALL_TYPES = JOB_TYPES.map((spec) => spec.type);
 const HOLD_REASONS = ['rate_limited', 'outage', 'refused'] as const;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -102,10 +106,16 @@ export function registerCollectors(metrics: WorkerMetrics, sources: CollectorSou
     for (const lane of (await snapshot()).lanes ?? []) g.set({ lane: lane.lane }, lane.ratePerMinute);
   });
   gauge('genqueue_upstream_parked_tasks', 'Gateway tasks (video, mj) submitted and waiting between status polls, by job type', ['type'], async (g) => {
-    for (const row of (await snapshot()).figures?.parkedTasks ?? []) g.inc({ type: jobTypeLabel(row.type) }, row.count);
+    const figures = (await snapshot()).figures;
+    if (!figures) return;
+    for (const type of TASK_TYPES) g.set({ type }, 0);
+    for (const row of figures.parkedTasks) g.inc({ type: jobTypeLabel(row.type) }, row.count);
   });
   gauge('genqueue_jobs_waiting_on_project_limit', 'Queued jobs of projects that run their max_running_jobs now, by type', ['type'], async (g) => {
-    for (const row of (await snapshot()).figures?.waitingOnProjectLimit ?? []) g.inc({ type: jobTypeLabel(row.type) }, row.count);
+    const figures = (await snapshot()).figures;
+    if (!figures) return;
+    for (const type of ALL_TYPES) g.set({ type }, 0);
+    for (const row of figures.waitingOnProjectLimit) g.inc({ type: jobTypeLabel(row.type) }, row.count);
   });
   gauge('genqueue_webhook_deliveries_pending', 'Webhook deliveries not yet delivered nor given up', [], async (g) => {
     const figures = (await snapshot()).figures;
