@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PublicJobSchema } from '@genqueue/core';
 import { ErrorBodySchema } from '../middleware/error-handler';
 import { AdminListDeliveriesQuerySchema, AdminListEndpointsQuerySchema } from '../routes/admin-webhooks.routes';
-import { AdminSubmitEnvelopeSchema, BulkActionRequestSchema, JobAttemptSchema, JobCountSchema } from '../routes/admin-jobs.routes';
+import { BulkActionRequestSchema, JobAttemptSchema, JobCountSchema } from '../routes/admin-jobs.routes';
 import { AdminSessionSchema, SignInSchema } from '../routes/admin-session.routes';
 import { ApiKeySchema, CreatedAdminKeySchema, CreatedProjectKeySchema, ProjectSchema, ProjectWithCountsSchema } from '../routes/admin.routes';
 import { DOCS_ASSETS } from '../routes/docs.routes';
