@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_ERROR_CODES, JOB_TYPE_NAMES, isFinalStatus } from '@genqueue/core';
 import type { JobAttemptEntry } from '@genqueue/db';
 import type { CommittedChange } from '@genqueue/queue';
@@ -151,7 +151,7 @@ export class WorkerMetrics {
     }
   }
 
-  /** A failed run's attempt-log row; `type` when known, else looked up by `typeOf`. */
+  /** A failed run's attempt-log row, with the type of its job. */
   failedRun(entry: JobAttemptEntry, type: string): void {
     this.failedRuns.inc({ type: jobTypeLabel(type), outcome: entry.outcome, code: bounded(entry.error.code, KNOWN_CODES) });
   }
