@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Project, TestStack } from '@genqueue/testing';
+import { MjErrorSchema, MjImageSeedSchema, MjSubmitResultSchema, MjTaskSchema } from '../src/services/compat/compat-schemas';
 import { countFileRows, countJobRows, eventually, makePng, startStack, stopStack } from './helpers';
 
 /**
@@ -17,6 +18,8 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 const dataUrl = (bytes: Buffer, type = 'image/png'): string => `data:${type};base64,${bytes.toString('base64')}`;
 /** what the gateway's documentation puts into every MJ submit */
 const ACCOUNT_FILTER = { channelId: '', instanceId: '', modes: [], remark: '', remix: true, remixAutoConsidered: true };
+/** the answer is exactly what the schema of /openapi.json says: nothing missing, nothing more */
+const expectShape = (schema: { parse(v: unknown): unknown }, body: unknown) => expect(schema.parse(body)).toEqual(body);
 
 describe('drop-in midjourney-proxy API (/mj)', () => {
   let stack: TestStack;
@@ -98,6 +101,7 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     expect(submitted.status).toBe(200);
     expect(submitted.body).toMatchObject({ code: 1, description: expect.any(String), result: expect.stringMatching(/^job_[0-9A-Z]{26}$/) });
     imagineId = submitted.body.result;
+    expectShape(MjSubmitResultSchema, submitted.body);
 
     const task = await pollUntilFinal(imagineId);
     expect(task).toMatchObject({
@@ -115,6 +119,7 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
       finishTime: expect.any(Number),
       properties: expect.objectContaining({ finalPrompt: expect.any(String) }),
     });
+    expectShape(MjTaskSchema, task);
     expect(task.finishTime).toBeGreaterThanOrEqual(task.startTime);
     expect(task.startTime).toBeGreaterThanOrEqual(task.submitTime);
     expect(task.imageUrl.startsWith(`${stack.apiUrl}/v1/artifacts/`)).toBe(true);
@@ -153,6 +158,7 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
       'notifyHook SUCCESS',
     );
     for (const hook of hooks) {
+      expectShape(MjTaskSchema, hook.body);
       expect(hook.headers['content-type']).toBe('application/json');
       expect(hook.body).toMatchObject({ id: imagineId, action: 'IMAGINE', state: 'order-1001', progress: expect.stringMatching(/^\d{1,3}%$/) });
     }
@@ -188,6 +194,7 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     const seed = await mjGet(`/mj/task/${imagineId}/image-seed`);
     expect(seed.status).toBe(200);
     expect(seed.body).toEqual({ code: 1, description: expect.any(String), result: expect.stringMatching(/^\d+$/) });
+    expectShape(MjImageSeedSchema, seed.body);
     const job = (await stack.api.get(`/v1/jobs/${imagineId}`, { key: project.key })).body;
     expect(seed.body.result).toBe(String(job.output.seed));
 
@@ -280,6 +287,7 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
       const res = await mjPost(path, body);
       expect([path, res.status]).toEqual([path, status]);
       expect(res.body).toMatchObject({ code, description: expect.any(String), result: null });
+      expectShape(MjErrorSchema, res.body);
       if (field) expect(res.body.properties.details.map((d: any) => d.path)).toContain(field);
     }
     // not JSON

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Project, TestStack } from '@genqueue/testing';
+import { OpenAiErrorSchema, OpenAiVideoSchema } from '../src/services/compat/compat-schemas';
 import { countFileRows, countJobRows, eventually, makePng, startStack, stopStack } from './helpers';
 
 /**
@@ -54,6 +55,7 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
     });
     expect(created.status).toBe(200);
     expect(Object.keys(created.body).sort()).toEqual(VIDEO_KEYS);
+    expect(OpenAiVideoSchema.parse(created.body)).toEqual(created.body);
     expect(created.body).toMatchObject({
       id: expect.stringMatching(/^job_[0-9A-Z]{26}$/),
       object: 'video',
@@ -70,6 +72,7 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
 
     const done = await pollVideo(created.body.id);
     expect(done).toMatchObject({ id: created.body.id, object: 'video', status: 'completed', progress: 100, error: null, prompt: 'A calico cat playing a piano on stage' });
+    expect(OpenAiVideoSchema.parse(done)).toEqual(done);
     expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
     // our stored copy is kept for the project's retention (30 days by default)
     expect(done.expires_at).toBe(done.completed_at + 30 * 86_400);
@@ -115,6 +118,7 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
     const failed = await pollVideo(failing.body.id);
     expect(failed).toMatchObject({ status: 'failed', error: { code: expect.any(String), message: expect.any(String) }, completed_at: null });
     expect(failed.error.message.length).toBeGreaterThan(0);
+    expect(OpenAiVideoSchema.parse(failed)).toEqual(failed);
     const refused = await download(failing.body.id);
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.bytes.toString('utf8')).error).toMatchObject({ type: 'invalid_request_error', param: 'video_id' });
@@ -158,6 +162,7 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
       const res = await stack.api.post('/v1/videos', { key: project.key, body });
       expect([param, res.status]).toEqual([param, 400]);
       expect(res.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code: 'invalid_value' } });
+      expect(OpenAiErrorSchema.parse(res.body)).toEqual(res.body);
     }
     const form = new FormData();
     form.append('prompt', 'x');

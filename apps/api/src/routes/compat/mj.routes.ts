@@ -1,12 +1,12 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { AppError } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
-import { z } from 'zod';
 import type { ApiDeps } from '../../deps';
 import { authenticate, requireProjectId } from '../../middleware/auth';
 import { rejectNulCharacters } from '../../middleware/nul-characters';
 import { projectRateLimit } from '../../middleware/rate-limit';
 import { compatErrorHandler, mjErrorBody } from '../../services/compat/compat-errors';
+import { MjListByConditionSchema } from '../../services/compat/compat-schemas';
 import { COMPAT_METADATA, idempotencyKeyOf, submitCompatJob } from '../../services/compat/compat-submit';
 import { MjNotifier } from '../../services/compat/mj-notifier';
 import { mjFieldOf, mjJobRequest, rootPromptOf, toMjTask, type MjSubmitKind } from '../../services/compat/mj-tasks';
@@ -16,10 +16,6 @@ import { parseOr400 } from '../validation';
 const SUBMIT_KINDS: readonly MjSubmitKind[] = ['imagine', 'action', 'blend', 'describe', 'modal'];
 const MJ_JOB_TYPES = ['mj.imagine', 'mj.action', 'mj.blend', 'mj.describe', 'mj.modal'];
 const TASK_ID = /^job_[0-9A-Z]{26}$/;
-
-const ListByConditionSchema = z.object({
-  ids: z.array(z.string().max(64)).max(500, 'at most 500 ids').optional(),
-});
 
 /**
  * midjourney-proxy clients send their key as `mj-api-secret` (the gateway also takes it when
@@ -80,7 +76,7 @@ export function mjCompatRoutes(deps: ApiDeps): Router {
 
   router.post('/task/list-by-condition', async (req, res) => {
     const projectId = requireProjectId(req);
-    const { ids = [] } = parseOr400(ListByConditionSchema, req.body ?? {}, 'condition');
+    const { ids = [] } = parseOr400(MjListByConditionSchema, req.body ?? {}, 'condition');
     const wanted = [...new Set(ids.filter((id) => TASK_ID.test(id)))];
     const found = wanted.length === 0 ? [] : await deps.prisma.job.findMany({ where: { projectId, id: { in: wanted }, type: { in: MJ_JOB_TYPES } } });
     const byId = new Map(found.map((job) => [job.id, job]));
