@@ -30,7 +30,7 @@ import { JobSubmission } from './services/job-submission';
 import { JobViews } from './services/job-views';
 import { ConnectionSlots } from './services/connection-slots';
 import { JobWaiter } from './services/job-waiter';
-import { JobWatchHub } from './services/job-watch-hub';
+import { JobWatchHub, type ProjectEventHead } from './services/job-watch-hub';
 import { ApiMetrics } from './services/metrics';
 import { SignInLimiter } from './services/sign-in-limiter';
 import { SlidingWindowLimiter } from './services/sliding-window-limiter';
@@ -144,6 +144,12 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     (ids) => prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, eventSeq: true } }),
     JOB_WATCH_RECHECK_MS,
     (err) => logger.warn({ err }, 'job_watch.poll_failed'),
+    // the newest event of each followed project: one backward index step per project, one statement
+    (projectIds) =>
+      prisma.$queryRaw<ProjectEventHead[]>`
+        SELECT p.id AS "projectId",
+               (SELECT e.id FROM job_events e WHERE e.project_id = p.id ORDER BY e.id DESC LIMIT 1) AS "lastEventId"
+          FROM unnest(${projectIds}::text[]) AS p(id)`,
   );
   const slots = {
     streams: new ConnectionSlots('event streams per project', settings.MAX_STREAMS_PER_PROJECT),

@@ -23,6 +23,7 @@ export function eventsRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
       {
         jobQueries: deps.jobQueries,
         events: deps.events,
+        hub: deps.jobWatchHub,
         logger: deps.logger,
         render: (e) => deps.views.event(e),
         heartbeatMs: deps.settings.SSE_HEARTBEAT_MS,

@@ -2,6 +2,7 @@ import type { JobEvent, JobQueries } from '@genqueue/db';
 import type { JobEventBus } from '@genqueue/queue';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import type { JobWatchHub } from './job-watch-hub';
 import { streamSse } from './sse-writer';
 
 /** Re-read Postgres this often in case a live signal was missed (Redis down, restart). */
@@ -38,6 +39,8 @@ export function eventIdFloor(ms: number): string {
 export type ProjectStreamDeps = {
   jobQueries: Pick<JobQueries, 'projectEventsAfter'>;
   events: JobEventBus;
+  /** the process's shared poller: the backstop behind Redis signals, one read per interval for all streams */
+  hub: Pick<JobWatchHub, 'watchProject'>;
   logger: Logger;
   render: (event: JobEvent) => Record<string, unknown>;
   /** `: heartbeat` interval (SSE_HEARTBEAT_MS) */
@@ -46,13 +49,22 @@ export type ProjectStreamDeps = {
 
 /**
  * `GET /v1/events`: every event of the project's jobs, in event-id order, as `text/event-stream`.
- * Live signals come through Redis pub/sub (keyed by project); the rows are the source.
+ * Live signals come through Redis pub/sub (keyed by project), missed ones through the shared
+ * JobWatchHub (one read per interval for every stream of the process); the rows are the source.
  */
 export async function streamProjectEvents(deps: ProjectStreamDeps, projectId: string, afterId: string | null, res: Response): Promise<void> {
   await streamEventsById(
     {
       readAfter: (cursor, limit) => deps.jobQueries.projectEventsAfter(projectId, cursor, limit),
-      listen: (wake) => deps.events.listen(projectId, wake),
+      listen: async (wake) => {
+        const unsubscribe = await deps.events.listen(projectId, wake);
+        const unwatch = deps.hub.watchProject(projectId, wake);
+        return () => {
+          unwatch();
+          unsubscribe();
+        };
+      },
+      recheckMs: null,
       onError: (err) => deps.logger.warn({ err, projectId }, 'events.project_stream_failed'),
       render: deps.render,
       heartbeatMs: deps.heartbeatMs,
@@ -70,6 +82,8 @@ export type EventsByIdSource = {
   onError(err: unknown): void;
   render: (event: JobEvent) => Record<string, unknown>;
   heartbeatMs: number;
+  /** a pass this often too (default 2 s); null when `listen` has a backstop of its own (the JobWatchHub) */
+  recheckMs?: number | null;
 };
 
 /**
@@ -83,7 +97,7 @@ export async function streamEventsById(source: EventsByIdSource, afterId: string
   let settleTimer: NodeJS.Timeout | null = null;
   await streamSse(res, {
     heartbeatMs: source.heartbeatMs,
-    recheckMs: RECHECK_MS,
+    ...(source.recheckMs === null ? {} : { recheckMs: source.recheckMs ?? RECHECK_MS }),
     async listen(wake) {
       const unsubscribe = await source.listen(wake);
       // what stops when the stream ends: the signals, and a pass waiting for an event to settle
