@@ -59,6 +59,25 @@ const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job p
 /** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */
 const FALLBACK_DEADLINE_MS = 600_000;
 
+/** Waits before each retry of the write that keeps a received output (then the final write is tried anyway). */
+const KEEP_RETRY_DELAYS_MS = [250, 1_000];
+
+/** Types whose handler finds and reuses its own earlier artifacts (embedding.batch's finaliser). */
+const REUSES_ITS_ARTIFACTS = new Set(['embedding.batch']);
+
+/** Every `artifact_id` named anywhere in an output. */
+export function artifactIdsIn(value: unknown, into: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) artifactIdsIn(item, into);
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'artifact_id' && typeof item === 'string') into.push(item);
+      else artifactIdsIn(item, into);
+    }
+  }
+  return into;
+}
+
 /** Another actor ended the job while this run worked on it (a cancel from the API, the sweeper's timeout). */
 class JobEndedElsewhere extends Error {
   override readonly name = 'JobEndedElsewhere';
@@ -93,6 +112,14 @@ export class JobRunner {
       if (!resumed) return { kind: 'done' };
       job = resumed;
     }
+    // An earlier run received the gateway's answer and stored it, then its final write failed or its
+    // worker died: finish from what it kept, without calling (and paying) the gateway again.
+    const kept = await this.keptOutput(job);
+    if (kept) {
+      logger.info({ jobId: job.id, type: job.type }, 'job.finished_from_kept_result');
+      if (!(await this.finish(job.id, 'succeeded', { output: kept, error: null }))) await this.discardOutputs(job.id);
+      return { kind: 'done' };
+    }
     if (job.deadlineAt && job.deadlineAt.getTime() < Date.now()) {
       await this.fail(job.id, DEADLINE_ERROR);
       return { kind: 'done' };
@@ -104,8 +131,9 @@ export class JobRunner {
       return { kind: 'done' };
     }
 
-    // Outputs of an interrupted earlier run are not this run's outputs.
-    await this.deps.artifacts.detachFromJob(job.id);
+    // Outputs of an interrupted earlier run are not this run's outputs (unless the handler reuses
+    // them itself: a batch finaliser's artifacts are whole once their row exists).
+    if (!REUSES_ITS_ARTIFACTS.has(job.type)) await this.deps.artifacts.detachFromJob(job.id);
     const endedElsewhere = new AbortController();
     const stopListening = await this.deps.events
       .listen(job.id, (signal) => {
@@ -132,8 +160,35 @@ export class JobRunner {
     } finally {
       stopListening();
     }
+    // The answer is received and its outputs are stored: keep them before the final write, so a run
+    // after a failed write or a dead worker finishes from them (keptOutput).
+    await this.keepOutput(job.id, output);
     if (!(await this.finish(job.id, 'succeeded', { output, error: null }))) await this.discardOutputs(job.id);
     return { kind: 'done' };
+  }
+
+  /** Records the received output on the running job; a blip is retried, a lasting failure only logged (the final write follows). */
+  private async keepOutput(jobId: string, output: Record<string, unknown>): Promise<void> {
+    for (let i = 0; ; i += 1) {
+      try {
+        await this.deps.jobs.keepReceivedOutput(jobId, output);
+        return;
+      } catch (err) {
+        if (i >= KEEP_RETRY_DELAYS_MS.length) {
+          this.deps.logger.warn({ jobId, err }, 'job.keep_result_failed');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, KEEP_RETRY_DELAYS_MS[i]));
+      }
+    }
+  }
+
+  /** The output an earlier run kept, when every artifact it names is still the job's; else null. */
+  private async keptOutput(job: Job): Promise<Record<string, unknown> | null> {
+    const kept = job.receivedOutput;
+    if (!kept || typeof kept !== 'object' || Array.isArray(kept)) return null;
+    const attached = new Set((await this.deps.artifacts.listForJob(job.id)).map((a) => a.id));
+    return artifactIdsIn(kept).every((id) => attached.has(id)) ? (kept as Record<string, unknown>) : null;
   }
 
   private async afterFailure(

@@ -274,6 +274,8 @@ export class JobsRepository {
         status: to,
         eventSeq: { increment: 1 },
         updatedAt: now,
+        // a kept result belongs to the run that received it: any status change ends it
+        receivedOutput: Prisma.DbNull,
       };
       if (to === 'running') {
         data.startedAt = now;
@@ -328,6 +330,19 @@ export class JobsRepository {
       const event = await appendEvent(tx, job, eventType);
       return { job, event, deliveryIds: await this.outbox(tx, job, event) };
     });
+  }
+
+  /**
+   * Keeps a running job's output once its gateway answer was received and its artifacts stored: a
+   * later run (the final write failed, the worker died) finishes from it without calling the gateway
+   * again. False when the job is no longer running.
+   */
+  async keepReceivedOutput(jobId: string, output: Record<string, unknown>): Promise<boolean> {
+    const { count } = await this.db.job.updateMany({
+      where: { id: jobId, status: 'running' },
+      data: { receivedOutput: asJson(output), updatedAt: new Date() },
+    });
+    return count === 1;
   }
 
   /** Counts another run of a job that is already running (a retry after an error, or a stalled re-run). */
