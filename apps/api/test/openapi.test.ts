@@ -222,7 +222,11 @@ describe('GET /openapi.json', () => {
           const json = response.content?.['application/json']?.schema;
           if (json && path !== '/openapi.json') expect({ at: `${method} ${path} ${status}`, json }).toEqual({ at: `${method} ${path} ${status}`, json: { $ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/) } });
         }
-        if (!['/healthz', '/readyz', '/openapi.json', '/docs', '/docs/{asset}', '/admin', '/admin/session', '/metrics'].includes(path)) {
+        // the compatible routes (docs/compat.md) refuse in their own APIs' shapes
+        const compatError = path.startsWith('/mj/') ? 'MjError' : path.startsWith('/v1/videos') ? 'OpenAiError' : null;
+        if (compatError) {
+          expect(op.responses['401'].content['application/json'].schema).toEqual({ $ref: `#/components/schemas/${compatError}` });
+        } else if (!['/healthz', '/readyz', '/openapi.json', '/docs', '/docs/{asset}', '/admin', '/admin/session', '/metrics'].includes(path)) {
           expect(op.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
         }
       }
@@ -414,6 +418,26 @@ describe('GET /openapi.json', () => {
     expect((await call('POST', '/admin/session', { body: { key: 'gqa_wrong' } })).status).toBe(401);
     expect([200, 503]).toContain((await call('GET', '/admin')).status);
     expect((await call('GET', BULL_BOARD_PATH, { key: admin })).status).toBe(200);
+
+    // the compatible routes (docs/compat.md); their own flows are in compat-*.e2e.test.ts
+    const mj = { 'mj-api-secret': key, 'content-type': 'application/json' };
+    const png = `data:image/png;base64,${makePng(8).toString('base64')}`;
+    const mjImagine = finals['mj.imagine'];
+    await call('POST', '/mj/submit/imagine', { rawBody: JSON.stringify({ prompt: 'a castle at dusk', base64Array: [], notifyHook: '', state: '' }), headers: mj });
+    await call('GET', `/mj/task/${mjImagine.id}/fetch`, { headers: mj });
+    await call('POST', '/mj/task/list-by-condition', { rawBody: JSON.stringify({ ids: [mjImagine.id] }), headers: mj });
+    await call('GET', `/mj/task/${mjImagine.id}/image-seed`, { headers: mj });
+    const mjButton = mjImagine.output?.buttons?.[0]?.custom_id ?? 'MJ::JOB::upsample::1::none';
+    await call('POST', '/mj/submit/action', { rawBody: JSON.stringify({ taskId: mjImagine.id, customId: mjButton }), headers: mj });
+    await call('POST', '/mj/submit/blend', { rawBody: JSON.stringify({ base64Array: [png, png], dimensions: 'SQUARE' }), headers: mj });
+    await call('POST', '/mj/submit/describe', { rawBody: JSON.stringify({ base64: png }), headers: mj });
+    expect((await call('POST', '/mj/submit/modal', { rawBody: JSON.stringify({ taskId: mjImagine.id, prompt: 'more' }), headers: mj })).status).toBe(400);
+    expect((await call('POST', '/mj/submit/imagine', { body: { prompt: 'x' } })).status).toBe(401);
+    const video = await call('POST', '/v1/videos', { key, body: { model: 'sora-2', prompt: 'a kite over the sea', seconds: '4' } });
+    expect(video.status).toBe(200);
+    await call('GET', `/v1/videos/${finals['video.generate'].id}`, { key });
+    check('GET', `/v1/videos/${finals['video.generate'].id}/content`, await stack.api.get(`/v1/videos/${finals['video.generate'].id}/content`, { key }));
+    expect((await call('POST', '/v1/videos', { key, body: { model: 'sora-2' } })).status).toBe(400);
 
     const missed = OPERATIONS.map((op) => `${op.method} ${op.path}`).filter((op) => !exercised.has(op));
     expect({ missed }).toEqual({ missed: [] });

@@ -25,6 +25,7 @@ import { AdminStatsSchema } from '../services/admin-stats';
 import { BulkActionSchema } from '../services/bulk-actions';
 import { AdminEventSchema, AdminJobDetailSchema, AdminJobSchema, listSchema, pagedListSchema, PublicEventSchema } from '../services/job-views';
 import { UpstreamInfoSchema } from '../services/upstream-info';
+import { COMPAT_RESPONSE_COMPONENTS, compatOperations } from './compat-operations';
 import {
   AdminWebhookDeliverySchema,
   AdminWebhookEndpointSchema,
@@ -138,6 +139,8 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   AdminSession: AdminSessionSchema,
   Health: HealthSchema,
   Readiness: ReadinessSchema,
+  // the compatible routes (docs/compat.md)
+  ...COMPAT_RESPONSE_COMPONENTS,
 };
 
 const ok = (json: z.ZodType, description = 'OK'): ResponseSpec => ({ description, json });
@@ -446,4 +449,6 @@ export const OPERATIONS: Operation[] = [
     pathParams: { asset: { type: 'string', enum: [...DOCS_ASSETS] } },
     responses: { 200: { description: 'The file', other: { 'text/javascript': { type: 'string' }, 'text/css': { type: 'string' }, 'image/png': { type: 'string' } } }, 404: { description: 'not_found', json: ErrorBodySchema } },
   },
+  // the drop-in compatible routes (docs/compat.md), errors in their own APIs' shapes
+  ...compatOperations(IdempotencyKeySchema),
 ];
