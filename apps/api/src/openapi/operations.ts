@@ -43,7 +43,9 @@ import {
  *
  * To document a new route: add an `Operation` below (its path in OpenAPI form, `{id}` for `:id`),
  * with the zod schemas that validate its request and the zod schema its JSON answer is built to
- * (define that schema next to the code that builds the answer, and name it in RESPONSE_COMPONENTS).
+ * (define that schema next to the code that builds the answer, and name it in RESPONSE_COMPONENTS);
+ * then call the route once in apps/api/test/openapi.test.ts ("answers every documented operation"),
+ * which checks the real answer against that schema and fails for an operation never called.
  */
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
