@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { S3Storage } from '@genqueue/storage';
 import { TestStack, type Project } from '@genqueue/testing';
@@ -64,11 +66,35 @@ describe('S3 storage end to end', () => {
     expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(8, 24));
   });
 
-  it('with STORAGE_PUBLIC_LINKS=presigned, job reads link straight to the bucket', async () => {
+  /** A webhook receiver on 127.0.0.1 that hands over the first `job.succeeded` body. */
+  async function succeededHook(): Promise<{ url: string; body: Promise<any>; close(): void }> {
+    let deliver: (body: any) => void = () => undefined;
+    const body = new Promise<any>((resolve) => (deliver = resolve));
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        res.end('ok');
+        const json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (json.type === 'job.succeeded') deliver(json);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, body, close: () => server.close() };
+  }
+
+  it('with STORAGE_PUBLIC_LINKS=presigned, job reads and webhook payloads link straight to the bucket', async () => {
     stack.env['STORAGE_PUBLIC_LINKS'] = 'presigned';
     await stack.restartApi('SIGTERM');
+    await stack.stopWorker();
+    await stack.startWorker();
+    const hook = await succeededHook();
     try {
-      const job = await stack.runJob(project.key, { type: 'image.generate', input: { prompt: 'a kingfisher on a branch', model: 'gpt-image-1' } });
+      const job = await stack.runJob(project.key, {
+        type: 'image.generate',
+        input: { prompt: 'a kingfisher on a branch', model: 'gpt-image-1' },
+        webhook_url: hook.url,
+      });
       expect(job.status).toBe('succeeded');
       const [artifact] = job.artifacts;
       const url = new URL(artifact.url);
@@ -90,7 +116,18 @@ describe('S3 storage end to end', () => {
       expect(new URL(listed.artifacts[0].url).origin).toBe(server.endpoint);
       const direct = await fetch(`${stack.apiUrl}/v1/artifacts/${artifact.id}/content`, { headers: { authorization: `Bearer ${project.key}` } });
       expect(direct.status).toBe(200);
+
+      // the webhook payload's link is presigned by the worker the same way
+      const payload = await hook.body;
+      const hooked = payload.data.artifacts[0];
+      expect(hooked.id).toBe(artifact.id);
+      expect(new URL(hooked.url).pathname).toBe(url.pathname);
+      const viaHook = await fetch(hooked.url);
+      expect(viaHook.status).toBe(200);
+      expect(viaHook.headers.get('content-disposition')).toBe(`inline; filename="${artifact.id}.png"`);
+      expect(sha256(Buffer.from(await viaHook.arrayBuffer()))).toBe(artifact.sha256);
     } finally {
+      hook.close();
       stack.env['STORAGE_PUBLIC_LINKS'] = 'api';
     }
   });

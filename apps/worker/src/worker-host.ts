@@ -188,6 +188,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     events,
     logger,
     consume: lanes.webhooks,
+    storage,
     observeAttempt: (attempt) => metrics.webhookAttempt(attempt.outcome, attempt.eventAt),
   });
   if (webhookLane.worker) workers.push(webhookLane.worker);

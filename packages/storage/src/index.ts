@@ -5,3 +5,4 @@ export * from './lines';
 export * from './s3-storage';
 export * from './s3-presign';
 export * from './storage-factory';
+export * from './serving';

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { Artifact } from '@genqueue/db';
-import type { ObjectStorage } from '@genqueue/storage';
+import { servingOf, type ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n`; null when absent, 'invalid' when unsatisfiable. */
@@ -22,73 +22,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
     end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
   }
   return start > end || start >= size ? 'invalid' : { start, end };
-}
-
-/**
- * Types a browser may show inline from our origin: raster images, audio, video and plain text.
- * Anything else (HTML, SVG, XML, PDF, unknown bytes) could run script or be sniffed into
- * something that does, so it goes out as an octet-stream attachment whatever it was stored as.
- */
-const INLINE_TYPES = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-  'image/avif',
-  'audio/mpeg',
-  'audio/wav',
-  'audio/x-wav',
-  'audio/wave',
-  'audio/ogg',
-  'audio/opus',
-  'audio/aac',
-  'audio/flac',
-  'audio/mp4',
-  'audio/webm',
-  'audio/pcm',
-  'video/mp4',
-  'video/webm',
-  'video/quicktime',
-  'text/plain',
-  'text/vtt',
-  'application/x-subrip',
-  'application/json',
-  'application/x-ndjson',
-  'application/jsonl',
-]);
-
-const EXTENSIONS: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'image/avif': 'avif',
-  'audio/mpeg': 'mp3',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'audio/wave': 'wav',
-  'audio/ogg': 'ogg',
-  'audio/opus': 'opus',
-  'audio/aac': 'aac',
-  'audio/flac': 'flac',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'text/plain': 'txt',
-  'text/vtt': 'vtt',
-  'application/x-subrip': 'srt',
-  'application/json': 'json',
-  'application/x-ndjson': 'jsonl',
-  'application/jsonl': 'jsonl',
-};
-
-/** How an artifact goes out: its own type inline when allowed, else bytes to download. */
-export function servingOf(artifact: Pick<Artifact, 'id' | 'contentType'>): { contentType: string; disposition: string } {
-  const type = artifact.contentType.split(';')[0]!.trim().toLowerCase();
-  if (INLINE_TYPES.has(type)) {
-    // ids are [a-z0-9_] only, so the filename needs no quoting beyond the quotes
-    return { contentType: artifact.contentType, disposition: `inline; filename="${artifact.id}.${EXTENSIONS[type] ?? 'bin'}"` };
-  }
-  return { contentType: 'application/octet-stream', disposition: `attachment; filename="${artifact.id}.bin"` };
 }
 
 /** `If-None-Match` names this ETag (or `*`). */

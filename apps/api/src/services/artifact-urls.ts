@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ArtifactUrlSigner } from '@genqueue/core';
-import type { ObjectStorage } from '@genqueue/storage';
-import { servingOf } from './artifact-content';
+import { servingOf, type ObjectStorage } from '@genqueue/storage';
 
 const URL_TTL_SEC = 24 * 3600;
 

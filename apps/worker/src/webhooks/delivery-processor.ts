@@ -27,6 +27,8 @@ export type DeliveryDeps = {
   timeoutMs: number;
   /** fresh signed artifact links for the payload; null leaves the stored snapshot as it is */
   signArtifactUrl: ((artifactId: string) => string) | null;
+  /** presigned bucket links by artifact id (STORAGE_PUBLIC_LINKS=presigned); ids it lacks get `signArtifactUrl`'s */
+  presignArtifactUrls?: (artifactIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   logger: Logger;
   now?: () => Date;
   /** told of every attempt (metrics): how it ended, and when the event it announces happened */
@@ -42,6 +44,19 @@ export type AttemptObservation = { outcome: Exclude<DeliveryOutcome, 'skipped'> 
 function bodyOf(payload: WebhookPayload, sign: DeliveryDeps['signArtifactUrl']): string {
   const data = sign ? withSignedArtifactUrls(payload.data as PublicJob, sign) : payload.data;
   return webhookBody({ ...payload, data });
+}
+
+/** The payload's link maker: presigned bucket links when configured (the API's signed links if presigning fails). */
+async function artifactSigner(deps: DeliveryDeps, payload: WebhookPayload): Promise<DeliveryDeps['signArtifactUrl']> {
+  const ids = ((payload.data as PublicJob | undefined)?.artifacts ?? []).map((a) => a.id);
+  if (!deps.presignArtifactUrls || ids.length === 0) return deps.signArtifactUrl;
+  const presigned = await deps.presignArtifactUrls(ids).catch((err: unknown) => {
+    deps.logger.warn({ err }, 'webhook.presign_failed');
+    return new Map<string, string>();
+  });
+  const fallback = deps.signArtifactUrl;
+  if (presigned.size === 0) return fallback;
+  return (id) => presigned.get(id) ?? fallback?.(id) ?? '';
 }
 
 /** An attempt that never went on the wire (no secret, endpoint gone), recorded so it can be seen. */
@@ -66,7 +81,8 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
     return 'failed';
   }
   const { delivery } = found;
-  const body = bodyOf(delivery.payload as unknown as WebhookPayload, deps.signArtifactUrl);
+  const payload = delivery.payload as unknown as WebhookPayload;
+  const body = bodyOf(payload, await artifactSigner(deps, payload));
   const headers = webhookHeaders({
     secrets: activeSecrets(found.secrets!, now),
     webhookId: delivery.webhookId,

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Settings } from '@genqueue/config';
-import { SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
+import { ArtifactsRepository, SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
+import { servingOf, type ObjectStorage } from '@genqueue/storage';
 import { WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
 import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,21 @@ export function artifactUrlSigner(publicBaseUrl: string, secret: string, ttlSec 
     const expires = Math.floor(Date.now() / 1000) + ttlSec;
     const sig = createHmac('sha256', secret).update(`${artifactId}.${expires}`).digest('base64url');
     return `${publicBaseUrl}/v1/artifacts/${artifactId}/content?expires=${expires}&sig=${sig}`;
+  };
+}
+
+/** Presigned bucket links (24 h, the API route's type and disposition) for the artifacts of a payload. */
+function artifactPresigner(prisma: PrismaClient, storage: ObjectStorage, ttlSec = 24 * 3600): (ids: readonly string[]) => Promise<Map<string, string>> {
+  const artifacts = new ArtifactsRepository(prisma);
+  return async (ids) => {
+    const rows = await artifacts.listByIds(ids);
+    const links = await Promise.all(
+      rows.map(async (a) => {
+        const serving = servingOf(a);
+        return [a.id, await storage.presignedUrl!(a.storageKey, ttlSec, { contentType: serving.contentType, disposition: serving.disposition })] as const;
+      }),
+    );
+    return new Map(links);
   };
 }
 
@@ -39,6 +55,8 @@ type LaneInput = {
   logger: Logger;
   /** run the delivery worker in this process */
   consume: boolean;
+  /** with STORAGE_PUBLIC_LINKS=presigned, payload links are presigned by it */
+  storage?: ObjectStorage;
   /** told of every delivery attempt (metrics) */
   observeAttempt?: DeliveryDeps['observe'];
 };
@@ -87,6 +105,7 @@ async function startDeliveryWorker(
       retryScheduleMs: settings.WEBHOOK_RETRY_SCHEDULE_MS === undefined ? DEFAULT_RETRY_SCHEDULE_MS : parseRetryScheduleMs(settings.WEBHOOK_RETRY_SCHEDULE_MS),
       timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
       signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.artifactBaseUrl, artifactSecret) : null,
+      ...(settings.STORAGE_PUBLIC_LINKS === 'presigned' && input.storage?.presignedUrl ? { presignArtifactUrls: artifactPresigner(input.prisma, input.storage) } : {}),
       logger,
       ...(input.observeAttempt ? { observe: input.observeAttempt } : {}),
     }),

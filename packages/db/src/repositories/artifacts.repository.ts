@@ -26,6 +26,10 @@ export class ArtifactsRepository {
     return this.db.artifact.findUnique({ where: { id } });
   }
 
+  listByIds(ids: readonly string[]): Promise<Artifact[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.db.artifact.findMany({ where: { id: { in: [...ids] } } });
+  }
+
   findForProject(projectId: string, id: string): Promise<Artifact | null> {
     return this.db.artifact.findFirst({ where: { id, projectId } });
   }
