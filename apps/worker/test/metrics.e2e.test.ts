@@ -1,4 +1,4 @@
-import { TestStack, type Project } from '@genqueue/testing';
+import { startTsProcess, TestStack, type Project } from '@genqueue/testing';
 import { armFault, clearFaults, pollUntil, simulatedMs, submit } from './helpers';
 import { Scrape } from './prometheus-text';
 import { TASK_ENV } from './tasks-helpers';
@@ -84,6 +84,14 @@ describe('metrics of the API and the worker', () => {
     expect(scrape.types.get('genqueue_queue_jobs')).toBe('gauge');
     expect(scrape.has('genqueue_worker_process_cpu_user_seconds_total')).toBe(true);
   });
+
+  it('stops a second worker whose port is taken before it takes any job', async () => {
+    const port = new URL(workerUrl()).port;
+    const clash = startTsProcess('worker-clash', 'apps/worker/src/main.ts', { ...stack.env, WORKER_HTTP_PORT: port }, stack.logDir);
+    expect(await clash.exited).toBe(1);
+    // the first worker still answers
+    expect((await workerGet('/healthz')).status).toBe(200);
+  }, 60_000);
 
   it('counts jobs of every family, gateway requests, polls, webhooks and failed runs as they happen', async () => {
     const [workerBefore, apiBefore] = [await scrapeWorker(), await scrapeApi()];
