@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     `  API:        ${settings.publicBaseUrl}   (OpenAPI: ${settings.publicBaseUrl}/openapi.json)`,
     `  dashboard:  ${settings.publicBaseUrl}/admin   (sign in with the admin key)`,
     `  upstream:   ${env['UPSTREAM_BASE_URL']}${settings.UPSTREAM_BASE_URL ? '' : '   (built-in simulator)'}`,
+    `  metrics:    ${settings.publicBaseUrl}/metrics${settings.workerHttpPort > 0 ? ` and http://127.0.0.1:${settings.workerHttpPort}/metrics (the worker)` : ''}   (admin key or METRICS_TOKEN)`,
     ...(env['ALLOW_PRIVATE_URLS'] === 'true' ? ['  note:       private URLs are allowed (ALLOW_PRIVATE_URLS=true) because the simulator runs on 127.0.0.1'] : []),
   ];
   const keyLines = firstStartKeyLines(boot);
