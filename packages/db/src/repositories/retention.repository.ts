@@ -53,8 +53,9 @@ export class RetentionRepository {
          )
          UPDATE jobs SET
            pruned_at = $1::timestamptz,
-           input = CASE WHEN pg_column_size(jobs.input) > $4 THEN jsonb_build_object('truncated', true, 'bytes', octet_length(jobs.input::text)) ELSE jobs.input END,
-           output = CASE WHEN pg_column_size(jobs.output) > $4 THEN jsonb_build_object('truncated', true, 'bytes', octet_length(jobs.output::text)) ELSE jobs.output END,
+           -- the JSON's size, not pg_column_size: that is the compressed size, and repetitive JSON compresses far
+           input = CASE WHEN octet_length(jobs.input::text) > $4 THEN jsonb_build_object('truncated', true, 'bytes', octet_length(jobs.input::text)) ELSE jobs.input END,
+           output = CASE WHEN octet_length(jobs.output::text) > $4 THEN jsonb_build_object('truncated', true, 'bytes', octet_length(jobs.output::text)) ELSE jobs.output END,
            upstream_state = NULL,
            received_output = NULL
          FROM picked WHERE jobs.id = picked.id
