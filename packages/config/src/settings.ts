@@ -98,6 +98,14 @@ export const SettingsSchema = z.object({
   RETENTION_BATCH_SIZE: positiveInt.default(500),
   /** pause between retention batches, so pruning never crowds out live traffic */
   RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).default(50),
+  /** how often one worker (under a Postgres lease) records the gateway's balance; its token route allows 20 reads per 20 min */
+  GATEWAY_BALANCE_INTERVAL_MS: positiveInt.default(300_000),
+  /** the closest two balance reads of one worker for estimated job costs may be (reads in between reuse the last) */
+  GATEWAY_BALANCE_MIN_GAP_MS: z.coerce.number().int().min(0).default(60_000),
+  /** a balance under this many US$ sends `gateway.balance_low` once per crossing; unset: no alert */
+  GATEWAY_BALANCE_ALERT_USD: z.coerce.number().min(0).optional(),
+  /** the gateway's prices (JSON: group_ratio, models, defaults) laid over the built-in catalog; see docs/settings.md */
+  GATEWAY_PRICES: z.string().optional(),
   /** how long a worker's hold on an active job lasts without renewal; a dead worker's jobs move on after it */
   WORKER_LOCK_MS: positiveInt.default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),

@@ -4,7 +4,7 @@
  */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'job' | 'evt' | 'art' | 'file' | 'prj' | 'key' | 'whd' | 'wha' | 'msg' | 'wep' | 'jat' | 'ses' | 'bulk';
+export type IdPrefix = 'job' | 'evt' | 'art' | 'file' | 'prj' | 'key' | 'whd' | 'wha' | 'msg' | 'wep' | 'jat' | 'ses' | 'bulk' | 'jco' | 'gbs';
 
 let lastTimeMs = -1;
 let lastRandom: number[] = [];

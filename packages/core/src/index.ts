@@ -6,3 +6,4 @@ export * from './job-types';
 export * from './job-request';
 export * from './public-job';
 export * from './job-search-text';
+export * from './costs';

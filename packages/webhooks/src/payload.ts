@@ -8,8 +8,13 @@ export const WEBHOOK_EVENT_TYPES = [
   'job.failed',
   'job.canceled',
   'job.expired',
+  // an admin event, not a job's: sent only to endpoints that name it (docs/operations.md)
+  'gateway.balance_low',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Events that are no job's: an endpoint with an empty event list does not get them. */
+export const ADMIN_WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = ['gateway.balance_low'];
 
 /** What a job's own `webhook_url` gets when it gives no `webhook_events`. */
 export const DEFAULT_JOB_URL_EVENT_TYPES: readonly WebhookEventType[] = [
@@ -33,7 +38,8 @@ export function jobUrlWants(eventType: string, webhookEvents: readonly string[])
 /** Does an endpoint subscribed to `eventTypes` (empty = every webhook type) get `eventType`? */
 export function endpointWants(eventType: string, eventTypes: readonly string[]): boolean {
   if (!isWebhookEventType(eventType)) return false;
-  return eventTypes.length === 0 || eventTypes.includes(eventType);
+  if (eventTypes.length === 0) return !ADMIN_WEBHOOK_EVENT_TYPES.includes(eventType);
+  return eventTypes.includes(eventType);
 }
 
 /**

@@ -15,3 +15,4 @@ export * from './admin-queries';
 export * from './admin-sessions.repository';
 export * from './operational.queries';
 export * from './retention.repository';
+export * from './costs.repository';

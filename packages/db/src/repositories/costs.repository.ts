@@ -1,0 +1,260 @@
+import { newId, type CostSource } from '@genqueue/core';
+import { newWebhookId } from '@genqueue/webhooks';
+import { Prisma, type GatewayBalanceSnapshot, type JobCost, type PrismaClient } from '../generated/prisma/client';
+import { asJson } from './types';
+
+/** The admin event a balance under GATEWAY_BALANCE_ALERT_USD sends (endpoints must name it in their event types). */
+export const GATEWAY_BALANCE_LOW_EVENT = 'gateway.balance_low';
+
+/** Serialises balance snapshot inserts, so an alert crossing is seen by exactly one writer. */
+const SNAPSHOT_LOCK_CLASS = 0x67710002;
+
+export type NewCostEntry = {
+  jobId: string;
+  projectId: string;
+  jobType: string;
+  /** unique within the job: a second recording with the same key is a no-op */
+  entryKey: string;
+  source: CostSource;
+  estimated?: boolean;
+  /** quota units, > 0 for a charge */
+  units: number;
+  model?: string | null;
+  detail?: Record<string, unknown>;
+  chargedAt: Date;
+};
+
+export type NewBalanceSnapshot = {
+  takenAt: Date;
+  availableUnits: number | null;
+  usedUnits: number | null;
+  grantedUnits: number | null;
+  availableUsd: number | null;
+  isUnlimited: boolean;
+  source: string;
+  reason: 'timer' | 'job_start' | 'job_finish';
+  jobId?: string | null;
+};
+
+export type SnapshotWrite = {
+  snapshot: GatewayBalanceSnapshot;
+  /** the balance went under the alert threshold with this snapshot */
+  crossedBelow: boolean;
+  /** gateway.balance_low deliveries written with it (to be queued) */
+  deliveryIds: string[];
+};
+
+export type UsageRow = {
+  day: string;
+  projectId: string | null;
+  jobType: string;
+  /** charges minus refunds, quota units */
+  units: number;
+  chargedUnits: number;
+  refundedUnits: number;
+  estimatedUnits: number;
+  jobs: number;
+  entries: number;
+};
+
+export type UsageQuery = { from: Date; to: Date; projectId?: string; byProject: boolean };
+
+const toNumber = (value: bigint | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value));
+
+/** The cost ledger (job_costs) and the gateway's balance snapshots. */
+export class CostsRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** Inserts a charge; false when the job already has an entry with this key. */
+  async record(entry: NewCostEntry): Promise<boolean> {
+    const result = await this.db.jobCost.createMany({
+      data: [
+        {
+          id: newId('jco'),
+          jobId: entry.jobId,
+          projectId: entry.projectId,
+          jobType: entry.jobType,
+          entryKey: entry.entryKey,
+          kind: 'charge',
+          source: entry.source,
+          estimated: entry.estimated ?? false,
+          units: BigInt(Math.round(entry.units)),
+          model: entry.model ?? null,
+          detail: asJson(entry.detail ?? {}),
+          chargedAt: entry.chargedAt,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    return result.count > 0;
+  }
+
+  /**
+   * The gateway refunded a failed task: the negative of the task's charge (`task:<taskId>`), once.
+   * False when there is no such charge or the refund is already recorded.
+   */
+  async recordRefund(jobId: string, taskId: string, refundedAt: Date, reason: string): Promise<boolean> {
+    const count = await this.db.$executeRaw`
+      INSERT INTO job_costs (id, job_id, project_id, job_type, entry_key, kind, source, estimated, units, model, detail, charged_at)
+      SELECT ${newId('jco')}, job_id, project_id, job_type, ${`refund:${taskId}`}, 'refund', source, estimated, -units, model,
+             jsonb_build_object('refund_of', id, 'reason', ${reason}::text), ${refundedAt}
+        FROM job_costs
+       WHERE job_id = ${jobId} AND entry_key = ${`task:${taskId}`}
+      ON CONFLICT (job_id, entry_key) DO NOTHING`;
+    return count > 0;
+  }
+
+  forJob(jobId: string): Promise<JobCost[]> {
+    return this.db.jobCost.findMany({ where: { jobId }, orderBy: [{ chargedAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Charges and refunds of other jobs recorded within (after, until]: spend a balance delta includes. */
+  async unitsOfOthers(jobId: string, after: Date, until: Date): Promise<number> {
+    const rows = await this.db.$queryRaw<{ units: bigint | null }[]>`
+      SELECT sum(units) AS units FROM job_costs
+       WHERE job_id <> ${jobId} AND charged_at > ${after} AND charged_at <= ${until}`;
+    return toNumber(rows[0]?.units);
+  }
+
+  /**
+   * Final jobs finished since `since` that ran (started) and have no ledger row yet, oldest first:
+   * the catch-up of the recorder (a worker that died between the job's end and its cost).
+   */
+  async unrecordedFinished(since: Date, until: Date, limit: number): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT j.id FROM jobs j
+       WHERE j.finished_at >= ${since} AND j.finished_at < ${until} AND j.started_at IS NOT NULL
+         AND j.status IN ('succeeded', 'failed', 'canceled', 'expired')
+         AND NOT EXISTS (SELECT 1 FROM job_costs c WHERE c.job_id = j.id)
+       ORDER BY j.finished_at ASC
+       LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  // ----- balance snapshots -----------------------------------------------------------------------
+
+  /**
+   * Inserts a snapshot. With an alert threshold (units), a snapshot under it after one that was not
+   * (or after none) writes one `gateway.balance_low` delivery per endpoint that names the event, in
+   * the same transaction; the lock makes concurrent writers see each other, so a crossing fires once.
+   */
+  async insertSnapshot(input: NewBalanceSnapshot, alertUnits: number | null, now = new Date()): Promise<SnapshotWrite> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK_CLASS}::int, 0)`;
+      const previous = await tx.gatewayBalanceSnapshot.findFirst({ orderBy: [{ takenAt: 'desc' }, { id: 'desc' }] });
+      const isBelow = alertUnits !== null && input.availableUnits !== null && !input.isUnlimited && input.availableUnits < alertUnits;
+      const snapshot = await tx.gatewayBalanceSnapshot.create({
+        data: {
+          id: newId('gbs'),
+          takenAt: input.takenAt,
+          availableUnits: input.availableUnits === null ? null : BigInt(Math.round(input.availableUnits)),
+          usedUnits: input.usedUnits === null ? null : BigInt(Math.round(input.usedUnits)),
+          grantedUnits: input.grantedUnits === null ? null : BigInt(Math.round(input.grantedUnits)),
+          availableUsd: input.availableUsd,
+          isUnlimited: input.isUnlimited,
+          source: input.source,
+          reason: input.reason,
+          jobId: input.jobId ?? null,
+          isBelowAlert: isBelow,
+        },
+      });
+      const crossedBelow = isBelow && !(previous?.isBelowAlert ?? false);
+      if (!crossedBelow) return { snapshot, crossedBelow, deliveryIds: [] };
+      const endpoints = await tx.webhookEndpoint.findMany({
+        where: { eventTypes: { has: GATEWAY_BALANCE_LOW_EVENT }, deletedAt: null, disabledAt: null },
+        select: { id: true, projectId: true, url: true },
+      });
+      // WARNING: a public webhook body (docs/api.md): {"type", "timestamp", "data": the balance}
+      const payload = {
+        type: GATEWAY_BALANCE_LOW_EVENT,
+        timestamp: input.takenAt.toISOString(),
+        data: {
+          object: 'gateway_balance',
+          available_units: input.availableUnits,
+          available_usd: input.availableUsd,
+          threshold_usd: alertUnits === null ? null : alertUnits / 500_000,
+          taken_at: input.takenAt.toISOString(),
+          snapshot_id: snapshot.id,
+        },
+      };
+      const rows: Prisma.WebhookDeliveryCreateManyInput[] = endpoints.map((endpoint) => ({
+        id: newId('whd'),
+        projectId: endpoint.projectId,
+        // not a job's event: job_id is empty, event_id is the snapshot that crossed the threshold
+        jobId: '',
+        eventId: snapshot.id,
+        endpointId: endpoint.id,
+        webhookId: newWebhookId(),
+        eventType: GATEWAY_BALANCE_LOW_EVENT,
+        url: endpoint.url,
+        payload: asJson(payload),
+        status: 'pending',
+        nextAttemptAt: now,
+        createdAt: now,
+        updatedAt: now,
+      }));
+      if (rows.length > 0) await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
+      return { snapshot, crossedBelow, deliveryIds: rows.map((r) => r.id as string) };
+    });
+  }
+
+  latestSnapshot(): Promise<GatewayBalanceSnapshot | null> {
+    return this.db.gatewayBalanceSnapshot.findFirst({ orderBy: [{ takenAt: 'desc' }, { id: 'desc' }] });
+  }
+
+  /** The last snapshot with a unit balance taken at or before `at`. */
+  snapshotAtOrBefore(at: Date): Promise<GatewayBalanceSnapshot | null> {
+    return this.db.gatewayBalanceSnapshot.findFirst({
+      where: { takenAt: { lte: at }, availableUnits: { not: null } },
+      orderBy: [{ takenAt: 'desc' }, { id: 'desc' }],
+    });
+  }
+
+  /** The first snapshot with a unit balance taken at or after `at`. */
+  snapshotAtOrAfter(at: Date): Promise<GatewayBalanceSnapshot | null> {
+    return this.db.gatewayBalanceSnapshot.findFirst({
+      where: { takenAt: { gte: at }, availableUnits: { not: null } },
+      orderBy: [{ takenAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  snapshots(from: Date, to: Date, limit = 1000): Promise<GatewayBalanceSnapshot[]> {
+    return this.db.gatewayBalanceSnapshot.findMany({ where: { takenAt: { gte: from, lt: to } }, orderBy: { takenAt: 'asc' }, take: limit });
+  }
+
+  // ----- usage reports -----------------------------------------------------------------------------
+
+  /** Ledger totals per UTC day and job type (and project when `byProject`) of entries charged in [from, to). */
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const projectFilter = query.projectId ? Prisma.sql`AND project_id = ${query.projectId}` : Prisma.empty;
+    const projectColumn = query.byProject ? Prisma.sql`project_id` : Prisma.sql`NULL::text`;
+    const groupBy = query.byProject ? Prisma.sql`GROUP BY 1, 2, 3` : Prisma.sql`GROUP BY 1, 3`;
+    const rows = await this.db.$queryRaw<
+      { day: string; projectId: string | null; jobType: string; units: bigint; charged: bigint; refunded: bigint; estimated: bigint; jobs: bigint; entries: bigint }[]
+    >`
+      SELECT to_char(date_trunc('day', charged_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+             ${projectColumn} AS "projectId",
+             job_type AS "jobType",
+             sum(units) AS units,
+             sum(units) FILTER (WHERE kind = 'charge') AS charged,
+             coalesce(-sum(units) FILTER (WHERE kind = 'refund'), 0) AS refunded,
+             coalesce(sum(units) FILTER (WHERE estimated), 0) AS estimated,
+             count(DISTINCT job_id) AS jobs,
+             count(*) AS entries
+        FROM job_costs
+       WHERE charged_at >= ${query.from} AND charged_at < ${query.to} ${projectFilter}
+       ${groupBy}
+       ORDER BY 1, 2, 3`;
+    return rows.map((r) => ({
+      day: r.day,
+      projectId: r.projectId,
+      jobType: r.jobType,
+      units: toNumber(r.units),
+      chargedUnits: toNumber(r.charged),
+      refundedUnits: toNumber(r.refunded),
+      estimatedUnits: toNumber(r.estimated),
+      jobs: toNumber(r.jobs),
+      entries: toNumber(r.entries),
+    }));
+  }
+}
