@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { attemptLog } from './attempt-log';
 import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
 import { HANDLERS } from './handlers';
+import { storableError, storableOutput } from './handlers/storable';
 import type { ArtifactWriter } from './media/artifact-writer';
 import type { MediaResolver } from './media/media-resolver';
 import type { TaskRunner } from './tasks/task-runner';
@@ -154,7 +155,10 @@ export class JobRunner {
         ...(this.deps.embeddings ? { embeddings: this.deps.embeddings } : {}),
       });
       if ('park' in result) return { kind: 'park', delayMs: result.park.delayMs };
-      output = result.output;
+      // gateway text may carry U+0000, which jsonb refuses: the final write would fail on every run
+      const storable = storableOutput(result.output);
+      if (storable.removed > 0) logger.warn({ jobId: job.id, type: job.type, removed: storable.removed }, 'job.output_sanitized');
+      output = storable.output;
     } catch (err) {
       return await this.afterFailure(job, err, { ...ctx, deadline, endedElsewhere: endedElsewhere.signal });
     } finally {
@@ -211,7 +215,9 @@ export class JobRunner {
       logger.info({ jobId: job.id }, 'job.interrupted_by_shutdown');
       return { kind: 'interrupted' };
     }
-    const decision = unlessTriedTooOften(decideFailure(err), job.attempts, this.deps.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const decided = unlessTriedTooOften(decideFailure(err), job.attempts, this.deps.maxAttempts ?? Number.POSITIVE_INFINITY);
+    // the message may quote the gateway, NUL characters included
+    const decision = { ...decided, error: storableError(decided.error) };
     logger.warn({ jobId: job.id, err, action: decision.action }, 'job.attempt_failed');
     if (decision.action === 'wait') {
       // the lane is held (its rate, a 429, an outage, a refused key): pause it, no attempt used

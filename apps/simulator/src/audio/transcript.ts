@@ -78,6 +78,9 @@ function timeWords(words: string[], startMs: number, endMs: number): TranscriptW
   });
 }
 
+/** Audio bytes containing this (ASCII) get a transcript with U+0000 in its first segment; for tests of what stores gateway text. */
+export const NUL_TEXT = 'NUL_TEXT';
+
 /**
  * The transcript the simulator answers for `bytes`. `language` (ISO-639-1) only changes the
  * reported language of a transcription; translations are English.
@@ -94,6 +97,8 @@ export function expectedTranscript(bytes: Buffer, options: { task?: TranscriptTa
     const maxWords = Math.max(1, Math.min(12, Math.floor((endMs - startMs) / 250)));
     const wordCount = Math.min(maxWords, 4 + pick(next, 9));
     const words = sentence(next, Math.max(1, wordCount));
+    // an upload whose bytes contain NUL_TEXT gets U+0000 in its first segment (a model's stray control character)
+    if (id === 0 && bytes.includes(NUL_TEXT)) words[0] = `${words[0]}\u0000`;
     const text = `${words.join(' ')}.`;
     const timed = timeWords(words, startMs, endMs);
     const tokens = [50364, ...words.map((w) => 1000 + (parseInt(sha256Hex(w).slice(0, 6), 16) % 49000)), 13];
