@@ -182,6 +182,32 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     expect(signed!.headers['webhook-signature']).toMatch(/^v1,/);
   }, 180_000);
 
+  it('Vary (Region): action → task in MODAL → modal with maskBase64 and prompt → SUCCESS', async () => {
+    const upscaled = (await mjGet(`/mj/task/${upscaleId}/fetch`)).body;
+    const varyRegion = upscaled.buttons.find((b: any) => b.customId.startsWith('MJ::Inpaint'));
+    expect(varyRegion).toBeDefined();
+    const action = await mjPost('/mj/submit/action', { taskId: upscaleId, customId: varyRegion.customId, state: 'vary-1' });
+    expect(action.body.code).toBe(1);
+    const waiting = await eventually(
+      async () => (await mjGet(`/mj/task/${action.body.result}/fetch`)).body,
+      (t: any) => t.status === 'MODAL' || ['SUCCESS', 'FAILURE'].includes(t.status),
+      60_000,
+      'the action in MODAL',
+    );
+    expect(waiting).toMatchObject({ status: 'MODAL', action: 'INPAINT', imageUrl: '', finishTime: null });
+    expectShape(MjTaskSchema, waiting);
+
+    const modal = await mjPost('/mj/submit/modal', { taskId: action.body.result, prompt: 'add a red boat', maskBase64: dataUrl(makePng(8, { seed: 9 })) });
+    expect(modal.status).toBe(200);
+    expect(modal.body.code).toBe(1);
+    const done = await pollUntilFinal(modal.body.result);
+    expect(done).toMatchObject({ action: 'MODAL', status: 'SUCCESS', prompt: 'add a red boat' });
+    await downloadImage(done.imageUrl);
+    // the action's own task finishes with the same image
+    const actionDone = await pollUntilFinal(action.body.result);
+    expect(actionDone).toMatchObject({ status: 'SUCCESS', action: 'INPAINT', state: 'vary-1' });
+  }, 180_000);
+
   it('list-by-condition answers the tasks of the given ids (unknown ids left out), image-seed the seed', async () => {
     const list = await mjPost('/mj/task/list-by-condition', { ids: [upscaleId, 'job_00000000000000000000000000', imagineId, '1750000123456789'] });
     expect(list.status).toBe(200);
@@ -271,6 +297,9 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     const cases: Array<[string, unknown, number, number, string?]> = [
       ['/mj/submit/imagine', { base64Array: [], notifyHook: '', state: '' }, 400, 4, 'prompt'],
       ['/mj/submit/imagine', { prompt: '   ' }, 400, 4, 'prompt'],
+      ['/mj/submit/imagine', ['a red fox'], 400, 4, '(body)'],
+      ['/mj/submit/imagine', { prompt: 'a red\u0000fox' }, 400, 4, 'prompt'],
+      ['/mj/submit/imagine', { prompt: 'x', base64Array: 'data:image/png;base64,AAAA' }, 400, 4, 'base64Array'],
       ['/mj/submit/imagine', { prompt: 'x', botType: 'DALL_E' }, 400, 4, 'botType'],
       ['/mj/submit/imagine', { prompt: 'x', notifyHook: 'ftp://example.org/hook' }, 400, 4, 'notifyHook'],
       ['/mj/submit/imagine', { prompt: 'x', base64Array: ['data:image/png;base64,SGVsbG8gd29ybGQ='] }, 400, 4, 'base64Array.0'],

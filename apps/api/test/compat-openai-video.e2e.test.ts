@@ -171,6 +171,15 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
     const notImage = await stack.api.post('/v1/videos', { key: project.key, rawBody: form });
     expect(notImage.status).toBe(400);
     expect(notImage.body.error.param).toBe('input_reference');
+    const noBoundary = await stack.api.post('/v1/videos', { key: project.key, rawBody: 'prompt=x', headers: { 'content-type': 'multipart/form-data' } });
+    expect(noBoundary.status).toBe(400);
+    expect(noBoundary.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('multipart') });
+    const truncated = await stack.api.post('/v1/videos', {
+      key: project.key,
+      rawBody: '--b\r\ncontent-disposition: form-data; name="prompt"\r\n\r\nx\r\n--b\r\ncontent-disposition: form-data; name="input_reference"; filename="a.png"\r\n\r\n\x89PNG',
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+    });
+    expect(truncated.status).toBe(400);
     const broken = await stack.api.post('/v1/videos', { key: project.key, rawBody: '{"prompt":', headers: { 'content-type': 'application/json' } });
     expect(broken.status).toBe(400);
     expect(broken.body.error.type).toBe('invalid_request_error');

@@ -145,6 +145,10 @@ function readMultipart(req: Request, imageLimit: number): Promise<CreateFields> 
         return;
       }
       const chunks: Buffer[] = [];
+      // a part cut short (the body ended before its boundary) errors here; unheard, it would crash the process
+      file.on('error', (err: Error) => {
+        failure ??= malformed(err.message);
+      });
       file.on('data', (chunk: Buffer) => chunks.push(chunk));
       file.on('limit', () => {
         failure ??= new AppError('payload_too_large', `input_reference is larger than the image limit (${imageLimit} bytes)`);
