@@ -26,8 +26,10 @@ export type SimulatorOptions = {
   imagePx?: number;
   /** Token grant in quota units (500 000 units = US$1). */
   quotaGranted?: number;
-  /** Quota units charged per generated image. */
+  /** Quota units charged per generated image (dall-e style; gpt-image is billed by its usage tokens). */
   imageCostQuota?: number;
+  /** Quota units charged per speech or transcription call (their answers carry no usage). */
+  audioCostQuota?: number;
   /** Sliding one-minute window per route key; over the limit → 429 with an empty body. */
   requestsPerMinute?: Partial<Record<RouteKey, number>>;
   /** The gateway's CriticalRateLimit on `/api/usage/token/` (20 per 20 min per IP); null = off. */
@@ -55,6 +57,7 @@ export type ResolvedOptions = {
   imagePx: number;
   quotaGranted: number;
   imageCostQuota: number;
+  audioCostQuota: number;
   requestsPerMinute: Partial<Record<RouteKey, number>>;
   usageTokenLimit: WindowLimit | null;
   globalApiLimit: WindowLimit | null;
@@ -78,6 +81,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     imagePx: options.imagePx ?? 64,
     quotaGranted: options.quotaGranted ?? 10_000_000,
     imageCostQuota: options.imageCostQuota ?? 20_000,
+    audioCostQuota: options.audioCostQuota ?? 5_000,
     requestsPerMinute: { ...options.requestsPerMinute },
     usageTokenLimit: options.usageTokenLimit === undefined ? { max: 20, windowSec: 1200 } : options.usageTokenLimit,
     globalApiLimit: options.globalApiLimit === undefined ? { max: 180, windowSec: 180 } : options.globalApiLimit,

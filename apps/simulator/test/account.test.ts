@@ -62,7 +62,8 @@ describe('balance routes', () => {
     expect((await authed(sim, '/dashboard/billing/subscription')).status).toBe(200);
     expect(await (await authed(sim, '/v1/dashboard/billing/usage')).json()).toEqual({ object: 'list', total_usage: 0 });
 
-    const images = await authed(sim, '/v1/images/generations', { model: 'gpt-image-1', prompt: 'a cat', n: 2 });
+    // dall-e is priced per image (gpt-image by its usage tokens)
+    const images = await authed(sim, '/v1/images/generations', { model: 'dall-e-2', prompt: 'a cat', n: 2 });
     expect(images.status).toBe(200);
 
     expect(await (await authed(sim, '/v1/dashboard/billing/usage')).json()).toEqual({ object: 'list', total_usage: 8 });
@@ -78,6 +79,27 @@ describe('balance routes', () => {
     const body = (await res.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: 'new_api_error', code: 'insufficient_user_quota', param: '' });
     expect(body.error['message']).toMatch(/^用户额度不足, 剩余额度: ＄0\.000000 \(request id: /);
+  });
+
+  it('charges token-billed answers by their usage (ratio × (prompt + completion × completion ratio)) and audio per call', async () => {
+    const used = () => sim.state.balance.used;
+    const chat = (await (await authed(sim, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] })).json()) as {
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
+    expect(used()).toBe(chat.usage.prompt_tokens + chat.usage.completion_tokens);
+
+    let before = used();
+    const embedding = (await (await authed(sim, '/v1/embeddings', { model: 'text-embedding-3-small', input: ['one two', 'three'] })).json()) as { usage: { prompt_tokens: number } };
+    expect(used() - before).toBe(embedding.usage.prompt_tokens);
+
+    before = used();
+    const image = (await (await authed(sim, '/v1/images/generations', { model: 'gpt-image-1', prompt: 'a cat' })).json()) as { usage: { input_tokens: number; output_tokens: number } };
+    expect(used() - before).toBe((image.usage.input_tokens + image.usage.output_tokens * 8) * 5);
+
+    before = used();
+    const speech = await authed(sim, '/v1/audio/speech', { model: 'tts-1', input: 'hello', voice: 'alloy' });
+    expect(speech.status).toBe(200);
+    expect(used() - before).toBe(5_000);
   });
 });
 

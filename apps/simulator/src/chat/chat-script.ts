@@ -56,13 +56,11 @@ export function buildChatScript(state: SimulatorState, model: CatalogModel, prom
 
   if (model.family === 'gemini-image' && !prompt.text.toLowerCase().includes('text only')) {
     if (isBanned) return textScript("I can't generate that image.", 'content_filter');
-    state.balance.charge(state.options.imageCostQuota);
     const content = `Here is your image:\n![image](data:image/png;base64,${pngBase64(state, seed)})`;
     return { steps: [step(content)], finishReason: 'stop', completionTokens: 1290 + 5, mediaCount: 1 };
   }
   if (model.family === 'chat-image-link' || model.family === 'chat-video-link') {
     const isVideo = model.family === 'chat-video-link';
-    state.balance.charge(state.options.imageCostQuota);
     const link = isVideo
       ? `[video](${publicBlobUrl(cdnBaseUrl(baseUrl), createVideoBlob(state, seed))})`
       : `![image](${publicBlobUrl(cdnBaseUrl(baseUrl), createImageBlob(state, seed, false))})`;
@@ -82,13 +80,8 @@ export function buildChatScript(state: SimulatorState, model: CatalogModel, prom
     const text = `Here you are:\n\n${links.map((link, i) => `![image ${i + 1}](${link})`).join('\n')}\n`;
     return { steps: [step(text)], finishReason: 'stop', completionTokens: estimateTokens(text), mediaCount: links.length };
   }
-  const reply = `This is a simulated reply to: ${clip(prompt.text)}`;
-  // models do print U+0000 now and then, and gateways relay it: a prompt saying NUL_TEXT gets one
-  return textScript(prompt.text.includes(NUL_TEXT) ? reply.replace('simulated ', 'simulated\u0000 ') : reply, 'stop');
+  return textScript(`This is a simulated reply to: ${clip(prompt.text)}`, 'stop');
 }
-
-/** A prompt containing this gets a text reply with U+0000 in it (`\u0000` in the JSON); for tests of what stores gateway text. */
-export const NUL_TEXT = 'NUL_TEXT';
 
 function textScript(text: string, finishReason: ChatScript['finishReason']): ChatScript {
   const words = text.split(/(?<= )/);

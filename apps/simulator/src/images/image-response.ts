@@ -1,3 +1,4 @@
+import { chargeTokens } from '../pricing';
 import { signedBlobUrl } from '../blob-url';
 import { mediaSeed } from '../media/seeds';
 import { createImageBlob, pngBase64 } from '../media/produce';
@@ -13,7 +14,7 @@ const GPT_IMAGE_OUTPUT_TOKENS: Record<string, number> = { low: 272, medium: 1056
  * gateway-made `{url:"", b64_json, revised_prompt:""}`. Charges the balance.
  */
 export function buildImageResponse(state: SimulatorState, baseUrl: string, job: ImageJob): Record<string, unknown> {
-  state.balance.charge(job.n * state.options.imageCostQuota);
+  if (job.model.family !== 'gpt-image') state.balance.charge(job.n * state.options.imageCostQuota);
   const created = state.clock.nowSec();
   const seeds = Array.from({ length: job.n }, (_, index) => mediaSeed(job.model.id, job.prompt, index, job.inputSha256s));
 
@@ -32,6 +33,7 @@ export function buildImageResponse(state: SimulatorState, baseUrl: string, job: 
       const inputTokens = estimateTokens(job.prompt);
       const imageTokens = job.inputSha256s.length * 323;
       const outputTokens = job.n * (GPT_IMAGE_OUTPUT_TOKENS[quality] ?? 1056);
+      chargeTokens(state, job.model.id, inputTokens + imageTokens, outputTokens);
       return {
         created,
         background: job.background,

@@ -74,6 +74,7 @@ async function speechToText(state: SimulatorState, req: Request, res: Response, 
     granularities: fieldValues(form, 'timestamp_granularities') as TimestampGranularity[],
     ...(temperature !== '' ? { temperature: Number(temperature) } : {}),
   });
+  state.balance.charge(state.options.audioCostQuota);
   res.status(200).setHeader('Content-Type', rendered.contentType);
   res.send(rendered.body);
 }
@@ -163,6 +164,7 @@ function textToSpeech(state: SimulatorState, req: Request, res: Response): void 
     return;
   }
   const speech = renderSpeech({ model: modelId, input, voice, responseFormat: format as SpeechFormat, speed });
+  state.balance.charge(state.options.audioCostQuota);
   res.status(200).setHeader('Content-Type', speech.contentType);
   res.send(speech.bytes);
 }

@@ -1,3 +1,4 @@
+import { chargeTokens } from '../pricing';
 import { Router, type Response } from 'express';
 import { asArray, asObject, asString } from '../body';
 import { buildChatScript, CHAT_FAMILIES, type ChatPrompt, type ChatScript } from '../chat/chat-script';
@@ -51,6 +52,8 @@ export function chatRoutes(state: SimulatorState): Router {
     const script = buildChatScript(state, model, prompt, publicBaseUrl(state, req));
     const reply = { id: `chatcmpl-${state.ids.id('', 29)}`, created: state.clock.nowSec(), model: model.id };
     const usage = usageOf(prompt, script);
+    // billed by tokens like every chat answer (media in the answer are completion tokens)
+    chargeTokens(state, model.id, usage.prompt_tokens, usage.completion_tokens);
     if (body['stream'] === true) await streamScript(state, res, reply, script, usage);
     else await answerScript(state, res, reply, script, usage);
   });

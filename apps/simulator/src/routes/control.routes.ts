@@ -132,6 +132,7 @@ const presentConfig = (state: SimulatorState) => {
     usage_token_limit: o.usageTokenLimit && { max: o.usageTokenLimit.max, window_sec: o.usageTokenLimit.windowSec },
     global_api_limit: o.globalApiLimit && { max: o.globalApiLimit.max, window_sec: o.globalApiLimit.windowSec },
     image_cost_quota: o.imageCostQuota,
+    audio_cost_quota: o.audioCostQuota,
     quota_granted: o.quotaGranted,
     blob_url_ttl_sec: o.blobUrlTtlSec,
     stream_step_ms: o.streamStepMs,
@@ -167,6 +168,7 @@ function patchConfig(state: SimulatorState, body: JsonObject): string | null {
   }
   const numbers = [
     ['image_cost_quota', 'imageCostQuota'],
+    ['audio_cost_quota', 'audioCostQuota'],
     ['blob_url_ttl_sec', 'blobUrlTtlSec'],
     ['stream_step_ms', 'streamStepMs'],
   ] as const;

@@ -1,3 +1,4 @@
+import { chargeTokens } from '../pricing';
 import { Router, type Request, type Response } from 'express';
 import { asObject } from '../body';
 import { geminiUpstreamError, upstreamServerError, type OpenAIErrorBody } from '../errors';
@@ -68,6 +69,7 @@ function openAIEmbeddings(state: SimulatorState, req: Request, res: Response, pa
         : expectedEmbedding(job.model, input.text, dimensions),
   }));
   record(state, res, 'embeddings', 200, outcome);
+  chargeTokens(state, job.model, tokens, 0);
   res.json({ object: 'list', data, model: job.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
 }
 
@@ -91,5 +93,6 @@ function geminiEmbeddings(state: SimulatorState, req: Request, res: Response, is
   }
   const embeddings = job.inputs.map((input, i) => ({ values: expectedEmbedding(job.model, input.text, job.dimensions[i]) }));
   record(state, res, 'gemini.embed', 200, outcome);
+  chargeTokens(state, job.model, tokens, 0);
   res.json(isBatch ? { embeddings } : { embedding: embeddings[0] });
 }

@@ -1,3 +1,4 @@
+import { chargeTokens } from '../pricing';
 import { Router, type Request, type Response } from 'express';
 import { GEMINI_SPEECH_MIME, readSpeechVoices, renderGeminiSpeech } from '../audio/gemini-speech';
 import { asArray, asObject, asString, type JsonObject } from '../body';
@@ -100,9 +101,10 @@ function buildAnswer(state: SimulatorState, model: CatalogModel, prompt: GeminiP
   const text = wantsImage ? `Here is the image you asked for: ${clip(prompt.text)}` : `Simulated answer: ${clip(prompt.text)}`;
   const textTokens = estimateTokens(text);
   const imagePart = wantsImage ? { inlineData: { mimeType: 'image/png', data: pngBase64(state, mediaSeed(model.id, prompt.text, 0, prompt.inputSha256s)) } } : null;
-  if (imagePart) state.balance.charge(state.options.imageCostQuota);
 
   const candidatesTokens = textTokens + (imagePart ? IMAGE_TOKENS : 0);
+  // billed by the usage it reports, like every token-billed answer
+  chargeTokens(state, model.id, promptTokens, candidatesTokens);
   const usageMetadata = {
     promptTokenCount: promptTokens,
     candidatesTokenCount: candidatesTokens,
@@ -153,6 +155,7 @@ function speak(state: SimulatorState, model: CatalogModel, body: JsonObject, tex
     answer = { candidates: [{ finishReason: 'PROHIBITED_CONTENT', index: 0 }], usageMetadata: { promptTokenCount: promptTokens, totalTokenCount: promptTokens }, ...envelope };
   } else {
     const audio = renderGeminiSpeech(model.id, text, voices);
+    chargeTokens(state, model.id, promptTokens, audio.audioTokens);
     answer = {
       candidates: [{ content: { role: 'model', parts: [{ inlineData: { mimeType: GEMINI_SPEECH_MIME, data: audio.data } }] }, finishReason: 'STOP', index: 0 }],
       usageMetadata: {
