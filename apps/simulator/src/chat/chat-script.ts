@@ -80,8 +80,13 @@ export function buildChatScript(state: SimulatorState, model: CatalogModel, prom
     const text = `Here you are:\n\n${links.map((link, i) => `![image ${i + 1}](${link})`).join('\n')}\n`;
     return { steps: [step(text)], finishReason: 'stop', completionTokens: estimateTokens(text), mediaCount: links.length };
   }
-  return textScript(`This is a simulated reply to: ${clip(prompt.text)}`, 'stop');
+  const reply = `This is a simulated reply to: ${clip(prompt.text)}`;
+  // models do print U+0000 now and then, and gateways relay it: a prompt saying NUL_TEXT gets one
+  return textScript(prompt.text.includes(NUL_TEXT) ? reply.replace('simulated ', 'simulated\u0000 ') : reply, 'stop');
 }
+
+/** A prompt containing this gets a text reply with U+0000 in it (`\u0000` in the JSON); for tests of what stores gateway text. */
+export const NUL_TEXT = 'NUL_TEXT';
 
 function textScript(text: string, finishReason: ChatScript['finishReason']): ChatScript {
   const words = text.split(/(?<= )/);
