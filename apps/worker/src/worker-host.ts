@@ -38,6 +38,7 @@ import { createRetentionTimer } from './retention/retention-timer';
 import { startWebhookLane } from './webhooks/webhook-lane';
 import { createTaskServices } from './tasks/task-services';
 import { createEmbeddingLane } from './embeddings/embedding-lane';
+import { startCostLedger } from './costs/cost-ledger';
 
 /** The sweeper's lease (an advisory lock named so in Postgres). */
 const SWEEP_LEASE_NAME = 'genqueue.sweeper';
@@ -123,6 +124,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     logger,
   });
   const embeddingLane = createEmbeddingLane({ settings, prisma, producer: publisher, storage, jobs, artifacts, events, upstream, logger });
+  const costLedger = startCostLedger({ settings, prisma, events, upstream, producer: publisher, tasks: taskServices.runner, logger });
   const runner = new JobRunner({
     maxAttempts: settings.JOB_MAX_ATTEMPTS,
     jobs,
@@ -234,7 +236,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
       // Active jobs may finish within the grace period; after it their upstream calls are aborted
       // and BullMQ's stalled-job check hands them to another worker.
       const grace = setTimeout(() => shutdown.abort(), graceMs);
-      await Promise.all([...workers.map((w) => w.close()), sweepTimer.close(), retentionTimer.close()]);
+      await Promise.all([...workers.map((w) => w.close()), sweepTimer.close(), retentionTimer.close(), costLedger.close()]);
       clearTimeout(grace);
       taskServices.close();
       await embeddingLane.close();

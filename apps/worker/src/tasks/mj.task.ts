@@ -96,7 +96,14 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
       const { kind, body } = prepared as Prepared;
       try {
         // `state` carries the job id: the gateway stores it, so a task can be traced back to its job
-        return answerOf(await ctx.upstream.mj.submit(kind, { ...body, state: ctx.job.id } as never), ctx.job.id);
+        const result = await ctx.upstream.mj.submit(kind, { ...body, state: ctx.job.id } as never);
+        const answer = answerOf(result, ctx.job.id);
+        if (answer.kind === 'accepted') {
+          // charged after an accepted submit at the action's price; an action that opens a MODAL window is free (§9.7)
+          const customId = kind === 'action' ? (body as { customId: string }).customId : undefined;
+          await ctx.costs?.mjCharged(ctx.job, answer.taskId, kind, customId, result.outcome === 'modal' && kind === 'action');
+        }
+        return answer;
       } catch (err) {
         if (err instanceof MjSubmitError && err.mjCode === 24) {
           const word = err.bannedWord ? ` (banned word "${err.bannedWord}")` : '';
@@ -118,6 +125,8 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
         case 'succeeded':
           return { state: 'succeeded', rawStatus, progress: 100, data: task };
         case 'failed':
+          // the gateway refunds a task that ends in FAILURE (upstream.md §9.7)
+          await ctx.costs?.refunded(ctx.job, taskId, `mj task ${rawStatus}`);
           return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
         case 'modal':
           // an mj.modal job polls the same task: for it MODAL only means "not yet picked up"

@@ -2,6 +2,7 @@ import type { JobError } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
+import type { TaskCosts } from '../costs/cost-recorder';
 import type { ArtifactWriter } from '../media/artifact-writer';
 import type { MediaResolver } from '../media/media-resolver';
 
@@ -15,6 +16,8 @@ export type TaskContext = {
   /** shutdown: polls and downloads stop; a submit is never aborted (its answer would be lost) */
   signal: AbortSignal;
   logger: Logger;
+  /** the cost ledger: charges at submit, refunds of failed tasks (absent: nothing recorded) */
+  costs?: TaskCosts;
 };
 
 export type SubmitAnswer =

@@ -5,6 +5,7 @@ import { decideFailure, heldOutcome, type FailureDecision } from '../failure-pol
 import { withJitter } from '../jitter';
 import type { JobServices, RunOutcome } from '../job-runner';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
+import type { TaskCosts } from '../costs/cost-recorder';
 import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 import { describeUnknownOutcome, isUnknownSubmitOutcome } from './submit-outcome';
 import { readTaskState, type TaskState } from './task-state';
@@ -49,7 +50,14 @@ export class TaskRunner {
   /** Accepted submits whose task id could not be written yet, by job id (`markedAt`: the window they belong to). */
   private readonly acceptedNotSaved = new Map<string, { markedAt: string; answer: AcceptedAnswer }>();
 
+  /** the cost ledger, set by the worker's composition root when it runs one */
+  private costs: TaskCosts | undefined;
+
   constructor(private readonly deps: TaskRunnerDeps) {}
+
+  setCosts(costs: TaskCosts): void {
+    this.costs = costs;
+  }
 
   handles(type: string): boolean {
     return type in this.deps.kinds;
@@ -82,6 +90,7 @@ export class TaskRunner {
       findJob: (id) => jobs.findById(id),
       signal: ctx.signal,
       logger: this.deps.logger.child({ jobId: job.id, type: job.type }),
+      ...(this.costs ? { costs: this.costs } : {}),
     };
     try {
       if (!job.upstreamTaskId) return await this.submit(job, kind, state, tctx);

@@ -35,6 +35,8 @@ export const videoTaskKind: TaskKind = {
       size: input.size,
       ...(reference ? { inputReference: { filename: reference.filename, contentType: reference.contentType, data: reference.data } } : {}),
     });
+    // billed at submit: X-New-Api-Other-Ratios says by how many seconds and what size ratio
+    await ctx.costs?.videoCharged(ctx.job, created.id, created.otherRatios);
     return { kind: 'accepted', taskId: created.id, upstreamStatus: created.rawStatus || 'submitted', progress: created.progress };
   },
 
@@ -50,7 +52,11 @@ export const videoTaskKind: TaskKind = {
     if (!task.isKnownStatus) ctx.logger.warn({ taskId, rawStatus: task.rawStatus }, 'video.unknown_status');
     const rawStatus = task.rawStatus || 'unknown';
     if (task.status === 'succeeded') return { state: 'succeeded', rawStatus, progress: 100, data: task };
-    if (task.status === 'failed') return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+    if (task.status === 'failed') {
+      // the gateway refunds a failed task (upstream.md §8.1, §12.1)
+      await ctx.costs?.refunded(ctx.job, taskId, `video task ${rawStatus}`);
+      return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+    }
     return { state: 'pending', rawStatus, progress: Math.min(99, task.progress), data: task };
   },
 

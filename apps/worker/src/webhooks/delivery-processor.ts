@@ -42,7 +42,9 @@ export type AttemptObservation = { outcome: Exclude<DeliveryOutcome, 'skipped'> 
 
 /** The body to send: the stored payload, with fresh signed links to the job's artifacts if we can sign. */
 function bodyOf(payload: WebhookPayload, sign: DeliveryDeps['signArtifactUrl']): string {
-  const data = sign ? withSignedArtifactUrls(payload.data as PublicJob, sign) : payload.data;
+  // admin events (gateway.balance_low) carry no job, so no artifacts to sign
+  const isJobEvent = String(payload.type).startsWith('job.');
+  const data = sign && isJobEvent ? withSignedArtifactUrls(payload.data as PublicJob, sign) : payload.data;
   return webhookBody({ ...payload, data });
 }
 

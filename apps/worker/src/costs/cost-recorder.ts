@@ -1,0 +1,235 @@
+import {
+  isFinalStatus,
+  mjPriceModel,
+  unitsFromMjPrice,
+  unitsFromUsage,
+  unitsFromVideoRatios,
+  type PriceCatalog,
+} from '@genqueue/core';
+import type { CostsRepository, Job, PrismaClient } from '@genqueue/db';
+import type { CommittedChange } from '@genqueue/queue';
+import type { Logger } from 'pino';
+import type { BalanceReader } from './balance-reader';
+
+/** Job types whose gateway charge the tasks record at submit (and refund on a failed task). */
+const isTaskType = (type: string): boolean => type === 'video.generate' || type.startsWith('mj.');
+/** Types whose answers carry token usage; they need no balance reads around them. */
+const USAGE_TYPES = new Set(['media.chat', 'embedding.batch']);
+
+/** What a task kind tells the ledger (apps/worker/src/tasks). Never throws: the ledger must not fail a job. */
+export interface TaskCosts {
+  /** a video submit the gateway accepted, with its `X-New-Api-Other-Ratios` (undefined when absent) */
+  videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined): Promise<void>;
+  /** an MJ submit the gateway accepted (code 1/21/22); `free` for an action that opened a MODAL window */
+  mjCharged(job: Job, taskId: string, kind: 'imagine' | 'action' | 'modal' | 'blend' | 'describe', customId?: string, free?: boolean): Promise<void>;
+  /** the gateway reports the task failed: it refunds the task's charge */
+  refunded(job: Job, taskId: string, reason: string): Promise<void>;
+}
+
+export type CostRecorderDeps = {
+  prisma: PrismaClient;
+  costs: CostsRepository;
+  balance: BalanceReader;
+  catalog: PriceCatalog;
+  logger: Logger;
+};
+
+const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+
+const inputModel = (job: Job): string | undefined => {
+  const model = asRecord(job.input)?.['model'];
+  return typeof model === 'string' ? model : undefined;
+};
+
+/**
+ * The worker side of the cost ledger. It watches the job changes this process announces (the event
+ * bus's observers): a finished synchronous job is priced from its output's `usage`, or else
+ * estimated from the gateway balance before and after it. Task kinds call it at submit and when the
+ * gateway reports a task failed. Every entry has a key, so recording twice is harmless.
+ */
+export class CostRecorder implements TaskCosts {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly deps: CostRecorderDeps) {}
+
+  /** The event bus observer (synchronous, never throws): work is chained, one job at a time. */
+  observe = (change: CommittedChange): void => {
+    if (this.closed) return;
+    const { job, event } = change;
+    if (isFinalStatus(job.status)) this.enqueue(() => this.recordFinished(job.id));
+    else if (event.type === 'job.started' && job.type !== undefined && !isTaskType(job.type) && !USAGE_TYPES.has(job.type)) {
+      // the balance before the gateway call, should the answer show no usage
+      this.enqueue(async () => {
+        await this.deps.balance.readForEstimate('job_start', job.id);
+      }, false);
+    }
+  };
+
+  /** Resolves when the chained work so far is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.pendingTimers) clearTimeout(timer);
+    await this.chain;
+  }
+
+  private enqueue(work: () => Promise<void>, isQueued = true): void {
+    const onError = (err: unknown) => this.deps.logger.warn({ err }, 'costs.record_failed');
+    // a balance read of a job start goes out at once (before the job's own gateway call), not behind other work
+    if (!isQueued) {
+      work().catch(onError);
+      return;
+    }
+    this.chain = this.chain.then(work).catch(onError);
+  }
+
+  /** Prices a final job that has no ledger entry yet (the observer, and the timer's catch-up). */
+  async recordFinished(jobId: string): Promise<void> {
+    const { prisma, costs, catalog } = this.deps;
+    const job = await prisma.job.findUnique({ where: { id: jobId } });
+    if (!job || !isFinalStatus(job.status) || !job.startedAt) return;
+    if (isTaskType(job.type)) return this.recoverTaskCharge(job);
+    const usage = asRecord(asRecord(job.output)?.['usage']);
+    const model = inputModel(job);
+    if (job.status === 'succeeded' && usage) {
+      const derived = unitsFromUsage(catalog, model, usage);
+      if (derived) {
+        await costs.record({
+          jobId: job.id,
+          projectId: job.projectId,
+          jobType: job.type,
+          entryKey: `usage:${job.attempts}`,
+          source: 'usage',
+          units: derived.units,
+          model: model ?? null,
+          detail: derived.detail,
+          chargedAt: job.finishedAt ?? new Date(),
+        });
+        return;
+      }
+    }
+    await this.recordEstimate(job);
+  }
+
+  /** before − after balance, less what other jobs were charged in between; marked estimated. */
+  private async recordEstimate(job: Job): Promise<void> {
+    const { costs, prisma, balance } = this.deps;
+    const finishedAt = job.finishedAt ?? new Date();
+    const startedAt = job.startedAt ?? finishedAt;
+    if ((await costs.forJob(job.id)).length > 0) return;
+    // the read the job's start asked for (it goes out before the job's own gateway call), else the last
+    // read before the start; what other jobs were charged since then is subtracted
+    const before =
+      (await prisma.gatewayBalanceSnapshot.findFirst({ where: { jobId: job.id, reason: 'job_start', availableUnits: { not: null } }, orderBy: { takenAt: 'asc' } })) ??
+      (await costs.snapshotAtOrBefore(startedAt));
+    let after = await costs.snapshotAtOrAfter(finishedAt);
+    if (!after) {
+      after = await balance.readForEstimate('job_finish', job.id);
+      if (!after) {
+        this.retryLater(job.id, balance.waitMs() + 10);
+        return;
+      }
+    }
+    const base = { jobId: job.id, projectId: job.projectId, jobType: job.type, entryKey: `estimate:${job.attempts}`, source: 'balance_delta' as const, estimated: true, model: inputModel(job) ?? null, chargedAt: finishedAt };
+    if (!before || before.availableUnits === null || after.availableUnits === null) {
+      await costs.record({ ...base, units: 0, detail: { note: 'no balance snapshot before the job started', after_snapshot: after.id } });
+      return;
+    }
+    const delta = Number(before.availableUnits) - Number(after.availableUnits);
+    const others = await costs.unitsOfOthers(job.id, before.takenAt, after.takenAt);
+    await costs.record({
+      ...base,
+      units: Math.max(0, delta - others),
+      detail: { before_snapshot: before.id, after_snapshot: after.id, balance_delta: delta, other_jobs_units: others },
+    });
+  }
+
+  private retryLater(jobId: string, delayMs: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      this.enqueue(() => this.recordFinished(jobId));
+    }, delayMs);
+    timer.unref();
+    this.pendingTimers.add(timer);
+  }
+
+  /** A task job with an upstream task id but no charge (the worker died right after the submit): priced from its input. */
+  private async recoverTaskCharge(job: Job): Promise<void> {
+    if (!job.upstreamTaskId || (await this.deps.costs.forJob(job.id)).length > 0) return;
+    const input = asRecord(job.input) ?? {};
+    if (job.type === 'video.generate') {
+      const seconds = Number(input['seconds'] ?? 4);
+      const size = typeof input['size'] === 'string' ? input['size'] : '';
+      const sizeRatio = size === '1792x1024' || size === '1024x1792' ? 1.666667 : 1;
+      await this.charge(job, job.upstreamTaskId, 'task_price', inputModel(job) ?? null, unitsFromVideoRatios(this.deps.catalog, inputModel(job) ?? '', { seconds, size: sizeRatio }), { recovered: true });
+      return;
+    }
+    const kind = job.type.slice('mj.'.length) as Parameters<typeof mjPriceModel>[0];
+    const customId = typeof input['custom_id'] === 'string' ? input['custom_id'] : undefined;
+    const priceModel = mjPriceModel(kind, customId);
+    await this.charge(job, job.upstreamTaskId, 'task_price', priceModel, unitsFromMjPrice(this.deps.catalog, priceModel), { recovered: true });
+  }
+
+  private async charge(
+    job: Job,
+    taskId: string,
+    source: 'billing_header' | 'task_price',
+    model: string | null,
+    derived: { units: number; detail: Record<string, unknown> },
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.deps.costs.record({
+      jobId: job.id,
+      projectId: job.projectId,
+      jobType: job.type,
+      entryKey: `task:${taskId}`,
+      source,
+      units: derived.units,
+      model,
+      detail: { ...derived.detail, task_id: taskId, ...extra },
+      chargedAt: new Date(),
+    });
+  }
+
+  async videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined): Promise<void> {
+    const model = inputModel(job) ?? '';
+    try {
+      if (otherRatios) {
+        await this.charge(job, taskId, 'billing_header', model, unitsFromVideoRatios(this.deps.catalog, model, otherRatios));
+      } else {
+        // no header (an older build): the ratios the gateway would have billed, from the input
+        const input = asRecord(job.input) ?? {};
+        const size = typeof input['size'] === 'string' ? input['size'] : '';
+        const ratios = { seconds: Number(input['seconds'] ?? 4), size: size === '1792x1024' || size === '1024x1792' ? 1.666667 : 1 };
+        await this.charge(job, taskId, 'task_price', model, unitsFromVideoRatios(this.deps.catalog, model, ratios), { header_missing: true });
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId: job.id }, 'costs.record_failed');
+    }
+  }
+
+  async mjCharged(job: Job, taskId: string, kind: 'imagine' | 'action' | 'modal' | 'blend' | 'describe', customId?: string, free = false): Promise<void> {
+    const priceModel = mjPriceModel(kind, customId);
+    try {
+      const derived = free ? { units: 0, detail: { price_model: priceModel, note: 'opened a MODAL window: billed with the mj.modal submit' } } : unitsFromMjPrice(this.deps.catalog, priceModel);
+      await this.charge(job, taskId, 'task_price', priceModel, derived);
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId: job.id }, 'costs.record_failed');
+    }
+  }
+
+  async refunded(job: Job, taskId: string, reason: string): Promise<void> {
+    try {
+      await this.deps.costs.recordRefund(job.id, taskId, new Date(), reason);
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId: job.id }, 'costs.record_failed');
+    }
+  }
+}
