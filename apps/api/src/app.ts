@@ -25,6 +25,8 @@ import { healthRoutes } from './routes/health.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { eventsRoutes } from './routes/events.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { usageRoutes } from './routes/usage.routes';
+import { adminUsageRoutes } from './routes/admin-usage.routes';
 import { mjCompatRoutes } from './routes/compat/mj.routes';
 import { openAiVideoRoutes } from './routes/compat/openai-videos.routes';
 
@@ -60,6 +62,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
   app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));
   app.use('/v1', eventsRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit]));
+  app.use('/v1', usageRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit]));
   // The admin API takes the admin key or the dashboard's session cookie (with its CSRF token).
   const adminAuth = authenticateAdmin(deps.apiKeys, deps.adminSessions);
   app.use('/admin/session', adminSessionRoutes(deps, json));
@@ -73,6 +76,7 @@ export function createApp(deps: ApiDeps): Express {
     adminJobsRoutes(deps),
     adminWebhooksRoutes(deps),
     adminEventsRoutes(deps),
+    adminUsageRoutes(deps),
   );
   app.use(BULL_BOARD_PATH, bullBoardRoutes(bullBoardQueues(deps), deps.apiKeys, deps.adminSessions));
   app.use('/admin', dashboardRoutes(deps.settings.DASHBOARD_DIR));
