@@ -351,4 +351,18 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     expect(answers[2]!.body).toMatchObject({ code: 23, result: null });
     expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
+  it('notifyHook is durable: an API killed right after the submit, the next API process delivers the final task', async () => {
+    const submitted = await mjPost('/mj/submit/imagine', { prompt: 'a lantern in the fog', notifyHook: `${receiverUrl}/restart-hook` });
+    expect(submitted.body.code).toBe(1);
+    const id = submitted.body.result;
+    await stack.restartApi('SIGKILL');
+    const hooks = await eventually(
+      async () => received.filter((r) => r.path === '/restart-hook' && r.body?.id === id),
+      (list) => list.some((r) => r.body.status === 'SUCCESS'),
+      60_000,
+      'SUCCESS delivered after the restart',
+    );
+    expect(hooks.filter((h) => h.body.status === 'SUCCESS')).toHaveLength(1);
+    expect((await mjGet(`/mj/task/${id}/fetch`)).body.status).toBe('SUCCESS');
+  }, 120_000);
 });

@@ -15,6 +15,8 @@ type Entry = {
   nextAt: number;
 };
 
+/** How many hooks one tick reads (HSCAN COUNT: a hint; a small hash is read whole). */
+const SCAN_COUNT = 500;
 /** How many hooks one tick sends at most (the rest wait for the next tick). */
 const MAX_SENDS_PER_TICK = 50;
 /** Ticks start at least this far apart. */
@@ -45,6 +47,8 @@ export class MjNotifier {
   private running = false;
   private again = false;
   private lastTickAt = 0;
+  /** where the next tick's HSCAN goes on */
+  private cursor = '0';
   private delayed: NodeJS.Timeout | null = null;
 
   constructor(
@@ -118,14 +122,18 @@ export class MjNotifier {
     const token = randomBytes(8).toString('hex');
     if ((await redis.set(this.lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') return;
     try {
-      const raw = await redis.hgetall(this.key);
-      const entries = Object.entries(raw).flatMap(([jobId, json]) => {
+      // a slice of the hooks per tick (all of them while there are few): HSCAN goes round the hash
+      const [next, flat] = await redis.hscan(this.key, this.cursor, 'COUNT', SCAN_COUNT);
+      this.cursor = next;
+      const entries: Array<readonly [string, Entry]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
         try {
-          return [[jobId, JSON.parse(json) as Entry] as const];
+          entries.push([flat[i]!, JSON.parse(flat[i + 1]!) as Entry]);
         } catch {
-          return [];
+          await redis.hdel(this.key, flat[i]!);
         }
-      });
+      }
+      if (entries.length === 0) return;
       const jobs = await this.deps.prisma.job.findMany({ where: { id: { in: entries.map(([id]) => id) } } });
       const byId = new Map(jobs.map((job) => [job.id, job]));
       const views = new Map((await this.deps.views.many(jobs)).map((view) => [view.id, view]));
