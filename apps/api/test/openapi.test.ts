@@ -404,6 +404,10 @@ describe('GET /openapi.json', () => {
     await checkStream('/admin/v1/events', admin, firstEvent, AdminEventSchema);
     await call('GET', '/admin/v1/stats', { key: admin });
     await call('GET', '/admin/v1/upstream', { key: admin });
+    await call('GET', '/admin/v1/usage', { key: admin });
+    await call('GET', `/admin/v1/usage/jobs/${image.id}`, { key: admin });
+    await call('GET', '/v1/usage?from=2026-01-01T00:00:00Z', { key });
+    await call('GET', `/v1/usage/jobs/${image.id}`, { key });
     await call('GET', `/admin/v1/webhook-endpoints?project_id=${projectId}`, { key: admin });
     await call('POST', `/admin/v1/webhook-endpoints/${endpoint.body.id}/enable`, { key: admin });
     await call('GET', '/admin/v1/webhook-deliveries?event_type=job.succeeded', { key: admin });

@@ -25,6 +25,7 @@ import { AdminStatsSchema } from '../services/admin-stats';
 import { BulkActionSchema } from '../services/bulk-actions';
 import { AdminEventSchema, AdminJobDetailSchema, AdminJobSchema, listSchema, pagedListSchema, PublicEventSchema } from '../services/job-views';
 import { UpstreamInfoSchema } from '../services/upstream-info';
+import { AdminUsageSchema, JobCostsSchema, UsageQueryObjectSchema, UsageSchema } from '../services/usage-views';
 import { COMPAT_RESPONSE_COMPONENTS, compatOperations } from './compat-operations';
 import {
   AdminWebhookDeliverySchema,
@@ -138,6 +139,9 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   AdminWebhookDeliveryPage: AdminWebhookDeliveryPageSchema,
   AdminStats: AdminStatsSchema,
   UpstreamInfo: UpstreamInfoSchema,
+  Usage: UsageSchema,
+  AdminUsage: AdminUsageSchema,
+  JobCosts: JobCostsSchema,
   AdminSession: AdminSessionSchema,
   Health: HealthSchema,
   Readiness: ReadinessSchema,
@@ -360,6 +364,24 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: ok(AdminStatsSchema) },
   },
   { method: 'get', path: '/admin/v1/upstream', summary: 'The gateway’s balance and models (cached)', access: 'admin', responses: { 200: ok(UpstreamInfoSchema) } },
+  {
+    method: 'get',
+    path: '/admin/v1/usage',
+    summary: 'Spend from the cost ledger across projects, per UTC day, project and job type, with per-project totals and the last gateway balance',
+    access: 'admin',
+    query: UsageQueryObjectSchema,
+    responses: { 200: ok(AdminUsageSchema) },
+  },
+  { method: 'get', path: '/admin/v1/usage/jobs/{id}', summary: 'One job’s cost ledger entries (any project)', access: 'admin', responses: { 200: ok(JobCostsSchema) } },
+  {
+    method: 'get',
+    path: '/v1/usage',
+    summary: 'The project’s spend from the cost ledger, per UTC day and job type, in quota units and US$',
+    access: 'key',
+    query: UsageQueryObjectSchema.omit({ project_id: true }),
+    responses: { 200: ok(UsageSchema) },
+  },
+  { method: 'get', path: '/v1/usage/jobs/{id}', summary: 'One job’s cost ledger entries: charges, refunds, their source and derivation', access: 'key', responses: { 200: ok(JobCostsSchema) } },
   {
     method: 'get',
     path: '/admin/v1/webhook-endpoints',

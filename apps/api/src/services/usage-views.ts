@@ -8,14 +8,15 @@ export const MAX_USAGE_RANGE_DAYS = 366;
 
 const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)' });
 
+/** The query of the usage routes (`project_id`: admin only). */
+export const UsageQueryObjectSchema = z.object({
+  from: isoDate.optional().describe('start of the range (inclusive); default: 30 days before `to`'),
+  to: isoDate.optional().describe('end of the range (exclusive); default: now'),
+  project_id: z.string().regex(/^prj_[0-9A-Z]{26}$/, 'must be a project id').optional().describe('admin: one project only'),
+});
+
 /** `from`/`to` of the usage routes: [from, to), default the last 30 days. */
-export const UsageQuerySchema = z
-  .object({
-    from: isoDate.optional(),
-    to: isoDate.optional(),
-    project_id: z.string().regex(/^prj_[0-9A-Z]{26}$/, 'must be a project id').optional(),
-  })
-  .transform((q, ctx) => {
+export const UsageQuerySchema = UsageQueryObjectSchema.transform((q, ctx) => {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY_MS);
     if (from.getTime() >= to.getTime()) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
@@ -66,6 +67,70 @@ export function usageView(rows: readonly UsageRow[], range: { from: Date; to: Da
     ...(scope.byProject ? { projects: [...byProject.entries()].map(([projectId, list]) => ({ project_id: projectId, ...totalsOf(list) })) } : {}),
   };
 }
+
+const TotalsSchema = {
+  units: z.number().describe('charges minus refunds, in quota units (500,000 = US$1)'),
+  usd: z.number().describe('units ÷ 500,000'),
+  charged_units: z.number(),
+  refunded_units: z.number().describe('refunds of failed tasks, as a positive number'),
+  estimated_units: z.number().describe('the part derived from balance snapshots (source balance_delta)'),
+  entries: z.number().int(),
+};
+const UsageRowSchema = z.object({ day: z.string().describe('UTC day, YYYY-MM-DD'), type: z.string(), ...TotalsSchema, jobs: z.number().int() });
+
+export const UsageSchema = z.object({
+  object: z.literal('usage'),
+  from: z.string(),
+  to: z.string(),
+  project_id: z.string().nullable(),
+  data: z.array(UsageRowSchema),
+  totals: z.object(TotalsSchema),
+});
+
+export const GatewayBalanceSchema = z.object({
+  object: z.literal('gateway_balance'),
+  taken_at: z.string(),
+  available_units: z.number().nullable(),
+  available_usd: z.number().nullable(),
+  used_units: z.number().nullable(),
+  is_unlimited: z.boolean(),
+  is_below_alert: z.boolean(),
+  source: z.string().describe('token_usage | billing: the gateway route that answered'),
+});
+
+export const AdminUsageSchema = z.object({
+  object: z.literal('usage'),
+  from: z.string(),
+  to: z.string(),
+  project_id: z.string().nullable().optional(),
+  data: z.array(UsageRowSchema.extend({ project_id: z.string().nullable() })),
+  totals: z.object(TotalsSchema),
+  projects: z.array(z.object({ project_id: z.string(), ...TotalsSchema })),
+  balance: GatewayBalanceSchema.nullable().describe('the last balance snapshot'),
+});
+
+export const JobCostSchema = z.object({
+  object: z.literal('job_cost'),
+  id: z.string(),
+  job_id: z.string(),
+  kind: z.enum(['charge', 'refund']),
+  source: z.enum(['usage', 'billing_header', 'task_price', 'balance_delta']),
+  estimated: z.boolean(),
+  units: z.number().describe('quota units; negative for a refund'),
+  usd: z.number(),
+  model: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).describe('how the units were derived (tokens and ratios, header ratios and price, snapshot ids)'),
+  charged_at: z.string(),
+});
+
+export const JobCostsSchema = z.object({
+  object: z.literal('job_costs'),
+  job_id: z.string(),
+  units: z.number(),
+  usd: z.number(),
+  estimated: z.boolean(),
+  data: z.array(JobCostSchema),
+});
 
 export function jobCostView(c: JobCost) {
   const units = Number(c.units);
