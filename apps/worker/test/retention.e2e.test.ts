@@ -128,8 +128,14 @@ describe('retention', () => {
     expect(prunedBefore.deliveryAttempts).toBeGreaterThanOrEqual(6);
     const outputsBefore = new Map((await sql.query('SELECT id, output FROM jobs WHERE id = ANY($1)', [prunedIds])).rows.map((r) => [r.id, r.output]));
 
-    // new jobs start flowing, then the history ages at once (one transaction): 40 and 10 days
-    const duringPrune = Promise.all(range(6).map((i) => image(plain, `new ${i}`)));
+    // new jobs keep flowing (two clients, one job after another) until the prune is over; then the
+    // history ages at once (one transaction): 40 and 10 days
+    let pruneOver = false;
+    const traffic = range(2).map(async (client) => {
+      const done: any[] = [];
+      for (let i = 0; !pruneOver || done.length < 2; i += 1) done.push(await image(plain, `new ${client}.${i}`));
+      return done;
+    });
     await sql.query('BEGIN');
     const age = (ids: string[], days: number) =>
       sql.query(
@@ -143,7 +149,6 @@ describe('retention', () => {
     await sql.query('COMMIT');
 
     await stack.worker!.waitForLine('retention.pruned', 30_000);
-    const afterPrune = Promise.all(range(4).map((i) => image(plain, `later ${i}`)));
     await pollUntil(
       'the aged history pruned',
       async () => ((await count('SELECT count(*) AS n FROM jobs WHERE id = ANY($1) AND pruned_at IS NULL', [prunedIds])) === 0 ? true : undefined),
@@ -157,7 +162,8 @@ describe('retention', () => {
     });
 
     // new jobs ran while the prune did, untouched by it
-    const fresh = [...(await duringPrune), ...(await afterPrune)];
+    pruneOver = true;
+    const fresh = (await Promise.all(traffic)).flat();
     for (const job of fresh) {
       expect(job.status).toBe('succeeded');
       expect(job.artifacts).toHaveLength(1);
@@ -166,6 +172,13 @@ describe('retention', () => {
     }
     const freshIds = fresh.map((j) => j.id);
     expect(await count('SELECT count(*) AS n FROM jobs WHERE id = ANY($1) AND pruned_at IS NOT NULL', [freshIds])).toBe(0);
+    // and some of them were in flight while the batches ran (submitted before the last, finished after the first)
+    const overlapping = await count(
+      `SELECT count(*) AS n FROM jobs j, (SELECT min(pruned_at) AS first, max(pruned_at) AS last FROM jobs WHERE id = ANY($2)) p
+        WHERE j.id = ANY($1) AND j.created_at <= p.last AND j.finished_at >= p.first`,
+      [freshIds, prunedIds],
+    );
+    expect(overlapping).toBeGreaterThan(0);
 
     // pruned: no details, no files; several batches (each batch stamps its own time)
     expect(await detailsOf(prunedIds)).toEqual({ events: 0, attempts: 0, deliveries: 0, deliveryAttempts: 0, artifacts: 0, chunks: 0 });
