@@ -146,6 +146,8 @@ describe('retention', () => {
       );
     await age([...old, ...oldKept].map((j) => j.id), 40);
     await age([...recentPlain, ...shortAged].map((j) => j.id), 10);
+    // one of the old ones failed (a retry of it must be refused once pruned)
+    await sql.query(`UPDATE jobs SET status = 'failed', error = '{"code":"upstream_error","message":"x","retryable":true}' WHERE id = $1`, [old[8].id]);
     await sql.query('COMMIT');
 
     await stack.worker!.waitForLine('retention.pruned', 30_000);
@@ -189,7 +191,7 @@ describe('retention', () => {
     const rows = (await sql.query('SELECT id, status, output, finished_at FROM jobs WHERE id = ANY($1)', [prunedIds])).rows;
     expect(rows).toHaveLength(prunedIds.length);
     for (const row of rows) {
-      expect(row.status).toBe('succeeded');
+      expect(row.status).toBe(row.id === old[8].id ? 'failed' : 'succeeded');
       expect(row.output).toEqual(outputsBefore.get(row.id));
       expect(row.finished_at).not.toBeNull();
     }
@@ -209,6 +211,9 @@ describe('retention', () => {
     expect(events.status).toBe(200);
     expect(events.body.data).toEqual([]);
     expect((await fetch(old[0].artifacts[0].url)).status).toBe(404);
+    const retried = await stack.api.post(`/v1/jobs/${old[8].id}/retry`, { key: plain.key });
+    expect(retried.status).toBe(409);
+    expect(retried.body.error.message).toMatch(/pruned/);
     const kept = await stack.api.get(`/v1/jobs/${oldKept[0].id}`, { key: keepsLong.key });
     expect(kept.body).toMatchObject({ pruned_at: null, artifacts: [expect.objectContaining({ id: oldKept[0].artifacts[0].id })] });
   }, 180_000);

@@ -26,6 +26,8 @@ export class JobActions {
   async retry(job: Job): Promise<Job> {
     const spec = findJobType(job.type);
     if (!spec) throw new AppError('conflict', `Jobs of type ${job.type} can no longer run`);
+    // retention removed its details and may have cut a large input to its size: it cannot run again as it was
+    if (job.prunedAt) throw new AppError('conflict', 'The job was pruned by retention (pruned_at); submit it again as a new job');
     const change = await this.jobs.transition(job.id, 'queued', {}, ['failed', 'canceled']);
     if (!change) throw new AppError('conflict', `Only failed or canceled jobs can be retried; this one is ${await this.statusOf(job)}`);
     // A finished BullMQ entry of the previous run would make the add below a no-op: drop it. If a
