@@ -6,6 +6,7 @@ import { jobsApi } from '../api/jobs';
 import { isFinal, type Job, type JobEvent } from '../api/types';
 import { ArtifactPreviews } from '../components/artifacts';
 import { IdWithCopy } from '../components/copy-button';
+import { JobCostCard } from '../components/job-cost';
 import { DeliveriesTable } from '../components/deliveries';
 import { ConfirmDialog } from '../components/dialog';
 import { EmptyState, ErrorBanner, Skeleton } from '../components/feedback';
@@ -340,6 +341,7 @@ export function JobPage() {
         </div>
         <div className="col-side">
           <Details job={j} />
+          <JobCostCard jobId={j.id} isFinal={isFinal(j.status)} />
           {upstreamState || j.upstream?.task_id ? (
             <Card id="upstream" title="Upstream state">
               {upstreamState ? <JsonTree value={upstreamState} /> : <p className="muted">The worker has recorded no raw task state for this job yet.</p>}

@@ -8,6 +8,7 @@ import { ErrorBanner, Skeleton } from '../components/feedback';
 import { Card, PageHeader } from '../components/page-header';
 import { QueuesTable } from '../components/queues-table';
 import { RelativeTime } from '../components/relative-time';
+import { SpendCard } from '../components/spend-card';
 import { UpstreamCard } from '../components/upstream-card';
 import { formatNumber, formatPercent } from '../lib/time';
 
@@ -235,6 +236,7 @@ export function OverviewPage() {
               <TypeTable stats={stats.data} />
             </Card>
           </div>
+          <SpendCard />
           <Card id="queues" title="Queues" actions={<a href="/admin/queues" target="_blank" rel="noreferrer" className="link small">Raw BullMQ view ↗</a>}>
             <QueuesTable queues={stats.data.queues} />
           </Card>
