@@ -9,12 +9,12 @@ import {
   type JobsRepository,
   type WriteAlongside,
 } from '@genqueue/db';
-import type { JobEventBus } from '@genqueue/queue';
+import type { GatewayLaneGovernor, JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import { attemptLog } from './attempt-log';
 import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
-import { HANDLERS } from './handlers';
+import { HANDLER_LANES, HANDLERS } from './handlers';
 import { storableError, storableOutput } from './handlers/storable';
 import type { ArtifactWriter } from './media/artifact-writer';
 import type { MediaResolver } from './media/media-resolver';
@@ -41,6 +41,11 @@ export type RunnerDeps = JobServices & {
   embeddings?: EmbeddingServices;
   /** gateway task kinds (video, mj): submit once, then park and poll */
   tasks?: TaskRunner;
+  /**
+   * the gateway lanes' gate (the one the upstream client asks): a synchronous job takes its lane's
+   * place before it starts, so a lane at its rate costs no start, no attempt and no DB write
+   */
+  gate?: Pick<GatewayLaneGovernor, 'acquire' | 'withReserved'>;
 };
 
 /** How a run ended, for the BullMQ processor to act on. */
@@ -89,9 +94,30 @@ export class JobRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
   async run(jobId: string, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome> {
-    const { jobs, logger } = this.deps;
-    let job = await jobs.findById(jobId);
+    const job = await this.deps.jobs.findById(jobId);
     if (!job || isFinalStatus(job.status)) return { kind: 'done' };
+    // A job that will call the gateway takes its lane's place first: when the lane is at its rate
+    // (or held) the job waits as it is, without a start, an attempt or a write. A kept result needs no call.
+    const lane = job.receivedOutput == null ? HANDLER_LANES[job.type] : undefined;
+    const gate = this.deps.gate;
+    if (!lane || !gate) return this.runJob(job, ctx);
+    let grant: Awaited<ReturnType<typeof gate.acquire>>;
+    try {
+      grant = await gate.acquire(lane);
+    } catch {
+      return this.runJob(job, ctx); // the gate's store is unreachable: pacing is best effort
+    }
+    if (!grant.ok) {
+      const error: JobError = { code: 'upstream_error', message: `Waiting ${Math.ceil(grant.waitMs / 1000)} s: the ${lane} lane is held (${grant.reason})`, retryable: true };
+      return { kind: 'rate_limited', error, pauseMs: grant.waitMs };
+    }
+    return gate.withReserved(lane, grant, () => this.runJob(job, ctx));
+  }
+
+  private async runJob(found: Job, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome> {
+    const { jobs, logger } = this.deps;
+    const jobId = found.id;
+    let job = found;
 
     // Every family starts here, task kinds included, so the project's running limit gates each start
     // once; a job already running (a retry, a stalled re-run, a woken task) is not checked again.

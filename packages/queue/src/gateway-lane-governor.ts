@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
 
 /**
@@ -199,6 +200,16 @@ end
 return redis.error_reply('unknown outcome ' .. tostring(outcome))
 `;
 
+// a place taken and not used (the job did not send its request) goes back to the bucket
+const REFUND_LUA = `${LUA_COMMON}
+local tokens = num('tokens', burst())
+local ts = num('ts', now)
+if now > ts then tokens = math.min(burst(), tokens + (now - ts) * rate / 60000) end
+redis.call('HSET', key, 'tokens', tostring(math.min(burst(), tokens + 1)), 'ts', math.max(now, ts))
+if ARGV[6] == '1' then redis.call('HSET', key, 'probe_until', 0) end
+return 1
+`;
+
 const STATUS_LUA = `${LUA_COMMON}
 local acceptedLastMinute = accepted()
 return {tostring(rate), acceptedLastMinute, num('open_until', 0), num('probe_until', 0), num('paused_until', 0), s['reason'] or '', num('fails', 0)}
@@ -208,7 +219,12 @@ type GovernedRedis = Redis & {
   gqLaneAcquire(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
   gqLaneReport(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
   gqLaneStatus(key: string, ...args: (string | number)[]): Promise<[string, number, number, number, number, string, number]>;
+  gqLaneRefund(key: string, ...args: (string | number)[]): Promise<number>;
 };
+
+/** A lane's place taken before a job started, for the job's first request on that lane. */
+type Reservation = { lane: string; probe: boolean; used: boolean };
+const reservations = new AsyncLocalStorage<Reservation>();
 
 function defineScripts(redis: Redis): GovernedRedis {
   const governed = redis as GovernedRedis;
@@ -216,6 +232,7 @@ function defineScripts(redis: Redis): GovernedRedis {
     redis.defineCommand('gqLaneAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
     redis.defineCommand('gqLaneReport', { numberOfKeys: 1, lua: REPORT_LUA });
     redis.defineCommand('gqLaneStatus', { numberOfKeys: 1, lua: STATUS_LUA });
+    redis.defineCommand('gqLaneRefund', { numberOfKeys: 1, lua: REFUND_LUA });
   }
   return governed;
 }
@@ -250,12 +267,40 @@ export class GatewayLaneGovernor {
     return [operation, nowMs, this.maxPerMinute(lane), this.options.minPerMinute, this.options.burstSec];
   }
 
-  /** Takes one request's place in the lane, or says how long to wait before asking again. */
+  /**
+   * Takes one request's place in the lane, or says how long to wait before asking again. Inside
+   * `withReserved`, the first request of the reserved lane uses the place taken before the job began.
+   */
   async acquire(lane: string, nowMs = Date.now()): Promise<LaneGrant> {
+    const reserved = reservations.getStore();
+    if (reserved && !reserved.used && reserved.lane === lane) {
+      reserved.used = true;
+      return { ok: true, probe: reserved.probe };
+    }
     const args = this.common(lane, 'acquire', nowMs);
     const [ok, waitMs, reason] = await this.redis.gqLaneAcquire(gatewayLaneKey(this.prefix, lane), ...args, this.options.probeLeaseMs);
     if (ok === 1) return { ok: true, probe: reason === 'probe' };
     return { ok: false, waitMs: Math.max(1, waitMs), reason: reason as LaneHoldReason };
+  }
+
+  /**
+   * Runs `work` (one job) with a place `grant`ed in `lane` beforehand: its first request on that lane
+   * uses it instead of asking again. A place left unused (the job sent nothing) is given back.
+   * A worker takes the place before it starts a job, so a lane at its rate costs no job start.
+   */
+  async withReserved<T>(lane: string, grant: LaneGrant & { ok: true }, work: () => Promise<T>): Promise<T> {
+    const reservation: Reservation = { lane, probe: grant.probe, used: false };
+    try {
+      return await reservations.run(reservation, work);
+    } finally {
+      if (!reservation.used) await this.refund(lane, grant.probe).catch(() => undefined);
+    }
+  }
+
+  /** Gives back a place taken by `acquire` and not used (and the probe lease, for a probe). */
+  async refund(lane: string, probe = false, nowMs = Date.now()): Promise<void> {
+    const args = this.common(lane, 'refund', nowMs);
+    await this.redis.gqLaneRefund(gatewayLaneKey(this.prefix, lane), ...args, probe ? '1' : '0');
   }
 
   /** Records how the gateway answered; says whether the lane holds requests back now. */

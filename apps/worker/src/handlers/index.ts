@@ -1,3 +1,4 @@
+import type { GatewayLane } from '@genqueue/upstream';
 import type { JobHandler } from './handler';
 import { audioGeminiSpeechHandler } from './audio-gemini-speech.handler';
 import { audioSpeechHandler } from './audio-speech.handler';
@@ -19,4 +20,20 @@ export const HANDLERS: Record<string, JobHandler> = {
   'audio.speech': audioSpeechHandler,
   'audio.gemini_speech': audioGeminiSpeechHandler,
   'embedding.batch': embeddingBatchHandler,
+};
+
+/**
+ * The gateway lane of each synchronous handler's call (gatewayLaneOf of its route): the runner takes
+ * the lane's place before it starts the job. Embedding batches send through their chunks instead.
+ */
+export const HANDLER_LANES: Readonly<Record<string, GatewayLane>> = {
+  'image.generate': 'image',
+  'image.edit': 'image',
+  'image.gemini': 'image',
+  'media.chat': 'image',
+  'audio.transcribe': 'audio',
+  'audio.translate': 'audio',
+  'audio.speech': 'audio',
+  // Gemini TTS is a generateContent call
+  'audio.gemini_speech': 'image',
 };
