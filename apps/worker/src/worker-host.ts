@@ -137,6 +137,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     logger,
     tasks: taskServices.runner,
     embeddings: embeddingLane.services,
+    // a synchronous job takes its lane's place before it starts (no start churn at the lane's rate)
+    gate,
   });
   // before any BullMQ worker takes a job: a port in use stops the process while it holds nothing
   const observability = await startObservability({ settings, metrics, prisma, redis: publisher, queues, gate, events, upstream, logger });
