@@ -117,6 +117,18 @@ describe('hostile media URLs and links', () => {
     expect(job.output.skipped_media).toEqual(links.slice(4).map((url) => ({ url, reason: 'not fetched: over MEDIA_CHAT_MAX_LINKS (4)' })));
   });
 
+  it('lists the first 20 links past the cap and counts the rest', async () => {
+    const links = Array.from({ length: 30 }, (_, i) => `${base}/small-many-${i}.png`);
+    const job = await stack.runJob(project.key, chat(`print these links: ${links.join(' ')}`));
+
+    expect(job.status).toBe('succeeded');
+    expect(job.output.media).toHaveLength(4);
+    expect(hits.filter((h) => h.startsWith('/small-many-'))).toHaveLength(4);
+    expect(job.output.skipped_media).toHaveLength(21);
+    expect(job.output.skipped_media.slice(0, 20).map((s: any) => s.url)).toEqual(links.slice(4, 24));
+    expect(job.output.skipped_media[20]).toEqual({ url: '', reason: '6 more links not fetched: over MEDIA_CHAT_MAX_LINKS (4)' });
+  });
+
   it("stops storing an answer's media at the job's byte budget", async () => {
     const links = [1, 2].map((i) => `${base}/big-${i}.png`);
     const job = await stack.runJob(project.key, chat(`print these links: ${links.join(' ')}`));

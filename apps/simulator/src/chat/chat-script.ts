@@ -35,7 +35,7 @@ export function cdnBaseUrl(baseUrl: string): string {
 // "print these links: URL URL …" makes a chat model answer with each URL as a markdown image, as a
 // model can be talked into printing any link (tests of what genqueue does with hostile links).
 const PRINT_LINKS = /print (?:these|the) links?:\s*([^\n]+)/i;
-const MAX_PRINTED_LINKS = 20;
+const MAX_PRINTED_LINKS = 40;
 
 function printedLinks(text: string): string[] {
   const list = PRINT_LINKS.exec(text)?.[1];

@@ -6,6 +6,8 @@ import { peekHead, type ArtifactWriter } from './artifact-writer';
 import { isBudgetBound, MediaBudgetError, roomFor, type MediaLimits } from './media-budget';
 
 const MEDIA_TYPE = /^(image|video|audio)\//;
+/** links past the cap listed one by one in `skipped_media`; the rest are counted */
+const MAX_LISTED_SKIPS = 20;
 
 export type ChatMediaContext = {
   job: Job;
@@ -37,7 +39,14 @@ export async function storeChatMedia(ctx: ChatMediaContext, text: string): Promi
   for (const [index, link] of links.entries()) {
     const shown = link.kind === 'data' ? 'data:' : link.url;
     if (index >= ctx.limits.chatMaxLinks) {
-      out.skipped.push({ url: shown, reason: `not fetched: over MEDIA_CHAT_MAX_LINKS (${ctx.limits.chatMaxLinks})` });
+      // an answer full of links is not copied into the output a second time: the first few, then a count
+      if (index - ctx.limits.chatMaxLinks < MAX_LISTED_SKIPS) {
+        out.skipped.push({ url: shown, reason: `not fetched: over MEDIA_CHAT_MAX_LINKS (${ctx.limits.chatMaxLinks})` });
+      } else {
+        const more = links.length - index;
+        out.skipped.push({ url: '', reason: `${more} more link${more === 1 ? '' : 's'} not fetched: over MEDIA_CHAT_MAX_LINKS (${ctx.limits.chatMaxLinks})` });
+        break;
+      }
       continue;
     }
     const reason = await storeLink(ctx, link, out);
