@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import { S3Storage } from '@genqueue/storage';
 import { TestStack, type Project } from '@genqueue/testing';
 // the S3-compatible test server is a dev dependency of @genqueue/storage, started from its test helper
-import { S3RVER_CREDENTIALS, startS3rver, type TestS3Server } from '../../../packages/storage/test/s3rver-server';
+import { makePng, uploadForm } from './helpers';
+import { keysUnder as keysIn, S3RVER_CREDENTIALS, startS3rver, type TestS3Server } from '../../../packages/storage/test/s3rver-server';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -28,6 +29,8 @@ describe('S3 storage end to end', () => {
         S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
         S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
         S3_FORCE_PATH_STYLE: 'true',
+        // over one 5 MiB part, so a refused upload has sent parts before the limit is crossed
+        UPLOAD_LIMIT_IMAGE_MB: '6',
       },
     });
     bucket = new S3Storage({ bucket: server.bucket, region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
@@ -82,6 +85,30 @@ describe('S3 storage end to end', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, body, close: () => server.close() };
   }
+
+  const keysUnder = (prefix: string) => keysIn(bucket.client, server.bucket, prefix);
+
+  it('streams uploads into the bucket; one over its limit is refused (413) and leaves no object', async () => {
+    const other = await stack.createProject();
+    const upload = (file: Buffer) =>
+      fetch(`${stack.apiUrl}/v1/files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${other.key}` },
+        body: uploadForm([['purpose', 'image'], ['file', file, 'picture.png', 'image/png']]),
+      });
+    const big = makePng(1500, { noise: true });
+    expect(big.length).toBeGreaterThan(6 * 1024 * 1024);
+    const refused = await upload(big);
+    expect(refused.status).toBe(413);
+    expect(await keysUnder(`files/${other.id}/`)).toEqual([]);
+
+    const small = makePng(64, { noise: true });
+    const accepted = await upload(small);
+    expect(accepted.status).toBe(201);
+    const file = (await accepted.json()) as { id: string; bytes: number; sha256: string };
+    expect(file).toMatchObject({ bytes: small.length, sha256: sha256(small) });
+    expect(await keysUnder(`files/${other.id}/`)).toEqual([`files/${other.id}/${file.id}`]);
+  });
 
   it('with STORAGE_PUBLIC_LINKS=presigned, job reads and webhook payloads link straight to the bucket', async () => {
     stack.env['STORAGE_PUBLIC_LINKS'] = 'presigned';

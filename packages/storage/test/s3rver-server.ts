@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 /** The slice of s3rver 3.x used here (the package ships no types). */
 type S3rverInstance = { run(): Promise<AddressInfo>; close(): Promise<void> };
@@ -40,4 +41,10 @@ export async function startS3rver(bucket = 'genqueue-test'): Promise<TestS3Serve
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** Every key in the bucket under `prefix` (one page: tests keep few objects). */
+export async function keysUnder(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key!);
 }
