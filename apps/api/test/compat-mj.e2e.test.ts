@@ -326,6 +326,10 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     expect(await countJobRows(project.id)).toBe(jobs);
     expect(await countFileRows(project.id)).toBe(files);
 
+    // routes of midjourney-proxy genqueue does not serve answer in the same shape
+    const cancel = await mjPost('/mj/task/job_00000000000000000000000000/cancel', {});
+    expect(cancel.status).toBe(404);
+    expectShape(MjErrorSchema, cancel.body);
     const unknown = await mjGet('/mj/task/job_00000000000000000000000000/fetch');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ code: 3, result: null });
@@ -359,10 +363,10 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
     const hooks = await eventually(
       async () => received.filter((r) => r.path === '/restart-hook' && r.body?.id === id),
       (list) => list.some((r) => r.body.status === 'SUCCESS'),
-      60_000,
+      90_000,
       'SUCCESS delivered after the restart',
     );
     expect(hooks.filter((h) => h.body.status === 'SUCCESS')).toHaveLength(1);
     expect((await mjGet(`/mj/task/${id}/fetch`)).body.status).toBe('SUCCESS');
-  }, 120_000);
+  }, 180_000);
 });

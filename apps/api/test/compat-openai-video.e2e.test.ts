@@ -189,6 +189,9 @@ describe('drop-in OpenAI video API (/v1/videos)', () => {
     const unknown = await stack.api.get('/v1/videos/job_00000000000000000000000000', { key: project.key });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+    const list = await stack.api.get('/v1/videos', { key: project.key });
+    expect(list.status).toBe(404);
+    expect(OpenAiErrorSchema.parse(list.body)).toEqual(list.body);
     const noKey = await stack.api.post('/v1/videos', { body: { model: 'sora-2', prompt: 'x' } });
     expect(noKey.status).toBe(401);
     expect(noKey.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });

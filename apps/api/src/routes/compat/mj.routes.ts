@@ -91,6 +91,10 @@ export function mjCompatRoutes(deps: ApiDeps): Router {
     res.json({ code: 1, description: 'Success', result: String(seed) });
   });
 
+  // any other path below the mount is answered in this API's shape too
+  router.use((req) => {
+    throw new AppError('not_found', `No route for ${req.method} ${req.originalUrl.split('?')[0]}`);
+  });
   router.use(compatErrorHandler(deps.logger, (error) => mjErrorBody(error)));
   return router;
 }

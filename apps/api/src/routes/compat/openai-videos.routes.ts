@@ -57,6 +57,10 @@ export function openAiVideoRoutes(deps: ApiDeps): Router {
     await sendArtifact(deps, artifact, req, res);
   });
 
+  // any other path below the mount is answered in this API's shape too
+  router.use((req) => {
+    throw new AppError('not_found', `No route for ${req.method} ${req.originalUrl.split('?')[0]}`);
+  });
   router.use(compatErrorHandler(deps.logger, (error) => openAiErrorBody(error)));
   return router;
 }
