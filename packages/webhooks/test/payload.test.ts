@@ -47,8 +47,10 @@ describe('event type filters', () => {
     expect(jobUrlWants('job.failed', ['job.succeeded'])).toBe(false);
   });
 
-  it('gives an endpoint its subscribed types, every webhook type when none', () => {
-    for (const type of WEBHOOK_EVENT_TYPES) expect(endpointWants(type, [])).toBe(true);
+  it('gives an endpoint its subscribed types, every job event type when none (admin events only when named)', () => {
+    for (const type of WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith('job.'))) expect(endpointWants(type, [])).toBe(true);
+    expect(endpointWants('gateway.balance_low', [])).toBe(false);
+    expect(endpointWants('gateway.balance_low', ['gateway.balance_low'])).toBe(true);
     expect(endpointWants('job.failed', ['job.failed'])).toBe(true);
     expect(endpointWants('job.succeeded', ['job.failed'])).toBe(false);
   });

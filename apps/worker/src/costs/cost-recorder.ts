@@ -13,6 +13,8 @@ import type { BalanceReader } from './balance-reader';
 
 /** Job types whose gateway charge the tasks record at submit (and refund on a failed task). */
 const isTaskType = (type: string): boolean => type === 'video.generate' || type.startsWith('mj.');
+/** Recordings in flight per process. */
+const MAX_IN_FLIGHT = 4;
 /** Types whose answers carry token usage; they need no balance reads around them. */
 const USAGE_TYPES = new Set(['media.chat', 'embedding.batch']);
 
@@ -49,13 +51,15 @@ const inputModel = (job: Job): string | undefined => {
  * gateway reports a task failed. Every entry has a key, so recording twice is harmless.
  */
 export class CostRecorder implements TaskCosts {
-  private chain: Promise<void> = Promise.resolve();
+  /** recordings waiting for a slot, and those in flight (a few at a time: two statements each, off the job's path) */
+  private readonly waiting: Array<() => Promise<void>> = [];
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly deps: CostRecorderDeps) {}
 
-  /** The event bus observer (synchronous, never throws): work is chained, one job at a time. */
+  /** The event bus observer (synchronous, never throws): the work runs a few jobs at a time. */
   observe = (change: CommittedChange): void => {
     if (this.closed) return;
     const { job, event } = change;
@@ -68,15 +72,15 @@ export class CostRecorder implements TaskCosts {
     }
   };
 
-  /** Resolves when the chained work so far is done (tests, shutdown). */
+  /** Resolves when the work so far is done (tests, shutdown). */
   async idle(): Promise<void> {
-    await this.chain;
+    while (this.inFlight.size > 0 || this.waiting.length > 0) await Promise.all([...this.inFlight]);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.pendingTimers) clearTimeout(timer);
-    await this.chain;
+    await this.idle();
   }
 
   private enqueue(work: () => Promise<void>, isQueued = true): void {
@@ -86,7 +90,21 @@ export class CostRecorder implements TaskCosts {
       work().catch(onError);
       return;
     }
-    this.chain = this.chain.then(work).catch(onError);
+    this.waiting.push(work);
+    this.pump(onError);
+  }
+
+  private pump(onError: (err: unknown) => void): void {
+    while (this.inFlight.size < MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const work = this.waiting.shift() as () => Promise<void>;
+      const run: Promise<void> = work()
+        .catch(onError)
+        .finally(() => {
+          this.inFlight.delete(run);
+          this.pump(onError);
+        });
+      this.inFlight.add(run);
+    }
   }
 
   /** Prices a final job that has no ledger entry yet (the observer, and the timer's catch-up). */
