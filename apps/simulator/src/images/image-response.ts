@@ -1,10 +1,10 @@
-import { chargeTokens } from '../pricing';
 import { signedBlobUrl } from '../blob-url';
 import { mediaSeed } from '../media/seeds';
 import { createImageBlob, pngBase64 } from '../media/produce';
 import { estimateTokens } from '../prompt';
 import type { SimulatorState } from '../state';
 import type { ImageJob } from './image-request';
+import { chargeTokens } from '../pricing';
 
 const GPT_IMAGE_OUTPUT_TOKENS: Record<string, number> = { low: 272, medium: 1056, high: 4160 };
 

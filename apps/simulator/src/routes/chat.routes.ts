@@ -1,4 +1,3 @@
-import { chargeTokens } from '../pricing';
 import { Router, type Response } from 'express';
 import { asArray, asObject, asString } from '../body';
 import { buildChatScript, CHAT_FAMILIES, type ChatPrompt, type ChatScript } from '../chat/chat-script';
@@ -10,6 +9,7 @@ import { relayRoute } from '../middleware/route-guards';
 import { estimateTokens } from '../prompt';
 import { openSse, pause, sendSseData, sendSsePing } from '../sse';
 import type { SimulatorState } from '../state';
+import { chargeTokens } from '../pricing';
 
 /** `POST /v1/chat/completions`: SSE with media markdown when `stream` is true (upstream.md §6). */
 export function chatRoutes(state: SimulatorState): Router {

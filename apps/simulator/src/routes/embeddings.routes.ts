@@ -1,4 +1,3 @@
-import { chargeTokens } from '../pricing';
 import { Router, type Request, type Response } from 'express';
 import { asObject } from '../body';
 import { geminiUpstreamError, upstreamServerError, type OpenAIErrorBody } from '../errors';
@@ -9,6 +8,7 @@ import { EMBEDDING_FAIL_MARKER, EMBEDDING_FAIL_ONCE_MARKER, encodeEmbeddingBase6
 import { requestIdOf } from '../middleware/locals';
 import { meteredRelayRoute } from '../middleware/metered-limit';
 import type { SimulatorState } from '../state';
+import { chargeTokens } from '../pricing';
 
 /**
  * Embeddings (upstream.md §3): `POST /v1/embeddings` and `/v1/engines/{model}/embeddings`

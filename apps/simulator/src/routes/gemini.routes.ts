@@ -1,4 +1,3 @@
-import { chargeTokens } from '../pricing';
 import { Router, type Request, type Response } from 'express';
 import { GEMINI_SPEECH_MIME, readSpeechVoices, renderGeminiSpeech } from '../audio/gemini-speech';
 import { asArray, asObject, asString, type JsonObject } from '../body';
@@ -12,6 +11,7 @@ import { relayRoute } from '../middleware/route-guards';
 import { clip, estimateTokens, findBannedWord } from '../prompt';
 import { openSse, sendSseData } from '../sse';
 import type { SimulatorState } from '../state';
+import { chargeTokens } from '../pricing';
 
 /** Token count Gemini reports for one generated image. */
 const IMAGE_TOKENS = 1290;
