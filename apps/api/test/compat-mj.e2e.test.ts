@@ -37,11 +37,12 @@ describe('drop-in midjourney-proxy API (/mj)', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        let body: unknown = null;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          body = JSON.parse(text);
         } catch {
-          body = Buffer.concat(chunks).toString('utf8');
+          body = text;
         }
         received.push({ path: req.url ?? '', headers: req.headers, body });
         // the flaky hook refuses its first delivery: the next one comes on the retry schedule

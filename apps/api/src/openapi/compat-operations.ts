@@ -15,7 +15,19 @@ import {
   OpenAiVideoCreateSchema,
   OpenAiVideoSchema,
 } from '../services/compat/compat-schemas';
-import type { Operation, ResponseSpec } from './operations';
+
+/** The shapes of operations.ts's `Operation` and `ResponseSpec` these need (not imported: operations.ts imports this file). */
+type ResponseSpec = { description: string; json?: z.ZodType; other?: Record<string, Record<string, unknown>> };
+type Operation = {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  access: 'key';
+  query?: z.ZodObject;
+  headers?: Array<{ name: string; description: string; schema: z.ZodType }>;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+};
 
 /*
  * The drop-in compatible routes (docs/compat.md). They answer errors in their own API's shape
