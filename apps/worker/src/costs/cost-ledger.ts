@@ -13,7 +13,7 @@ import { CostRecorder, type TaskCosts } from './cost-recorder';
 export const BALANCE_LEASE_NAME = 'genqueue.gateway_balance';
 /** How far back the timer's catch-up looks for finished jobs without a ledger entry. */
 const CATCH_UP_LOOKBACK_MS = 24 * 3_600_000;
-/** Jobs finished this recently are left to the observer of the process that finished them. */
+/** Jobs finished this recently (at most an interval) are left to the observer of the process that finished them. */
 const CATCH_UP_SETTLE_MS = 30_000;
 const CATCH_UP_BATCH = 200;
 
@@ -53,7 +53,8 @@ export function startCostLedger(input: CostLedgerInput): CostLedger {
     tick: async () => {
       await reader.read('timer');
       const now = Date.now();
-      const missing = await costs.unrecordedFinished(new Date(now - CATCH_UP_LOOKBACK_MS), new Date(now - CATCH_UP_SETTLE_MS), CATCH_UP_BATCH);
+      const settleMs = Math.min(CATCH_UP_SETTLE_MS, settings.GATEWAY_BALANCE_INTERVAL_MS);
+      const missing = await costs.unrecordedFinished(new Date(now - CATCH_UP_LOOKBACK_MS), new Date(now - settleMs), CATCH_UP_BATCH);
       for (const jobId of missing) await recorder.recordFinished(jobId);
       if (missing.length > 0) logger.info({ jobs: missing.length }, 'costs.caught_up');
     },

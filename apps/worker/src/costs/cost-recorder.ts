@@ -178,21 +178,31 @@ export class CostRecorder implements TaskCosts {
     this.pendingTimers.add(timer);
   }
 
-  /** A task job with an upstream task id but no charge (the worker died right after the submit): priced from its input. */
+  /**
+   * A task job with an upstream task id but no entry (the worker stopped before recording): priced
+   * from its input, and refunded when the gateway's last status says the task failed.
+   */
   private async recoverTaskCharge(job: Job): Promise<void> {
     if (!job.upstreamTaskId || (await this.deps.costs.forJob(job.id)).length > 0) return;
+    await this.recoverCharge(job, job.upstreamTaskId);
+    if (job.status === 'failed' && /^(failed|failure|cancel)/i.test(job.upstreamStatus ?? '')) {
+      await this.deps.costs.recordRefund(job.id, job.upstreamTaskId, job.finishedAt ?? new Date(), `task ${job.upstreamStatus} (recovered)`);
+    }
+  }
+
+  private async recoverCharge(job: Job, taskId: string): Promise<void> {
     const input = asRecord(job.input) ?? {};
     if (job.type === 'video.generate') {
       const seconds = Number(input['seconds'] ?? 4);
       const size = typeof input['size'] === 'string' ? input['size'] : '';
       const sizeRatio = size === '1792x1024' || size === '1024x1792' ? 1.666667 : 1;
-      await this.charge(job, job.upstreamTaskId, 'task_price', inputModel(job) ?? null, unitsFromVideoRatios(this.deps.catalog, inputModel(job) ?? '', { seconds, size: sizeRatio }), { recovered: true });
+      await this.charge(job, taskId, 'task_price', inputModel(job) ?? null, unitsFromVideoRatios(this.deps.catalog, inputModel(job) ?? '', { seconds, size: sizeRatio }), { recovered: true }, job.startedAt ?? undefined);
       return;
     }
     const kind = job.type.slice('mj.'.length) as Parameters<typeof mjPriceModel>[0];
     const customId = typeof input['custom_id'] === 'string' ? input['custom_id'] : undefined;
     const priceModel = mjPriceModel(kind, customId);
-    await this.charge(job, job.upstreamTaskId, 'task_price', priceModel, unitsFromMjPrice(this.deps.catalog, priceModel), { recovered: true });
+    await this.charge(job, taskId, 'task_price', priceModel, unitsFromMjPrice(this.deps.catalog, priceModel), { recovered: true }, job.startedAt ?? undefined);
   }
 
   private async charge(
@@ -202,6 +212,7 @@ export class CostRecorder implements TaskCosts {
     model: string | null,
     derived: { units: number; detail: Record<string, unknown> },
     extra: Record<string, unknown> = {},
+    chargedAt = new Date(),
   ): Promise<void> {
     await this.deps.costs.record({
       jobId: job.id,
@@ -212,7 +223,7 @@ export class CostRecorder implements TaskCosts {
       units: derived.units,
       model,
       detail: { ...derived.detail, task_id: taskId, ...extra },
-      chargedAt: new Date(),
+      chargedAt,
     });
   }
 
