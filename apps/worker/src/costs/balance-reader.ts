@@ -50,6 +50,8 @@ export class BalanceReader {
 
   private async readNow(reason: NewBalanceSnapshot['reason'], jobId?: string): Promise<GatewayBalanceSnapshot | null> {
     const { logger } = this.deps;
+    // the balance is as of the request, not the answer: a charge made while it was in flight may be missing
+    const requestedAt = new Date();
     let balance;
     try {
       balance = await this.deps.account.getBalance();
@@ -61,7 +63,7 @@ export class BalanceReader {
     const availableUnits = balance.totalAvailable ?? (remainingUsd === null ? null : Math.round(remainingUsd * QUOTA_UNITS_PER_USD));
     const written = await this.deps.costs.insertSnapshot(
       {
-        takenAt: new Date(),
+        takenAt: requestedAt,
         availableUnits,
         usedUnits: balance.totalUsed ?? (balance.usd ? Math.round(balance.usd.used * QUOTA_UNITS_PER_USD) : null),
         grantedUnits: balance.totalGranted ?? (balance.usd ? Math.round(balance.usd.hardLimit * QUOTA_UNITS_PER_USD) : null),

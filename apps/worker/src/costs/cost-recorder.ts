@@ -149,7 +149,8 @@ export class CostRecorder implements TaskCosts {
     let after = await costs.snapshotAtOrAfter(finishedAt);
     if (!after) {
       after = await balance.readForEstimate('job_finish', job.id);
-      if (!after) {
+      // none within the minimum gap, or a read sent before the job ended (joined in flight): later
+      if (!after || after.takenAt.getTime() < finishedAt.getTime()) {
         this.retryLater(job.id, balance.waitMs() + 10);
         return;
       }
