@@ -173,6 +173,9 @@ describe('metrics of the API and the worker', () => {
     expect(worker.has('genqueue_sweeper_repairs_total', { kind: 'requeued' })).toBe(true);
     expect(worker.has('genqueue_sweeper_repairs_total', { kind: 'timed_out' })).toBe(true);
     expect(worker.sum('genqueue_sweeper_runs_total', { result: 'ok' })).toBeGreaterThan(0);
+    // the gateway balance the ledger's timer read (the simulator starts with a positive balance)
+    expect(worker.sum('genqueue_gateway_balance_usd')).toBeGreaterThan(0);
+    expect(worker.has('genqueue_gateway_balance_low')).toBe(true);
     // no id ever becomes a label value
     for (const sample of worker.samples) {
       for (const value of Object.values(sample.labels)) expect(value).not.toMatch(/^(job|prj|whd|key|art|file)_/);

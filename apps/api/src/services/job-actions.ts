@@ -4,6 +4,10 @@ import type { JobEventBus, JobQueues } from '@genqueue/queue';
 import type { JobSubmission } from './job-submission';
 import { cancelPatchFor } from './task-parents';
 
+const CANCELABLE: Array<'queued' | 'running'> = ['queued', 'running'];
+/** A cancel racing a worker's changes of the same job is tried this often before a 409. */
+const CANCEL_TRIES = 3;
+
 /** Cancel and retry: guarded transitions, so a race with a worker has exactly one winner. */
 export class JobActions {
   constructor(
@@ -15,8 +19,7 @@ export class JobActions {
   ) {}
 
   async cancel(job: Job): Promise<Job> {
-    const change = await this.jobs.transition(job.id, 'canceled', cancelPatchFor(job), ['queued', 'running']);
-    if (!change) throw new AppError('conflict', `The job is ${await this.statusOf(job)} and can no longer be canceled`);
+    const change = await this.cancelTransition(job);
     const spec = findJobType(job.type);
     if (spec) await this.queues.removeIfIdle(spec.family, job.id).catch(() => undefined);
     await this.events.announce(change);
@@ -36,6 +39,20 @@ export class JobActions {
     await this.submission.enqueue(spec.family, change.job);
     await this.events.announce(change);
     return change.job;
+  }
+
+  /**
+   * The guarded change to `canceled`. A worker may start the job between the read and the write of
+   * one try (queued → running): the job is still cancelable then, so the change is tried again.
+   */
+  private async cancelTransition(job: Job) {
+    for (let tries = 0; tries < CANCEL_TRIES; tries += 1) {
+      const change = await this.jobs.transition(job.id, 'canceled', cancelPatchFor(job), CANCELABLE);
+      if (change) return change;
+      const status = await this.statusOf(job);
+      if (!CANCELABLE.includes(status as (typeof CANCELABLE)[number])) throw new AppError('conflict', `The job is ${status} and can no longer be canceled`);
+    }
+    throw new AppError('conflict', 'The job is changing status right now; try the cancel again');
   }
 
   private async statusOf(job: Job): Promise<string> {

@@ -16,10 +16,13 @@ export type CollectorSources = {
   redis: Redis;
   governor: Pick<GatewayLaneGovernor, 'status'>;
   figures: () => Promise<OperationalFigures>;
+  /** the gateway balance at the last snapshot any worker took (null before the first) */
+  balance: () => Promise<{ availableUsd: number | null; isBelowAlert: boolean; takenAt: Date } | null>;
 };
 
 type QueueFigures = { name: string; counts: Record<string, number>; isPaused: boolean; rateLimitTtlMs: number };
-type Snapshot = { queues: QueueFigures[] | null; lanes: LaneStatus[] | null; figures: OperationalFigures | null };
+type Balance = Awaited<ReturnType<CollectorSources['balance']>>;
+type Snapshot = { queues: QueueFigures[] | null; lanes: LaneStatus[] | null; figures: OperationalFigures | null; balance: Balance };
 
 /** Every type gets a sample (0 when none), so an alert on a series never meets an absent one. */
 const TASK_TYPES = JOB_TYPES.filter((spec) => spec.family === 'video' || spec.family === 'mj').map((spec) => spec.type);
@@ -65,12 +68,13 @@ export function registerCollectors(metrics: WorkerMetrics, sources: CollectorSou
   };
 
   const read = async (): Promise<Snapshot> => {
-    const [queues, lanes, figures] = await Promise.all([
+    const [queues, lanes, figures, balance] = await Promise.all([
       guarded('redis', () => Promise.all(sources.queues.map(readQueue))),
       guarded('redis', () => Promise.all(GATEWAY_LANES.map((lane) => sources.governor.status(lane)))),
       guarded('postgres', sources.figures),
+      sources.balance().catch(() => null),
     ]);
-    return { queues, lanes, figures };
+    return { queues, lanes, figures, balance };
   };
   const snapshot = (): Promise<Snapshot> => {
     const nowMs = Date.now();
@@ -126,6 +130,19 @@ export function registerCollectors(metrics: WorkerMetrics, sources: CollectorSou
     if (!figures) return;
     g.set({ state: 'failing' }, figures.webhookEndpointsFailing);
     g.set({ state: 'disabled' }, figures.webhookEndpointsDisabled);
+  });
+
+  gauge('genqueue_gateway_balance_usd', "The gateway token's balance in US$ at the last snapshot (every GATEWAY_BALANCE_INTERVAL_MS)", [], async (g) => {
+    const balance = (await snapshot()).balance;
+    if (balance?.availableUsd != null) g.set(balance.availableUsd);
+  });
+  gauge('genqueue_gateway_balance_low', 'Whether the last balance snapshot was under GATEWAY_BALANCE_ALERT_USD (1) or not (0)', [], async (g) => {
+    const balance = (await snapshot()).balance;
+    if (balance) g.set(balance.isBelowAlert ? 1 : 0);
+  });
+  gauge('genqueue_gateway_balance_age_seconds', 'Seconds since the last balance snapshot (a stale balance means no worker could read it)', [], async (g) => {
+    const balance = (await snapshot()).balance;
+    if (balance) g.set((Date.now() - balance.takenAt.getTime()) / 1000);
   });
 
   function gauge(name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => Promise<void>): void {

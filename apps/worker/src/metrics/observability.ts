@@ -26,6 +26,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startWorkerHttp } from '../http/worker-http';
 import type { SweepReport } from '../sweeper';
+import { readGatewayBalanceGauge } from '../costs/balance-gauge';
 import { registerCollectors } from './collectors';
 import { WorkerMetrics } from './worker-metrics';
 
@@ -138,6 +139,7 @@ export async function startObservability(input: ObservabilityInput): Promise<Obs
     redis,
     governor: input.gate,
     figures: () => new OperationalQueries(prisma).figures(),
+    balance: () => readGatewayBalanceGauge(prisma),
   });
 
   const apiKeys = new ApiKeysRepository(prisma);
