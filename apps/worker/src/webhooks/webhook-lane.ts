@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import type { Settings } from '@genqueue/config';
 import { ArtifactsRepository, SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
 import { servingOf, type ObjectStorage } from '@genqueue/storage';
-import { WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
+import { queuePrefix, WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
 import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -111,7 +111,7 @@ async function startDeliveryWorker(
     }),
     {
       connection: input.connection,
-      prefix: settings.QUEUE_PREFIX,
+      prefix: queuePrefix(settings.QUEUE_PREFIX, WEBHOOK_DELIVER_QUEUE),
       concurrency: settings.WEBHOOK_CONCURRENCY,
       // renewed while an attempt runs; a dead worker's attempt is handed on once it lapses
       lockDuration: settings.WORKER_LOCK_MS,
