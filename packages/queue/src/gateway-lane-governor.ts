@@ -150,6 +150,17 @@ if outcome == 'ok' then
   return {0, 0, ''}
 end
 if outcome == 'rate_limited' then
+  local pausedUntil = num('paused_until', 0)
+  if pausedUntil > now then
+    -- the lane already paused for a 429: this one answers a request sent before that pause (many
+    -- are in flight at once), so it teaches nothing new; cutting the rate again for each would
+    -- take it from the configured rate to almost nothing in one burst
+    if retryAfterMs ~= nil and retryAfterMs > 0 and now + retryAfterMs > pausedUntil then
+      pausedUntil = now + math.floor(math.min(60000, retryAfterMs))
+      redis.call('HSET', key, 'paused_until', pausedUntil, 'ts', pausedUntil)
+    end
+    return hold(pausedUntil, 'rate_limited')
+  end
   local run = num('limited_run', 0) + 1
   local minPause = tonumber(ARGV[11])
   local seen, oldest = accepted()
@@ -160,8 +171,10 @@ if outcome == 'rate_limited' then
   if seen >= 5 and spanSec >= 30 and sentPerMinute >= rate * 0.5 then
     -- for half a minute or more we were pushing our own rate and the gateway's window filled:
     -- what it accepted from us in the last minute is its limit for us
-    learnt = math.max(minRate, math.min(rate, seen + 1) * 0.95)
-    redis.call('HSET', key, 'learnt', tostring(math.min(rate, seen + 1)))
+    -- (what it accepted, not our rate: that may already be cut by the guesses below before the
+    -- history was long enough, and taking the lower of the two would keep the lane under the limit)
+    learnt = math.max(minRate, math.min(maxRate, seen + 1) * 0.95)
+    redis.call('HSET', key, 'learnt', tostring(math.min(maxRate, seen + 1)))
     -- the window frees a place when the oldest request it holds leaves it: wait for that, not
     -- for a guess (a burst at the start fills the window for most of a minute)
     pause = math.max(minPause, (oldest + 61) * 1000 - now, 60000 / learnt)

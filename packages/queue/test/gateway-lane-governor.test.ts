@@ -63,6 +63,21 @@ describe('GatewayLaneGovernor', () => {
     expect((await g.acquire(lane, T0 + 40_100)).ok).toBe(false);
   });
 
+  it('learns from what the gateway accepted, not from a rate already cut by 429s that came too early to learn from', async () => {
+    const g = governor(120, { minPauseMs: 200 });
+    for (let i = 0; i < 30; i += 1) await g.report(lane, 'ok', T0 + i * 400);
+    // four 429s in the first 15 s (too little history): 120 → 84 → 58.8 → 41.2 → 28.8 per minute
+    let t = T0 + 12_000;
+    for (let i = 0; i < 4; i += 1) {
+      const verdict = await g.report(lane, 'rate_limited', t);
+      t += verdict.held ? verdict.waitMs : 0;
+    }
+    expect((await g.status(lane, t)).ratePerMinute).toBeCloseTo(120 * 0.7 ** 4, 1);
+    // half a minute of history: the gateway took 30 in its minute, so the lane runs just under 31
+    await g.report(lane, 'rate_limited', T0 + 31_000);
+    expect((await g.status(lane, T0 + 31_000)).ratePerMinute).toBeCloseTo(31 * 0.95, 1);
+  });
+
   it('a 429 after only a few seconds of traffic is not taken for the limit: the rate backs off by 30 %', async () => {
     const g = governor(600, { minPauseMs: 200 });
     for (let i = 0; i < 10; i += 1) await g.report(lane, 'ok', T0 + i * 100);
@@ -80,12 +95,28 @@ describe('GatewayLaneGovernor', () => {
   it('without history, each 429 cuts the rate by 30 % and doubles the pause', async () => {
     const g = governor(6000, { minPauseMs: 200 });
     const waits: number[] = [];
+    let t = T0;
     for (let i = 0; i < 4; i += 1) {
-      const verdict = await g.report(lane, 'rate_limited', T0);
+      // each 429 answers a request sent after the pause of the one before
+      const verdict = await g.report(lane, 'rate_limited', t);
       if (verdict.held) waits.push(verdict.waitMs);
+      t += waits[waits.length - 1] ?? 0;
     }
     expect(waits).toEqual([200, 400, 800, 1600]);
-    expect((await g.status(lane, T0)).ratePerMinute).toBeCloseTo(6000 * 0.7 ** 4, 0);
+    expect((await g.status(lane, t)).ratePerMinute).toBeCloseTo(6000 * 0.7 ** 4, 0);
+  });
+
+  it('429s that answer requests sent before the pause do not cut the rate again', async () => {
+    const g = governor(6000, { minPauseMs: 200 });
+    const first = await g.report(lane, 'rate_limited', T0);
+    expect(first).toEqual({ held: true, waitMs: 200, reason: 'rate_limited' });
+    // fifteen more requests were in flight when the first 429 came
+    for (let i = 1; i <= 15; i += 1) expect(await g.report(lane, 'rate_limited', T0 + i)).toEqual({ held: true, waitMs: 200 - i, reason: 'rate_limited' });
+    expect((await g.status(lane, T0 + 20)).ratePerMinute).toBeCloseTo(6000 * 0.7, 0);
+    // one with a longer Retry-After extends the pause, still without a cut
+    expect(await g.report(lane, 'rate_limited', T0 + 20, 5_000)).toEqual({ held: true, waitMs: 5_000, reason: 'rate_limited' });
+    expect((await g.status(lane, T0 + 20)).ratePerMinute).toBeCloseTo(6000 * 0.7, 0);
+    expect((await g.acquire(lane, T0 + 4_000)).ok).toBe(false);
   });
 
   it('honours Retry-After and grows the pause on repeated 429s without one', async () => {
@@ -94,7 +125,7 @@ describe('GatewayLaneGovernor', () => {
     expect(withHeader).toEqual({ held: true, waitMs: 7_000, reason: 'rate_limited' });
     const lane2 = `${lane}-b`;
     const first = await g.report(lane2, 'rate_limited', T0);
-    const second = await g.report(lane2, 'rate_limited', T0);
+    const second = await g.report(lane2, 'rate_limited', T0 + (first.held ? first.waitMs : 0));
     expect(first.held && second.held).toBe(true);
     if (first.held && second.held) expect(second.waitMs).toBeGreaterThan(first.waitMs);
     // an accepted answer ends the run of 429s
