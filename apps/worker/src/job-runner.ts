@@ -1,65 +1,27 @@
 import { findJobType, isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import {
-  RunningLimitReached,
-  type ArtifactsRepository,
-  type Change,
-  type Job,
-  type JobAttemptsRepository,
-  type JobPatch,
-  type JobsRepository,
-  type WriteAlongside,
-} from '@genqueue/db';
-import type { GatewayLaneGovernor, JobEventBus } from '@genqueue/queue';
-import type { UpstreamClient } from '@genqueue/upstream';
-import type { Logger } from 'pino';
+import { RunningLimitReached, type Change, type Job, type JobPatch, type WriteAlongside } from '@genqueue/db';
+import type { GatewayLaneGovernor } from '@genqueue/queue';
 import { attemptLog } from './attempt-log';
 import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
 import { HANDLER_LANES, HANDLERS } from './handlers';
 import { storableError, storableOutput } from './handlers/storable';
-import type { ArtifactWriter } from './media/artifact-writer';
-import type { MediaResolver } from './media/media-resolver';
-import type { TaskRunner } from './tasks/task-runner';
+import type { JobServices, RunOutcome, TaskRunnerPort } from './run-types';
 import type { EmbeddingServices } from './embeddings/embedding-services';
 
-/** What a runner reads, records and announces a job with, and stores its outputs through (JobRunner, TaskRunner). */
-export type JobServices = {
-  jobs: JobsRepository;
-  /** one row per failed run (retried, rate limited, failed), for the dashboard's job page */
-  attempts: JobAttemptsRepository;
-  artifacts: ArtifactsRepository;
-  /** needs a subscriber connection: a cancel from the API reaches the running job through it (JobRunner listens) */
-  events: JobEventBus;
-  upstream: UpstreamClient;
-  media: MediaResolver;
-  artifactWriter: ArtifactWriter;
-  logger: Logger;
-};
+export type { JobServices, RunOutcome } from './run-types';
 
 export type RunnerDeps = JobServices & {
   /** JOB_MAX_ATTEMPTS: bounds how often a job's sent runs may fail into a held lane (unlessTriedTooOften) */
   maxAttempts?: number;
   embeddings?: EmbeddingServices;
   /** gateway task kinds (video, mj): submit once, then park and poll */
-  tasks?: TaskRunner;
+  tasks?: TaskRunnerPort;
   /**
    * the gateway lanes' gate (the one the upstream client asks): a synchronous job takes its lane's
    * place before it starts, so a lane at its rate costs no start, no attempt and no DB write
    */
   gate?: Pick<GatewayLaneGovernor, 'acquire' | 'withReserved'>;
 };
-
-/** How a run ended, for the BullMQ processor to act on. */
-export type RunOutcome =
-  | { kind: 'done' }
-  | { kind: 'retry'; error: JobError }
-  /** the lane pauses (`pauseMs`, else RATE_LIMIT_PAUSE_MS) and the job waits it out, no attempt used */
-  | { kind: 'rate_limited'; error: JobError; pauseMs?: number }
-  /** the job waits for work elsewhere (embedding chunks); it stays running and runs again after `delayMs` or when woken */
-  | { kind: 'park'; delayMs: number }
-  /** the process is shutting down: the job goes back to the queue untouched, no attempt used */
-  | { kind: 'interrupted' }
-  /** the job's project already runs its `max_running_jobs`: the job stays queued (no event, no attempt) and is offered again */
-  | { kind: 'project_at_limit'; projectId: string; maxRunningJobs: number };
 
 const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
 /** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */

@@ -3,7 +3,7 @@ import type { Change, Job, JobAttemptOutcome, JobPatch, WriteAlongside } from '@
 import { attemptLog } from '../attempt-log';
 import { decideFailure, heldOutcome, type FailureDecision } from '../failure-policy';
 import { withJitter } from '../jitter';
-import type { JobServices, RunOutcome } from '../job-runner';
+import type { JobServices, RunOutcome } from '../run-types';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
 import type { TaskCosts } from '../costs/cost-recorder';
 import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
