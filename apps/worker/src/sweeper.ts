@@ -132,6 +132,7 @@ async function requeueLost(deps: SweeperDeps, now: Date): Promise<{ requeued: nu
         continue;
       }
       await deps.queues.enqueue(family, row.id, {
+        projectId: row.projectId,
         priority: row.priority,
         maxAttempts: deps.retry.maxAttempts,
         backoffDelayMs: deps.retry.baseDelayMs,

@@ -4,7 +4,8 @@ import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
 import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queuePrefix } from './catalog';
 
-export type EnqueueOptions = { priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
+/** `projectId` places the job in its lane's fair share (required, so no enqueue path can forget it). */
+export type EnqueueOptions = { projectId: string; priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
 
 function jobOptions(jobId: string, options: EnqueueOptions) {
   return {

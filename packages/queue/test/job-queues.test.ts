@@ -10,7 +10,7 @@ describe('JobQueues', () => {
   const prefix = `gqtest-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
   let queues: JobQueues;
-  const options = { maxAttempts: 3, backoffDelayMs: 100 };
+  const options = { projectId: 'prj_test', maxAttempts: 3, backoffDelayMs: 100 };
 
   beforeAll(async () => {
     redis = createRedis(testRedisUrl(), 'worker');

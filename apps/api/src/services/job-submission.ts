@@ -135,7 +135,7 @@ export class JobSubmission {
   private async enqueueMany(family: JobFamily, jobs: readonly Job[]): Promise<void> {
     const options = { maxAttempts: this.deps.retry.maxAttempts, backoffDelayMs: this.deps.retry.baseDelayMs };
     try {
-      await this.deps.queues.enqueueMany(family, jobs.map((job) => ({ jobId: job.id, options: { ...options, priority: job.priority } })));
+      await this.deps.queues.enqueueMany(family, jobs.map((job) => ({ jobId: job.id, options: { ...options, projectId: job.projectId, priority: job.priority } })));
     } catch (err) {
       this.deps.logger.warn({ err, jobs: jobs.length }, 'job.enqueue_deferred');
     }
@@ -145,6 +145,7 @@ export class JobSubmission {
   async enqueue(family: JobFamily, job: Job): Promise<void> {
     try {
       await this.deps.queues.enqueue(family, job.id, {
+        projectId: job.projectId,
         priority: job.priority,
         maxAttempts: this.deps.retry.maxAttempts,
         backoffDelayMs: this.deps.retry.baseDelayMs,

@@ -169,7 +169,7 @@ async function claimRunningSlot(tx: Db, projectId: string, maxRunningJobs: numbe
 export type WriteAlongside = (tx: Db, job: Job) => Promise<unknown>;
 
 /** A row `findStale` answers, and where its next page starts. */
-export type StaleJob = Pick<Job, 'id' | 'type' | 'status' | 'priority' | 'updatedAt'>;
+export type StaleJob = Pick<Job, 'id' | 'projectId' | 'type' | 'status' | 'priority' | 'updatedAt'>;
 export type StaleCursor = Pick<Job, 'id' | 'updatedAt'>;
 
 export type JobsRepositoryOptions = {
@@ -373,7 +373,7 @@ export class JobsRepository {
       : {};
     return this.db.job.findMany({
       where: { status: { in: ['queued', 'running'] }, updatedAt: { lt: olderThan }, ...page },
-      select: { id: true, type: true, status: true, priority: true, updatedAt: true },
+      select: { id: true, projectId: true, type: true, status: true, priority: true, updatedAt: true },
       orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }],
       take: limit,
     });
