@@ -11,6 +11,7 @@ import {
   JobsRepository,
   JobStatsQueries,
   ProjectsRepository,
+  ProjectWeights,
   SystemSettingsRepository,
   WebhooksRepository,
   type PrismaClient,
@@ -100,7 +101,11 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const jobQueries = new JobQueries(prisma);
   const artifacts = new ArtifactsRepository(prisma);
   const files = new FilesRepository(prisma);
-  const queues = new JobQueues(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  const projectWeights = new ProjectWeights(prisma);
+  const queues = new JobQueues(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'), {
+    isEnabled: settings.FAIR_SHARING,
+    weightOf: (projectId) => projectWeights.of(projectId),
+  });
   const events = new JobEventBus(redis, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
   // Changes made here (cancel) queue their webhook deliveries after the commit.
   const webhookQueue = new WebhookDeliveryQueue(redis, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));

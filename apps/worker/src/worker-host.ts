@@ -7,6 +7,7 @@ import {
   createPrismaClient,
   FilesRepository,
   JobsRepository,
+  ProjectWeights,
   type PrismaClient,
 } from '@genqueue/db';
 import {
@@ -79,7 +80,11 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   for (const redis of [connection, publisher, subscriber]) redis.on('error', () => undefined);
-  const queues = new JobQueues(publisher, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
+  const projectWeights = new ProjectWeights(prisma);
+  const queues = new JobQueues(publisher, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'), {
+    isEnabled: settings.FAIR_SHARING,
+    weightOf: (projectId) => projectWeights.of(projectId),
+  });
   const events = new JobEventBus(publisher, subscriber, jobEventsChannel(settings.QUEUE_PREFIX));
   // jobs over their project's max_running_jobs wait here; every final status wakes one of the project's
   const waitingRoom = new ProjectWaitingRoom(publisher, settings.QUEUE_PREFIX);

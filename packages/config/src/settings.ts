@@ -130,6 +130,8 @@ export const SettingsSchema = z.object({
   WEBHOOK_CONCURRENCY: positiveInt.default(50),
   /** a job held back by its project's max_running_jobs is woken when a slot frees; this is the backstop */
   PROJECT_SLOT_RECHECK_MS: positiveInt.default(60_000),
+  /** projects share each lane by `limits.weight` (a flood does not hold other projects' jobs behind it); false: FIFO within a priority */
+  FAIR_SHARING: bool.default(true),
   /** SSE streams write a `: heartbeat` comment this often while no event flows */
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
   /** open SSE streams of one project in one API process; past it a new stream is a 429 */

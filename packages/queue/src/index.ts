@@ -1,6 +1,7 @@
 export * from './catalog';
 export * from './redis';
 export * from './job-queues';
+export * from './fair-share';
 export * from './event-bus';
 export * from './embedding-chunk-queue';
 export * from './webhook-delivery-queue';

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
+import { assignFairPriorities } from './fair-share';
 import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queuePrefix } from './catalog';
 
 /** `projectId` places the job in its lane's fair share (required, so no enqueue path can forget it). */
@@ -18,6 +19,13 @@ function jobOptions(jobId: string, options: EnqueueOptions) {
   };
 }
 
+export type FairSharing = {
+  /** FAIR_SHARING: off, jobs keep their user priority alone (FIFO within it) */
+  isEnabled: boolean;
+  /** a project's `limits.weight` (1 when unset) */
+  weightOf: (projectId: string) => Promise<number>;
+};
+
 /** Producer side of the job queues: one BullMQ Queue per family, sharing one connection. */
 export class JobQueues {
   private readonly queues = new Map<JobFamily, Queue>();
@@ -28,6 +36,8 @@ export class JobQueues {
     private readonly prefix: string,
     /** Redis outages surface here (and as failed calls); without a listener BullMQ prints them raw */
     onError: (err: Error) => void = () => undefined,
+    /** lanes shared between projects by weight (fair-share.ts); every project weighs 1 unless told */
+    private readonly fairSharing: FairSharing = { isEnabled: true, weightOf: async () => 1 },
   ) {
     for (const family of JOB_FAMILIES) {
       const name = queueNameFor(family);
@@ -46,14 +56,37 @@ export class JobQueues {
   /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
     assertRedisReady(this.connection);
-    await this.queue(family).add(family, JobRefSchema.parse({ jobId }), jobOptions(jobId, options));
+    const data = JobRefSchema.parse({ jobId });
+    const [fair] = await this.fairOptions(family, [options]);
+    await this.queue(family).add(family, data, jobOptions(jobId, fair!));
   }
 
   /** `enqueue` for many jobs of one family in one round trip. */
   async enqueueMany(family: JobFamily, jobs: ReadonlyArray<{ jobId: string; options: EnqueueOptions }>): Promise<void> {
     if (jobs.length === 0) return;
     assertRedisReady(this.connection);
-    await this.queue(family).addBulk(jobs.map(({ jobId, options }) => ({ name: family, data: JobRefSchema.parse({ jobId }), opts: jobOptions(jobId, options) })));
+    const data = jobs.map(({ jobId }) => JobRefSchema.parse({ jobId }));
+    const fair = await this.fairOptions(family, jobs.map((j) => j.options));
+    await this.queue(family).addBulk(jobs.map(({ jobId }, i) => ({ name: family, data: data[i]!, opts: jobOptions(jobId, fair[i]!) })));
+  }
+
+  /**
+   * The options with each job's place in its lane's fair share as its BullMQ priority (its user
+   * priority's band, then its project's virtual finish time). A job already in Redis keeps its
+   * place (its `add` is a no-op); the finish time it was given is a small advance of its project.
+   */
+  private async fairOptions(family: JobFamily, options: readonly EnqueueOptions[]): Promise<EnqueueOptions[]> {
+    if (!this.fairSharing.isEnabled) return [...options];
+    const weights = new Map<string, number>();
+    for (const { projectId } of options) if (!weights.has(projectId)) weights.set(projectId, await this.fairSharing.weightOf(projectId));
+    const queue = this.queue(family);
+    const priorities = await assignFairPriorities(
+      this.connection,
+      queue.opts.prefix ?? queuePrefix(this.prefix, queue.name),
+      queue.name,
+      options.map((o) => ({ projectId: o.projectId, priority: o.priority ?? 5, weight: weights.get(o.projectId) ?? 1 })),
+    );
+    return options.map((o, i) => ({ ...o, priority: priorities[i]! }));
   }
 
   /**

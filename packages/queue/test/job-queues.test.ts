@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_FAMILIES, newId } from '@genqueue/core';
 import { testRedisUrl } from '@genqueue/testing';
-import { ALL_QUEUE_NAMES, createRedis, JOB_QUEUE_NAMES, JobEventBus, JobQueues, MAINTENANCE_QUEUE, RedisUnavailableError, type JobSignal } from '../src';
+import { ALL_QUEUE_NAMES, createRedis, JOB_QUEUE_NAMES, JobEventBus, JobQueues, MAINTENANCE_QUEUE, RedisUnavailableError, userPriorityOf, type JobSignal } from '../src';
 
 /** The producer side against a real Redis, under a prefix of its own. */
 describe('JobQueues', () => {
@@ -40,7 +40,9 @@ describe('JobQueues', () => {
     await queues.enqueue('image', jobId, { ...options, priority: 3 });
     const job = await queues.queue('image').getJob(jobId);
     expect(job?.data).toEqual({ jobId });
-    expect(job?.opts).toMatchObject({ attempts: 3, priority: 3, backoff: { type: 'exponential-jitter', delay: 100 } });
+    expect(job?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential-jitter', delay: 100 } });
+    // the user priority is the band of the fair-share priority
+    expect(userPriorityOf(job!.opts.priority!)).toBe(3);
     const counts = await queues.queue('image').getJobCounts('waiting', 'prioritized');
     expect(counts['waiting']! + counts['prioritized']!).toBe(1);
   });

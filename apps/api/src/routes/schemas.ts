@@ -57,6 +57,8 @@ export const ProjectLimitsSchema = z.strictObject({
   max_running_jobs: z.int().min(1).max(1_000_000).optional(),
   /** days finished jobs keep their events, attempts, deliveries and artifacts; unset: 30 */
   retention_days: z.int().min(1).max(36_500).optional(),
+  /** the project's share of a lane it contends for, against the other projects' weights; unset: 1 */
+  weight: z.number().min(0.1).max(100).optional(),
 });
 
 const ProjectNameSchema = z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only');
@@ -76,6 +78,7 @@ export const UpdateProjectSchema = z
         jobs_per_minute: z.int().min(1).max(10_000_000).nullable().optional(),
         max_running_jobs: z.int().min(1).max(1_000_000).nullable().optional(),
         retention_days: z.int().min(1).max(36_500).nullable().optional(),
+        weight: z.number().min(0.1).max(100).nullable().optional(),
       })
       .optional(),
   })
