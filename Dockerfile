@@ -1,7 +1,7 @@
 # genqueue: one image for the API, the worker and the simulator (the command picks the process).
 #   docker build -t genqueue .
 #   docker run genqueue                      # API (default command)
-#   docker run genqueue npm run start:worker # worker
+#   docker run genqueue node dist/worker.js  # worker (npm run start:worker runs its TypeScript instead)
 # docker-compose.yml runs them as separate services from this image.
 
 # --- build: every dependency, the Prisma client, the dashboard ---
@@ -23,9 +23,10 @@ COPY packages/upstream/package.json packages/upstream/
 COPY packages/webhooks/package.json packages/webhooks/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-# the generated Prisma client and the dashboard build (what postinstall does on a checkout)
-RUN node scripts/prisma-generate.mjs && node scripts/build-dashboard.mjs
-# runtime needs no dev dependencies (tsx, prisma's WASM migrator and the clients are dependencies)
+# the generated Prisma client, the dashboard build and the process bundles (what postinstall does on a checkout)
+RUN node scripts/prisma-generate.mjs && node scripts/build-dashboard.mjs && node scripts/build-processes.mjs
+# runtime needs no dev dependencies (prisma's WASM migrator and the clients are dependencies; the
+# processes run their bundles, dist/*.js, with node)
 RUN npm prune --omit=dev --no-audit --no-fund --ignore-scripts
 
 # --- runtime: slim, non-root ---
@@ -42,4 +43,4 @@ EXPOSE 8080
 VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["npm", "run", "start:api"]
+CMD ["node", "--enable-source-maps", "dist/api.js"]

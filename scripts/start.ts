@@ -4,6 +4,7 @@
  * UPSTREAM_BASE_URL is set), the API and a worker as child processes, exactly as when scaled out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings } from '@genqueue/config';
 import { createPrismaClient, ensureBootstrap, firstStartKeyLines, keepFirstStartKeys, migrateDatabase } from '@genqueue/db';
@@ -12,12 +13,24 @@ import { lineFormatter } from './lib/pretty-log';
 const root = path.resolve(__dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const children: ChildProcess[] = [];
+/** In production the processes run their bundles (scripts/build-processes.mjs, run at install): no TypeScript compiled at run time. */
+const production = process.env['NODE_ENV'] === 'production';
+const BUNDLES: Record<string, string> = { simulator: 'dist/simulator.js', api: 'dist/api.js', worker: 'dist/worker.js' };
+
+/** node on the process's bundle in production when it is built; tsx on its TypeScript entry otherwise. */
+function commandOf(name: string, entry: string): [string, string[]] {
+  const bundle = BUNDLES[name] ? path.join(root, BUNDLES[name]) : null;
+  if (production && bundle && existsSync(bundle)) return [process.execPath, ['--enable-source-maps', bundle]];
+  if (production) console.warn(`${name}: no ${BUNDLES[name] ?? 'bundle'} (run npm run build:processes); running its TypeScript through tsx`);
+  return [tsx, [path.join(root, entry)]];
+}
 
 /** On a terminal each process's JSON lines are shown readable and coloured; LOG_FORMAT=json keeps them raw. */
 const pretty = process.stdout.isTTY === true && process.env['LOG_FORMAT'] !== 'json';
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', pretty ? 'pipe' : 'inherit', pretty ? 'pipe' : 'inherit'] });
+  const [command, args] = commandOf(name, entry);
+  const child = spawn(command, args, { env, stdio: ['ignore', pretty ? 'pipe' : 'inherit', pretty ? 'pipe' : 'inherit'] });
   if (pretty) {
     const options = { color: process.env['NO_COLOR'] === undefined, width: 9 };
     child.stdout!.on('data', lineFormatter(name, children.length, options, (text) => process.stdout.write(text)));
