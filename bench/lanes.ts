@@ -6,7 +6,7 @@
  * would. Per scenario: image jobs worth BENCH_LANES_MINUTES of the limit are submitted at once and
  * run to the end. Reported: the share of the gateway's answers that were 429, and jobs finished per
  * minute against the limit (from the first request to the last success).
- * Knobs: BENCH_LANES_MINUTES (3), BENCH_LANES_LIMITS ("30,600").
+ * Knobs: BENCH_LANES_MINUTES (3), BENCH_LANES_LIMITS ("30,600"), BENCH_LANES_TRACE (1: a line every 10 s).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,8 @@ import { REPO_ROOT, TestStack, withDatabase } from '@genqueue/testing';
 
 const MINUTES = Number(process.env['BENCH_LANES_MINUTES'] ?? 3);
 const LIMITS = (process.env['BENCH_LANES_LIMITS'] ?? '30,600').split(',').map(Number);
+/** BENCH_LANES_TRACE=1 prints the lane every 10 s (requests, 429s, finished, learnt rate). */
+const TRACE = process.env['BENCH_LANES_TRACE'] === '1';
 
 type Result = { limit_per_minute: number; lane_max_per_minute: number; jobs: number; requests: number; answered_429: number; share_429: number; finished_per_minute: number; of_limit: number; minutes: number };
 
@@ -34,9 +36,18 @@ async function scenario(limit: number): Promise<Result> {
       if (res.status !== 202) throw new Error(`bulk: ${res.status} ${res.text}`);
     }
     let finished = 0;
+    let nextSample = started;
     for (;;) {
       const res = await stack.api.get('/admin/v1/jobs/count?status=succeeded,failed', { key: stack.adminKey });
       finished = Number(res.body.count);
+      if (TRACE && Date.now() >= nextSample) {
+        nextSample += 10_000;
+        const route = (await stack.sim.get('/_sim/counters')).body.routes?.['images.generations'];
+        const lane = ((await stack.api.get('/admin/v1/stats', { key: stack.adminKey })).body.gateway_lanes ?? []).find((l: any) => l.lane === 'image');
+        console.log(
+          `  ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s: requests ${route?.received ?? 0}, 429s ${route?.statuses?.['429'] ?? 0}, finished ${finished}, lane rate ${lane?.rate_per_minute}/min, accepted last minute ${lane?.accepted_last_minute}${lane?.reason ? `, held (${lane.reason})` : ''}`,
+        );
+      }
       if (finished >= jobs) break;
       if (Date.now() - started > (MINUTES * 3 + 2) * 60_000) throw new Error(`only ${finished} of ${jobs} jobs finished`);
       await new Promise((r) => setTimeout(r, 1000));
