@@ -11,6 +11,14 @@ export type PrismaClientOptions = {
 
 const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 
+/** The pg pool under each client this module made: the hottest statements go through it as raw SQL. */
+const POOLS = new WeakMap<PrismaClient, pg.Pool>();
+
+/** The pg pool a client of createPrismaClient runs on (undefined for any other client). */
+export function poolOf(client: PrismaClient): pg.Pool | undefined {
+  return POOLS.get(client);
+}
+
 /**
  * The Prisma client of one process, on a pg pool through the driver adapter (Prisma 7 has no
  * built-in engine connection). Create it once in the composition root; `$disconnect()` ends the pool.
@@ -28,5 +36,7 @@ export function createPrismaClient(databaseUrl: string, opts: PrismaClientOption
   pool.on('connect', (client) => client.on('error', () => undefined));
   pool.on('error', () => undefined);
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-  return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter });
+  POOLS.set(client, pool);
+  return client;
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '@genqueue/core';
+import type pg from 'pg';
+import { poolOf } from '../client';
 import type { ApiKey, PrismaClient, Project } from '../generated/prisma/client';
 
 export type ApiKeyKind = 'project' | 'admin';
@@ -21,8 +23,44 @@ export function generateApiKey(kind: ApiKeyKind): string {
 export type CreatedApiKey = { record: ApiKey; key: string };
 export type ActiveKey = ApiKey & { project: Project | null };
 
+type Row = Record<string, unknown>;
+
+/** The key and its project of findActiveByKey's raw query, in Prisma's shapes. */
+function activeKeyFromRow(r: Row): ActiveKey {
+  const projectId = (r['project_id'] ?? null) as string | null;
+  const project: Project | null =
+    r['p_id'] == null
+      ? null
+      : {
+          id: r['p_id'] as string,
+          name: r['p_name'] as string,
+          limits: r['p_limits'] as Project['limits'],
+          webhookSecret: (r['p_webhook_secret'] ?? null) as string | null,
+          webhookSecretPrevious: (r['p_webhook_secret_previous'] ?? null) as string | null,
+          webhookSecretRotatedAt: (r['p_webhook_secret_rotated_at'] ?? null) as Date | null,
+          createdAt: r['p_created_at'] as Date,
+        };
+  return {
+    id: r['id'] as string,
+    projectId,
+    kind: r['kind'] as string,
+    name: (r['name'] ?? null) as string | null,
+    prefix: r['prefix'] as string,
+    keyHash: r['key_hash'] as string,
+    createdAt: r['created_at'] as Date,
+    revokedAt: (r['revoked_at'] ?? null) as Date | null,
+    lastUsedAt: (r['last_used_at'] ?? null) as Date | null,
+    project,
+  };
+}
+
 export class ApiKeysRepository {
-  constructor(private readonly db: PrismaClient) {}
+  /** the client's pg pool: the per-request key lookup runs through it as raw SQL */
+  private readonly pool: pg.Pool | undefined;
+
+  constructor(private readonly db: PrismaClient) {
+    this.pool = poolOf(db);
+  }
 
   /** Stores only the hash; the key itself is returned this once. `key` may be supplied (ADMIN_API_KEY). */
   async create(input: { kind: ApiKeyKind; projectId: string | null; name?: string | null; key?: string }): Promise<CreatedApiKey> {
@@ -40,7 +78,23 @@ export class ApiKeysRepository {
     return { record, key };
   }
 
-  findActiveByKey(key: string): Promise<ActiveKey | null> {
+  /**
+   * Read on every request, never cached: a revoked key is refused at once, on every API process.
+   * Raw SQL on the pool (one indexed read) where the client has one.
+   */
+  async findActiveByKey(key: string): Promise<ActiveKey | null> {
+    if (this.pool) {
+      const { rows } = await this.pool.query(
+        `SELECT k.*, p.id AS p_id, p.name AS p_name, p.limits AS p_limits, p.webhook_secret AS p_webhook_secret,
+                p.webhook_secret_previous AS p_webhook_secret_previous, p.webhook_secret_rotated_at AS p_webhook_secret_rotated_at,
+                p.created_at AS p_created_at
+           FROM api_keys k LEFT JOIN projects p ON p.id = k.project_id
+          WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+          LIMIT 1`,
+        [hashApiKey(key)],
+      );
+      return rows[0] ? activeKeyFromRow(rows[0]) : null;
+    }
     return this.db.apiKey.findFirst({
       where: { keyHash: hashApiKey(key), revokedAt: null },
       include: { project: true },

@@ -15,9 +15,12 @@ import {
   jobUrlWants,
   PROGRESS_WEBHOOK_MIN_INTERVAL_MS,
 } from '@genqueue/webhooks';
+import type pg from 'pg';
+import { poolOf } from '../client';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import { appendEvent } from './job-snapshot';
 import { maxRunningJobsOf } from './projects.repository';
+import { artifactFromJson, jobFromRow } from './raw-rows';
 import { asJson, type Db } from './types';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -177,6 +180,23 @@ export type JobsRepositoryOptions = {
   webhookOutbox?: boolean;
 };
 
+/** Column ← SQL value of a raw status change: JSON goes as text cast to jsonb, SQL NULL for null. */
+type RawSets = Map<string, { sql: string } | { value: unknown; cast?: string }>;
+
+function rawPatchSets(patch: JobPatch, sets: RawSets): void {
+  const json = (v: unknown) => ({ value: JSON.stringify(v), cast: 'jsonb' });
+  if (patch.output !== undefined) sets.set('output', json(patch.output));
+  if (patch.error !== undefined) sets.set('error', patch.error === null ? { sql: 'NULL' } : json(patch.error));
+  if (patch.progress !== undefined) sets.set('progress', { value: patch.progress });
+  if (patch.upstreamTaskId !== undefined) sets.set('upstream_task_id', { value: patch.upstreamTaskId });
+  if (patch.upstreamStatus !== undefined) sets.set('upstream_status', { value: patch.upstreamStatus });
+  if (patch.upstreamState !== undefined) sets.set('upstream_state', patch.upstreamState === null ? { sql: 'NULL' } : json(patch.upstreamState));
+  if (patch.lastProgressAt !== undefined) sets.set('last_progress_at', { value: patch.lastProgressAt });
+}
+
+/** Signals the raw path to give the change to the Prisma path (a limited project's start, an outbox to write). */
+const USE_PRISMA_PATH = Symbol('use-prisma-path');
+
 /**
  * A bulk insert writes 1,000 jobs and their events (each with indexes and the counts trigger): on a
  * loaded machine that outlasts Prisma's 5 s default for an interactive transaction.
@@ -185,12 +205,15 @@ const BULK_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
 
 export class JobsRepository {
   private readonly webhooks: WebhooksRepository | null;
+  /** the client's pg pool: the hottest statements run through it as raw SQL (Prisma for the rest) */
+  private readonly pool: pg.Pool | undefined;
 
   constructor(
     private readonly db: PrismaClient,
     options: JobsRepositoryOptions = {},
   ) {
     this.webhooks = options.webhookOutbox === false ? null : new WebhooksRepository(db);
+    this.pool = poolOf(db);
   }
 
   private outbox(tx: Db, job: Job, event: JobEvent): Promise<string[]> {
@@ -226,6 +249,7 @@ export class JobsRepository {
 
   /** Inserts the job and its `job.created` event in one transaction. */
   create(input: NewJob, now = new Date()): Promise<Change> {
+    if (this.pool && !input.idempotencyKey) return this.createRaw(this.pool, input, now);
     return this.db.$transaction(async (tx) => {
       if (input.idempotencyKey) {
         // A key older than its 24 h window is free again: detach it from the old job.
@@ -244,8 +268,54 @@ export class JobsRepository {
     });
   }
 
-  findById(id: string): Promise<Job | null> {
-    return this.db.job.findUnique({ where: { id } });
+  /**
+   * `create` without an idempotency key, as one statement (the job row and its event; atomic, no
+   * transaction round trips). The row is known before the insert: the defaults are written out here.
+   * `job.created` is no webhook event type: no outbox rows.
+   */
+  private async createRaw(pool: pg.Pool, input: NewJob, now: Date): Promise<Change> {
+    const row = newJobRow(input, now);
+    const job: Job = {
+      ...row,
+      input: row.input as Job['input'],
+      metadata: row.metadata as Job['metadata'],
+      output: null,
+      error: null,
+      progress: 0,
+      attempts: 0,
+      upstreamTaskId: null,
+      upstreamStatus: null,
+      upstreamState: null,
+      receivedOutput: null,
+      deadlineAt: null,
+      lastProgressAt: null,
+      startedAt: null,
+      finishedAt: null,
+      prunedAt: null,
+    };
+    const event: JobEvent = { id: newId('evt'), jobId: job.id, projectId: job.projectId, seq: 1, type: 'job.created', data: toEventSnapshot(job, []) as JobEvent['data'], createdAt: now };
+    await pool.query(
+      `WITH j AS (
+         INSERT INTO jobs (id, project_id, type, status, input, metadata, priority, webhook_url, webhook_events,
+                           idempotency_hash, parent_id, search_text, event_seq, queue_expires_at, ttl_sec,
+                           inactivity_timeout_sec, deadline_sec, created_at, updated_at)
+         VALUES ($1, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6, $7, $8::text[], $9, $10, $11, 1, $12, $13, $14, $15, $16, $16)
+         RETURNING id, project_id)
+       INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at)
+       SELECT $17, j.id, j.project_id, 1, 'job.created', $18::jsonb, $16 FROM j`,
+      [
+        job.id, job.projectId, job.type, JSON.stringify(job.input), JSON.stringify(job.metadata), job.priority, job.webhookUrl, job.webhookEvents,
+        job.idempotencyHash, job.parentId, job.searchText, job.queueExpiresAt, job.ttlSec, job.inactivityTimeoutSec, job.deadlineSec, now,
+        event.id, JSON.stringify(event.data),
+      ],
+    );
+    return { job, event, deliveryIds: [] };
+  }
+
+  async findById(id: string): Promise<Job | null> {
+    if (!this.pool) return this.db.job.findUnique({ where: { id } });
+    const { rows } = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [id]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
   }
 
   findForProject(projectId: string, id: string): Promise<Job | null> {
@@ -262,8 +332,14 @@ export class JobsRepository {
    * A start (`running`) throws RunningLimitReached when the project already runs its `max_running_jobs`.
    * `alongside` writes more rows in the same transaction, once the job row has changed.
    */
-  transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[], alongside?: WriteAlongside): Promise<Change | null> {
+  async transition(jobId: string, to: JobStatus, patch: JobPatch = {}, from?: JobStatus[], alongside?: WriteAlongside): Promise<Change | null> {
     const allowed = from ?? sourcesOf(to);
+    // The common change (a start of a job whose project has no running limit, an end with no
+    // webhook to write, no rows alongside) as raw SQL; everything else on the Prisma path below.
+    if (this.pool && !alongside && to !== 'queued') {
+      const done = await this.transitionRaw(this.pool, jobId, to, patch, allowed);
+      if (done !== USE_PRISMA_PATH) return done;
+    }
     return this.db.$transaction(async (tx) => {
       const current = await readSource(tx, jobId, to);
       if (!current || !allowed.includes(current.status as JobStatus)) return null;
@@ -305,6 +381,91 @@ export class JobsRepository {
   }
 
   /**
+   * `transition` in one transaction of two statements: the guarded update (which also reads the
+   * status it came from, the project's limits, the job's artifacts for the event's snapshot and
+   * the project's active endpoints), then the event insert. Rolls back and answers USE_PRISMA_PATH
+   * when the change needs more: a start in a project with a running limit (its slot claim), or
+   * webhook deliveries to write.
+   */
+  private async transitionRaw(pool: pg.Pool, jobId: string, to: JobStatus, patch: JobPatch, allowed: readonly JobStatus[]): Promise<Change | null | typeof USE_PRISMA_PATH> {
+    const now = new Date();
+    const params: unknown[] = [jobId, [...allowed], to === 'running'];
+    const sets: RawSets = new Map();
+    rawPatchSets(patch, sets);
+    sets.set('status', { value: to });
+    sets.set('event_seq', { sql: 'j.event_seq + 1' });
+    sets.set('updated_at', { value: now });
+    // a kept result belongs to the run that received it: any status change ends it
+    sets.set('received_output', { sql: 'NULL' });
+    if (to === 'running') {
+      sets.set('started_at', { value: now });
+      sets.set('last_progress_at', { value: now });
+      sets.set('attempts', { sql: 'j.attempts + 1' });
+      sets.set('finished_at', { sql: 'NULL' });
+      params.push(now);
+      sets.set('deadline_at', { sql: `$${params.length}::timestamptz + make_interval(secs => j.deadline_sec)` });
+    }
+    if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') sets.set('finished_at', { value: now });
+    if (to === 'succeeded') sets.set('progress', { value: 100 });
+    const assignments = [...sets].map(([column, v]) => {
+      if ('sql' in v) return `${column} = ${v.sql}`;
+      params.push(v.value);
+      return `${column} = $${params.length}${v.cast ? `::${v.cast}` : ''}`;
+    });
+    const client = await pool.connect();
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(
+        `WITH cur AS (
+           SELECT j.id, j.status, p.limits FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1 FOR UPDATE OF j
+         ), upd AS (
+           UPDATE jobs j SET ${assignments.join(', ')}
+             FROM cur
+            WHERE j.id = cur.id AND cur.status = ANY($2::text[])
+              AND NOT ($3::boolean AND coalesce(jsonb_typeof(cur.limits -> 'max_running_jobs'), '') = 'number')
+           RETURNING j.*
+         )
+         SELECT cur.status AS "cur$status", cur.limits AS "cur$limits",
+                (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM artifacts a WHERE a.job_id = $1) AS "cur$artifacts",
+                (SELECT coalesce(json_agg(e.event_types), '[]'::json) FROM webhook_endpoints e
+                  WHERE e.project_id = upd.project_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL) AS "cur$endpoints",
+                upd.*
+           FROM cur LEFT JOIN upd ON true`,
+        params,
+      );
+      const row = rows[0] as Record<string, unknown> | undefined;
+      const fromStatus = row?.['cur$status'] as JobStatus | undefined;
+      if (!row || !fromStatus || !allowed.includes(fromStatus) || row['id'] == null) {
+        await client.query('ROLLBACK');
+        // allowed but not updated: a limited project's start, which claims its slot on the Prisma path
+        return fromStatus && allowed.includes(fromStatus) ? USE_PRISMA_PATH : null;
+      }
+      const job = jobFromRow(row);
+      const type = eventTypeFor(to, fromStatus);
+      const endpointTypes = row['cur$endpoints'] as string[][];
+      if (this.webhooks && isWebhookEventType(type) && ((job.webhookUrl !== null && jobUrlWants(type, job.webhookEvents)) || endpointTypes.some((t) => endpointWants(type, t)))) {
+        await client.query('ROLLBACK');
+        return USE_PRISMA_PATH;
+      }
+      const artifacts = (row['cur$artifacts'] as Record<string, unknown>[]).map(artifactFromJson);
+      const event: JobEvent = { id: newId('evt'), jobId, projectId: job.projectId, seq: job.eventSeq, type, data: toEventSnapshot(job, artifacts) as JobEvent['data'], createdAt: now };
+      await client.query('INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)', [
+        event.id, jobId, job.projectId, event.seq, type, JSON.stringify(event.data), now,
+      ]);
+      await client.query('COMMIT');
+      return { job, event, deliveryIds: [] };
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      // a connection whose rollback failed may be broken: it leaves the pool
+      client.release(failed ? true : undefined);
+    }
+  }
+
+  /**
    * Updates a running job (progress, upstream state); writes an event only when `eventType` is given.
    * With `ifUpstreamState`, only while the stored upstream state is still that value (compare and
    * set: of two runs that read the same state, one writes). Null when nothing matched.
@@ -338,6 +499,10 @@ export class JobsRepository {
    * again. False when the job is no longer running.
    */
   async keepReceivedOutput(jobId: string, output: Record<string, unknown>): Promise<boolean> {
+    if (this.pool) {
+      const { rowCount } = await this.pool.query("UPDATE jobs SET received_output = $2::jsonb, updated_at = $3 WHERE id = $1 AND status = 'running'", [jobId, JSON.stringify(output), new Date()]);
+      return rowCount === 1;
+    }
     const { count } = await this.db.job.updateMany({
       where: { id: jobId, status: 'running' },
       data: { receivedOutput: asJson(output), updatedAt: new Date() },
