@@ -13,7 +13,8 @@
  *   bulk          1,000-job requests with no worker (genqueue only)
  *   backlog       M queued jobs with no worker: Redis and Postgres bytes per job, API RSS; then a
  *                 worker drains them (jobs/s)
- * Knobs: --quick (under 2 minutes), --only=submit,e2e,… ; BENCH_E2E_JOBS, BENCH_BACKLOG_JOBS.
+ * Knobs: --quick (under 2 minutes), --only=submit,e2e,… ; BENCH_E2E_JOBS, BENCH_BACKLOG_JOBS;
+ * BENCH_CPU_PROF_DIR=dir profiles genqueue's API and worker (read them with bench/support/profile-top.mjs).
  * Prints one table and writes bench-results/bench-<date>.json. The other benches stay:
  * bench:tasks, bench:embeddings, bench:webhooks, bench:dashboard.
  */
@@ -44,6 +45,7 @@ const PLAN = {
   drainSec: QUICK ? 15 : 60,
   settleCapSec: QUICK ? 60 : 240,
 };
+const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'] ? path.resolve(process.env['BENCH_CPU_PROF_DIR']) : undefined;
 const wants = (scenario: string) => !ONLY || ONLY.includes(scenario);
 const REDIS_URL = process.env['REDIS_URL'] ?? testRedisUrl();
 const ADMIN_DB = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -149,6 +151,8 @@ async function startGenqueue(simulatorUrl: string): Promise<{ pipeline: Pipeline
       DATABASE_POOL_MAX: '20',
       SWEEP_INTERVAL_MS: '15000',
       WEBHOOK_CONCURRENCY: '100',
+      // BENCH_CPU_PROF_DIR=dir: the API and worker write <pid>-<entry>.cpuprofile there on exit
+      ...(PROFILE_DIR ? { NODE_OPTIONS: `--import ${path.join(__dirname, 'support', 'cpu-profile.mjs')}`, BENCH_CPU_PROF_DIR: PROFILE_DIR } : {}),
     },
   });
   const project = await stack.createProject({ requests_per_minute: 1_000_000 });
