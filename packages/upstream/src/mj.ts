@@ -1,5 +1,5 @@
 import { UpstreamError } from './errors';
-import { download, type DownloadOptions, type DownloadResult } from './download';
+import { download, downloadStream, type DownloadOptions, type DownloadResult, type DownloadStream } from './download';
 import { errorFromHttpResponse, type CallOptions, type HttpResponse, type UpstreamHttp } from './http';
 import { asArray, asNumber, asRecord, asText, type JsonRecord } from './lenient';
 import { parseJsonResponse } from './response';
@@ -177,6 +177,8 @@ export interface MjApi {
    * in `imageUrl`), a URL is fetched as is. Expired images (403/404) are `not_found`.
    */
   downloadImage(idOrUrl: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /** As `downloadImage`, the body handed over as it arrives (the worker streams it to storage). */
+  downloadImageStream(idOrUrl: string, options?: DownloadOptions): Promise<DownloadStream>;
 }
 
 export interface MjApiOptions {
@@ -197,6 +199,11 @@ function callOptions(options: MjCallOptions): CallOptions {
 export function createMjApi(http: UpstreamHttp, apiOptions: MjApiOptions = {}): MjApi {
   const timeouts = { ...DEFAULT_TASK_TIMEOUTS, ...apiOptions.timeouts };
   const poll = (options: MjCallOptions) => ({ ...withTimeout(callOptions(options), timeouts.pollMs), profile: 'small' as const });
+  const imageUrl = (idOrUrl: string): string => (/^(https?:|data:)/i.test(idOrUrl) ? idOrUrl : http.resolveUrl(`/mj/image/${encodeURIComponent(idOrUrl)}`).href);
+  const withGuard = (options: DownloadOptions): DownloadOptions => {
+    const guard = options.assertUrlAllowed ?? apiOptions.assertUrlAllowed;
+    return { ...options, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) };
+  };
 
   return {
     async submit(kind, body, options = {}) {
@@ -262,9 +269,11 @@ export function createMjApi(http: UpstreamHttp, apiOptions: MjApiOptions = {}): 
     },
 
     downloadImage(idOrUrl, options = {}) {
-      const guard = options.assertUrlAllowed ?? apiOptions.assertUrlAllowed;
-      const url = /^(https?:|data:)/i.test(idOrUrl) ? idOrUrl : http.resolveUrl(`/mj/image/${encodeURIComponent(idOrUrl)}`).href;
-      return download(http, url, { ...options, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) });
+      return download(http, imageUrl(idOrUrl), withGuard(options));
+    },
+
+    downloadImageStream(idOrUrl, options = {}) {
+      return downloadStream(http, imageUrl(idOrUrl), withGuard(options));
     },
   };
 }

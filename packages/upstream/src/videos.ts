@@ -1,7 +1,7 @@
 import { Blob } from 'node:buffer';
 import { FormData } from 'undici';
 import { codeToString, UpstreamError } from './errors';
-import { download, type DownloadOptions, type DownloadResult } from './download';
+import { download, downloadStream, type DownloadOptions, type DownloadResult, type DownloadStream } from './download';
 import type { CallOptions, UpstreamHttp } from './http';
 import { asRecord, asText, type JsonRecord } from './lenient';
 import { parseJsonResponse } from './response';
@@ -99,6 +99,8 @@ export interface VideosApi {
    * status 403") is `not_found`; a task that is not finished is `rejected`.
    */
   download(idOrUrl: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /** As `download`, the body handed over as it arrives (the worker streams it to storage). */
+  downloadStream(idOrUrl: string, options?: DownloadOptions): Promise<DownloadStream>;
 }
 
 export interface VideosApiOptions {
@@ -109,6 +111,14 @@ export interface VideosApiOptions {
 
 export function createVideosApi(http: UpstreamHttp, apiOptions: VideosApiOptions = {}): VideosApi {
   const timeouts = { ...DEFAULT_TASK_TIMEOUTS, ...apiOptions.timeouts };
+  const contentRequest = (idOrUrl: string, options: DownloadOptions): { url: string; opts: DownloadOptions } => {
+    const guard = options.assertUrlAllowed ?? apiOptions.assertUrlAllowed;
+    const isUrl = /^(https?:|data:)/i.test(idOrUrl);
+    return {
+      url: isUrl ? idOrUrl : http.resolveUrl(`/v1/videos/${encodeURIComponent(idOrUrl)}/content`).href,
+      opts: { ...options, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) },
+    };
+  };
   return {
     async create(request, options = {}) {
       const call = { ...withTimeout(options, timeouts.submitMs), method: 'POST' as const, path: '/v1/videos', profile: 'long' as const };
@@ -145,20 +155,31 @@ export function createVideosApi(http: UpstreamHttp, apiOptions: VideosApiOptions
     },
 
     async download(idOrUrl, options = {}) {
-      const guard = options.assertUrlAllowed ?? apiOptions.assertUrlAllowed;
-      const opts = { ...options, ...(guard !== undefined ? { assertUrlAllowed: guard } : {}) };
-      const isUrl = /^(https?:|data:)/i.test(idOrUrl);
-      const url = isUrl ? idOrUrl : http.resolveUrl(`/v1/videos/${encodeURIComponent(idOrUrl)}/content`).href;
+      const { url, opts } = contentRequest(idOrUrl, options);
       try {
         return await download(http, url, opts);
       } catch (err) {
-        if (err instanceof UpstreamError && err.httpStatus === 502 && /returned status (401|403|404|410)\b/.test(err.upstreamMessage ?? '')) {
-          throw withKind(err, 'not_found', `video content expired upstream (${err.upstreamMessage ?? 'HTTP 502'})`);
-        }
-        throw err;
+        throw expiredContent(err);
+      }
+    },
+
+    async downloadStream(idOrUrl, options = {}) {
+      const { url, opts } = contentRequest(idOrUrl, options);
+      try {
+        return await downloadStream(http, url, opts);
+      } catch (err) {
+        throw expiredContent(err);
       }
     },
   };
+}
+
+/** An expired upstream asset (502 "Upstream service returned status 403") is `not_found`. */
+function expiredContent(err: unknown): unknown {
+  if (err instanceof UpstreamError && err.httpStatus === 502 && /returned status (401|403|404|410)\b/.test(err.upstreamMessage ?? '')) {
+    return withKind(err, 'not_found', `video content expired upstream (${err.upstreamMessage ?? 'HTTP 502'})`);
+  }
+  return err;
 }
 
 const PENDING = new Set(['', 'unknown', 'not_start', 'submitted', 'queued', 'in_progress', 'processing', 'pending', 'running', 'modal']);
