@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Router, type Response } from 'express';
 import { asObject, jsonBody } from '../body';
 import { sha256Hex } from '../hash';
-import { renderMp4 } from '../media/mp4';
+import { videoContent } from '../media/produce';
 import { renderPng } from '../media/png';
 import type { SimulatorState } from '../state';
 import { observeMjTask, observeVideoTask } from '../tasks/observe';
@@ -121,7 +122,9 @@ function presentTask(state: SimulatorState, task: SimTask) {
 function presentDetail(state: SimulatorState, task: SimTask): Record<string, unknown> {
   if (task.family === 'video') {
     const view = observeVideoTask(state, task);
-    const bytes = renderMp4(task.mediaSeed);
+    const content = videoContent(task.mediaSeed, task.prompt);
+    const hash = createHash('sha256');
+    for (const piece of content.pieces()) hash.update(piece);
     return {
       outcome: task.outcome,
       seconds: task.seconds,
@@ -129,7 +132,7 @@ function presentDetail(state: SimulatorState, task: SimTask): Record<string, unk
       fail_reason: view.failReason,
       raw_status: view.raw.status,
       content_expires_at_ms: view.contentExpiresAtMs,
-      result: { content_type: 'video/mp4', sha256: sha256Hex(bytes), bytes: bytes.length },
+      result: { content_type: 'video/mp4', sha256: hash.digest('hex'), bytes: content.bytes },
     };
   }
   const view = observeMjTask(state, task);

@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { asObject } from '../body';
 import { findModel } from '../catalog';
 import { gatewayAbort, modelNotFound, taskError, videoContentError, withRequestId } from '../errors';
 import { sha256Hex } from '../hash';
 import { renderMp4 } from '../media/mp4';
+import { videoContent } from '../media/produce';
 import { publicBaseUrl, requestIdOf } from '../middleware/locals';
 import { relayRoute } from '../middleware/route-guards';
 import { isMultipart, parseMultipart } from '../multipart';
@@ -70,7 +72,14 @@ export function videosRoutes(state: SimulatorState): Router {
     }
     // `?variant=` is not forwarded by the gateway: always the video.
     res.setHeader('Cache-Control', 'public, max-age=86400');
-    res.status(200).type('video/mp4').send(renderMp4(task.mediaSeed));
+    const content = videoContent(task.mediaSeed, task.prompt);
+    if (!content.isLarge) {
+      res.status(200).type('video/mp4').send(renderMp4(task.mediaSeed));
+      return;
+    }
+    // `sim:mib=N`: streamed with backpressure, never held whole
+    res.status(200).type('video/mp4').setHeader('Content-Length', String(content.bytes));
+    Readable.from(content.pieces()).pipe(res);
   });
 
   return router;

@@ -13,6 +13,7 @@
  * | `sim:queue-full` | — | submit answers code 23 |
  * | `sim:system-error` | — | submit answers code 9 (TAI's "queue full, retry later") |
  * | `sim:invalid` | — | submit answers code 4 (validation) |
+ * | `sim:mib=N` | `/content` serves an mp4 of N MiB (1–4095), streamed, never held whole | — |
  */
 export const MARKERS = [
   'sim:fail-raw',
@@ -38,4 +39,11 @@ export function markersIn(text: string): Set<Marker> {
     if (pattern.test(lower)) found.add(marker);
   }
   return found;
+}
+
+/** N of a `sim:mib=N` marker (a video whose content is N MiB), or null. */
+export function contentMibIn(text: string): number | null {
+  const match = /sim:mib=(\d{1,4})(?![\w-])/.exec(text.toLowerCase());
+  const mib = match ? Number(match[1]) : 0;
+  return mib >= 1 && mib <= 4095 ? mib : null;
 }
