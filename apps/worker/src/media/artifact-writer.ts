@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { newId } from '@genqueue/core';
 import type { Artifact, ArtifactsRepository, Job } from '@genqueue/db';
 import { extensionFor, ObjectTooLargeError, SNIFF_BYTES, storableContentType, type ObjectStorage } from '@genqueue/storage';
+import { UpstreamError, type DownloadStream } from '@genqueue/upstream';
 import { charge, DEFAULT_MEDIA_LIMITS, isBudgetBound, MediaBudgetError, roomFor, type MediaLimits } from './media-budget';
 import { MediaInputError } from './media-errors';
 
@@ -20,6 +21,16 @@ export type ArtifactStreamInput = Omit<ArtifactInput, 'data'> & {
   head: Buffer;
   rest: AsyncIterable<Buffer>;
 };
+
+export type ArtifactDownloadInput = Omit<ArtifactInput, 'data' | 'contentType'> & {
+  /** opens the download with `maxBytes` as its limit (the room the object cap and the run's budget leave) */
+  open: (maxBytes: number) => Promise<DownloadStream>;
+  /** the type to sniff against when the source declares none or `application/octet-stream` */
+  fallbackContentType?: string;
+};
+
+/** The download's own size check (a declared Content-Length or the bytes counted as they came). */
+const isOverLimit = (err: unknown): boolean => err instanceof UpstreamError && /exceeds the limit|larger than the limit/.test(err.message);
 
 /** The first `SNIFF_BYTES` (or all, when shorter) of a body, and an iterable of what follows. */
 export async function peekHead(body: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
@@ -58,6 +69,33 @@ export class ArtifactWriter {
     return this.saveStream(job, { ...input, head: input.data, rest: empty() });
   }
 
+  /**
+   * A result (video content, an MJ image, a gateway image URL) streamed from the gateway or its CDN
+   * straight into storage: at most the room the object cap and the run's budget leave is read, the
+   * object appears only when complete, and a result over either limit fails the job (a
+   * MediaBudgetError or MediaInputError) with no file and no row left behind.
+   */
+  async saveDownload(job: Job, input: ArtifactDownloadInput): Promise<Artifact> {
+    const { open, fallbackContentType, ...rest } = input;
+    const room = roomFor(this.limits, input.signal);
+    if (room === 0) throw new MediaBudgetError(this.limits.jobMaxBytes);
+    let download: DownloadStream;
+    try {
+      download = await open(room);
+    } catch (err) {
+      throw isOverLimit(err) ? this.tooLarge(input.kind, room) : err;
+    }
+    try {
+      const { head, rest: body } = await peekHead(download.body);
+      const declared = !download.contentType || /^application\/octet-stream\b/i.test(download.contentType) ? (fallbackContentType ?? download.contentType) : download.contentType;
+      return await this.saveStream(job, { ...rest, head, rest: body, ...(declared ? { contentType: declared } : {}) });
+    } catch (err) {
+      throw isOverLimit(err) ? this.tooLarge(input.kind, room) : err;
+    } finally {
+      download.close();
+    }
+  }
+
   /** Streams the bytes to storage within the object cap and the run's media budget. */
   async saveStream(job: Job, input: ArtifactStreamInput): Promise<Artifact> {
     const id = newId('art');
@@ -69,8 +107,7 @@ export class ArtifactWriter {
       stored = await this.storage.put(storageKey, Readable.from(concat(input.head, input.rest), { objectMode: false }), { maxBytes: room });
     } catch (err) {
       if (!(err instanceof ObjectTooLargeError)) throw err;
-      if (isBudgetBound(this.limits, room)) throw new MediaBudgetError(this.limits.jobMaxBytes);
-      throw new MediaInputError(`a ${input.kind} is larger than the limit of ${this.limits.objectMaxBytes} bytes`);
+      throw this.tooLarge(input.kind, room);
     }
     charge(this.limits, input.signal, stored.bytes);
     try {
@@ -89,6 +126,11 @@ export class ArtifactWriter {
       await this.storage.delete(storageKey).catch(() => undefined);
       throw err;
     }
+  }
+
+  private tooLarge(kind: string, room: number): MediaInputError {
+    if (isBudgetBound(this.limits, room)) return new MediaBudgetError(this.limits.jobMaxBytes);
+    return new MediaInputError(`a ${kind} is larger than the limit of ${this.limits.objectMaxBytes} bytes`);
   }
 }
 

@@ -145,17 +145,22 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
       }
       // asked for before the image is stored, so a failed read leaves nothing to clean up
       const seed = wantsSeed(ctx) ? await ctx.upstream.mj.imageSeed(taskId, { signal: ctx.signal }) : undefined;
-      let downloaded;
+      let artifact;
       try {
-        // through the gateway's /mj/image/{id}: robust to a wrong ServerAddress in imageUrl
-        downloaded = await ctx.upstream.mj.downloadImage(taskId, { signal: ctx.signal });
+        // through the gateway's /mj/image/{id}: robust to a wrong ServerAddress in imageUrl; streamed
+        // into storage within the object cap and the run's media budget
+        artifact = await ctx.artifacts.saveDownload(ctx.job, {
+          kind: 'image',
+          open: (maxBytes) => ctx.upstream.mj.downloadImageStream(taskId, { maxBytes, signal: ctx.signal }),
+          sourceUrl: task.imageUrl ?? `mj:${taskId}`,
+          signal: ctx.signal,
+        });
       } catch (err) {
         if (err instanceof UpstreamError && err.kind === 'not_found') {
           throw new JobFailure('upstream_error', `The Midjourney image is no longer available upstream: ${err.message}`);
         }
         throw err;
       }
-      const artifact = await ctx.artifacts.save(ctx.job, { kind: 'image', data: downloaded.bytes, contentType: downloaded.contentType, sourceUrl: task.imageUrl ?? `mj:${taskId}` });
       return {
         image: { artifact_id: artifact.id },
         buttons: task.buttons.map((b) => ({ custom_id: b.customId, label: b.label, emoji: b.emoji })),

@@ -18,7 +18,7 @@ function failureOf(task: VideoTask): JobError {
   return { code: 'upstream_error', message: `${message} (upstream status ${task.rawStatus || 'empty'})`, retryable: true };
 }
 
-/** `video.generate`: POST /v1/videos once, poll GET /v1/videos/{id}, copy /content into storage. */
+/** `video.generate`: POST /v1/videos once, poll GET /v1/videos/{id}, stream /content into storage. */
 export const videoTaskKind: TaskKind = {
   async prepare(ctx: TaskContext): Promise<Prepared> {
     const input = inputOf<VideoGenerateInput>(ctx.job);
@@ -64,16 +64,22 @@ export const videoTaskKind: TaskKind = {
     const task = snapshot.data as VideoTask | undefined;
     // metadata.url when the gateway gives one (other channels), else /v1/videos/{id}/content (sora)
     const source = task?.url && /^https?:/i.test(task.url) ? task.url : taskId;
-    let downloaded;
+    let artifact;
     try {
-      downloaded = await ctx.upstream.videos.download(source, { signal: ctx.signal });
+      // streamed into storage within the object cap and the run's media budget (MEDIA_JOB_MAX_BYTES)
+      artifact = await ctx.artifacts.saveDownload(ctx.job, {
+        kind: 'video',
+        open: (maxBytes) => ctx.upstream.videos.downloadStream(source, { maxBytes, signal: ctx.signal }),
+        fallbackContentType: 'video/mp4',
+        sourceUrl: source,
+        signal: ctx.signal,
+      });
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'not_found') {
         throw new JobFailure('upstream_error', `The finished video is no longer available upstream: ${err.message}`);
       }
       throw err;
     }
-    const artifact = await ctx.artifacts.save(ctx.job, { kind: 'video', data: downloaded.bytes, contentType: downloaded.contentType || 'video/mp4', sourceUrl: source });
     return { video: { artifact_id: artifact.id }, upstream_id: taskId };
   },
 };
