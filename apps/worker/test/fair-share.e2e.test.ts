@@ -62,18 +62,29 @@ describe('fair sharing of a lane end to end', () => {
       expect(res.status).toBe(202);
       trickle.push(res.body.id as string);
     }
-    for (const id of trickle) expect((await stack.waitFinal(trickler.key, id)).status).toBe('succeeded');
+    const trickledAt = Math.max(...(await rowsOf(trickler)).map((r) => r.created_at.getTime()));
+    // 1:1 sharing: the k-th trickle job waits behind about k flood jobs, plus the running ones
+    // (FIFO: behind every flood job still queued, ~390)
+    const bound = 2 * trickle.length + 6;
+    // until every trickle job started, or more flood jobs than the bound started after the last one was queued
+    await pollUntil(
+      'the trickle started or the flood past the bound',
+      async () => {
+        const rows = await rowsOf(flooder, trickler);
+        const trickleStarted = rows.filter((r) => r.project_id === trickler.id && r.started_at).length;
+        const floodSince = rows.filter((r) => r.project_id === flooder.id && r.started_at && r.started_at.getTime() > trickledAt).length;
+        return trickleStarted === trickle.length || floodSince > bound + 4 ? true : undefined;
+      },
+      120_000,
+      100,
+    );
 
     const rows = await rowsOf(flooder, trickler);
     const floodStarts = rows.filter((r) => r.project_id === flooder.id && r.started_at).map((r) => r.started_at!.getTime());
-    const passedBy = trickle.map((id) => {
-      const job = rows.find((r) => r.id === id)!;
-      // flood jobs that started while this trickle job waited (all of the flood was queued before it)
-      return floodStarts.filter((t) => t > job.created_at.getTime() && t < job.started_at!.getTime()).length;
-    });
-    // 1:1 sharing: the k-th trickle job waits behind about k flood jobs, plus the two running ones
-    // (FIFO: behind every flood job still queued, ~390)
-    const bound = 2 * trickle.length + 6;
+    const trickleRows = trickle.map((id) => rows.find((r) => r.id === id)!);
+    expect(trickleRows.filter((r) => !r.started_at).map((r) => r.id)).toEqual([]);
+    // flood jobs that started while each trickle job waited (all of the flood was queued before it)
+    const passedBy = trickleRows.map((job) => floodStarts.filter((t) => t > job.created_at.getTime() && t < job.started_at!.getTime()).length);
     expect(passedBy.filter((n) => n > bound)).toEqual([]);
     await drain(flooder, trickler);
   }, 180_000);

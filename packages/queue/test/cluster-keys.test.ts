@@ -1,4 +1,4 @@
-import { parseClusterUrl, queuePrefix, withoutHashTag } from '../src';
+import { fairShareKey, parseClusterUrl, queuePrefix, withoutHashTag } from '../src';
 
 describe('Redis Cluster keys and URLs', () => {
   it('gives each queue a hash tag of its own under the deployment prefix', () => {
@@ -7,6 +7,10 @@ describe('Redis Cluster keys and URLs', () => {
     // an older braced prefix would pin every queue to one slot: its braces are dropped
     expect(queuePrefix('{gq}', 'job-mj')).toBe('gq:{job-mj}');
     expect(withoutHashTag('{a}b{c}')).toBe('abc');
+  });
+
+  it('keeps a lane\'s fair-share hash in its queue\'s slot (the script also reads the queue\'s prioritized set)', () => {
+    expect(fairShareKey(queuePrefix('gq', 'job-image'))).toBe('gq:{job-image}:fair-share');
   });
 
   it('reads plain URLs as no cluster', () => {
