@@ -24,12 +24,30 @@ export class SweepTimer {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private readonly stopped = new AbortController();
+  /** ends the running tick's hold of the lease early (a nudge) */
+  private hold: AbortController | null = null;
+  private nudged = false;
 
   constructor(private readonly deps: SweepTimerDeps) {}
 
   start(): void {
     // a first tick soon, spread a little so processes started together do not all contend at once
     this.schedule(Math.round(Math.random() * Math.min(1_000, this.deps.intervalMs / 4)));
+  }
+
+  /**
+   * Sweep now rather than at the next interval: Redis came back (maybe empty), so its rows should be
+   * requeued at once. A tick holding the lease ends its hold, so this or another process can tick.
+   */
+  nudge(): void {
+    if (this.stopped.signal.aborted) return;
+    if (this.current) {
+      this.nudged = true;
+      this.hold?.abort();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   async close(): Promise<void> {
@@ -44,16 +62,20 @@ export class SweepTimer {
       const startedMs = Date.now();
       this.current = this.tick().finally(() => {
         this.current = null;
-        this.schedule(Math.max(0, this.deps.intervalMs - (Date.now() - startedMs)));
+        const nudged = this.nudged;
+        this.nudged = false;
+        this.schedule(nudged ? 0 : Math.max(0, this.deps.intervalMs - (Date.now() - startedMs)));
       });
     }, delayMs);
   }
 
   private async tick(): Promise<void> {
     const { intervalMs, logger } = this.deps;
+    const hold = new AbortController();
+    this.hold = hold;
     try {
       const result = await this.deps.lease.run(
-        { holdMs: Math.round(intervalMs * HOLD_SHARE), maxWorkMs: MAX_TICK_MS, signal: this.stopped.signal },
+        { holdMs: Math.round(intervalMs * HOLD_SHARE), maxWorkMs: MAX_TICK_MS, signal: AbortSignal.any([this.stopped.signal, hold.signal]) },
         this.deps.sweep,
       );
       if (!result.ran) return;
@@ -63,6 +85,8 @@ export class SweepTimer {
     } catch (err) {
       // Postgres down, or Redis gone mid-tick: the next tick tries again
       logger.warn({ err }, 'sweeper.tick_failed');
+    } finally {
+      this.hold = null;
     }
   }
 }

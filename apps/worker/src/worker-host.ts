@@ -229,6 +229,12 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     logger,
   });
   sweepTimer.start();
+  // Redis came back (a restart, a failover, maybe empty): sweep at once instead of at the next interval
+  let redisReadyCount = publisher.status === 'ready' ? 1 : 0;
+  publisher.on('ready', () => {
+    redisReadyCount += 1;
+    if (redisReadyCount > 1) sweepTimer.nudge();
+  });
   const retentionTimer = createRetentionTimer({ settings, prisma, storage, logger });
   retentionTimer.start();
   // Earlier versions kept the sweeper's schedule in Redis; nothing consumes it any more.

@@ -61,4 +61,31 @@ describe('sweeper lease', () => {
     const gaps = sweeps.slice(1).map((s, i) => s.atMs - sweeps[i]!.atMs);
     expect(gaps.filter((gapMs) => gapMs < intervalMs * 0.9 - 5)).toEqual([]);
   });
+
+  it('sweeps at once when nudged (Redis came back), even while a process holds the lease', async () => {
+    const name = leaseName();
+    const intervalMs = 60_000;
+    const sweeps: number[] = [];
+    const report: SweepReport = { expired: 0, timedOut: 0, requeued: 0 };
+    const timers = clients.map(
+      (client, process) =>
+        new SweepTimer({
+          intervalMs,
+          lease: new AdvisoryLease(client, name),
+          sweep: async () => (sweeps.push(process), report),
+          logger: pino({ level: 'silent' }),
+        }),
+    );
+    for (const timer of timers) timer.start();
+    try {
+      // the first tick runs and its process holds the lease for most of a minute
+      await pollUntil('the first sweep', async () => (sweeps.length >= 1 ? true : undefined), 10_000);
+      // both processes see Redis come back: one more sweep now, not in a minute
+      for (const timer of timers) timer.nudge();
+      await pollUntil('a sweep after the nudge', async () => (sweeps.length >= 2 ? true : undefined), 10_000);
+    } finally {
+      await Promise.all(timers.map((t) => t.close()));
+    }
+    expect(sweeps.length).toBeGreaterThanOrEqual(2);
+  });
 });
