@@ -1,7 +1,9 @@
 import type { Settings } from '@genqueue/config';
-import { AdvisoryLease, DEFAULT_RETENTION_DAYS, RetentionRepository, type LeaseRun, type PrismaClient } from '@genqueue/db';
+import { AdvisoryLease, DEFAULT_RETENTION_DAYS, RetentionRepository, type PrismaClient } from '@genqueue/db';
 import type { ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
+import { PeriodicTimer } from '../periodic-timer';
+import type { TickLease } from '../sweep-timer';
 import { prune, type PrunerDeps, type PruneReport } from './pruner';
 
 /** The pruner's lease (an advisory lock named so in Postgres) and its last run (a system_settings row). */
@@ -12,7 +14,7 @@ const MAX_RUN_MS = 10 * 60_000;
 
 export type RetentionTimerDeps = {
   intervalMs: number;
-  lease: { run<T>(options: { holdMs: number; maxWorkMs: number; signal?: AbortSignal }, work: () => Promise<T>): Promise<LeaseRun<T>> };
+  lease: TickLease;
   /** true when this interval's run is ours to do (none ran in the last ~interval) */
   claim: () => Promise<boolean>;
   prune: (signal: AbortSignal) => Promise<PruneReport>;
@@ -26,20 +28,24 @@ export type RetentionTimerDeps = {
  * open for the whole interval would pin a connection for an hour).
  */
 export class RetentionTimer {
-  private timer: NodeJS.Timeout | null = null;
-  private current: Promise<void> | null = null;
+  private readonly timer: PeriodicTimer;
   private readonly stopped = new AbortController();
 
-  constructor(private readonly deps: RetentionTimerDeps) {}
+  constructor(private readonly deps: RetentionTimerDeps) {
+    this.timer = new PeriodicTimer({
+      intervalMs: deps.intervalMs,
+      firstTickWithinMs: Math.min(5_000, deps.intervalMs / 4),
+      tick: () => this.tick(),
+    });
+  }
 
   start(): void {
-    this.schedule(Math.round(Math.random() * Math.min(5_000, this.deps.intervalMs / 4)));
+    this.timer.start();
   }
 
   async close(): Promise<void> {
     this.stopped.abort();
-    if (this.timer) clearTimeout(this.timer);
-    await this.current;
+    await this.timer.close();
   }
 
   /** One tick now (tests, and an operator's manual run); resolves with the report, or null when another process had it. */
@@ -49,18 +55,6 @@ export class RetentionTimer {
       return this.deps.prune(this.stopped.signal);
     });
     return result.ran ? result.value : null;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped.signal.aborted) return;
-    this.timer = setTimeout(() => {
-      const startedMs = Date.now();
-      this.current = this.tick().finally(() => {
-        this.current = null;
-        this.schedule(Math.max(0, this.deps.intervalMs - (Date.now() - startedMs)));
-      });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async tick(): Promise<void> {
