@@ -54,6 +54,7 @@ type Cpu = { api: number; worker: number; postgres: number; redis: number };
 type Pipeline = {
   name: 'floor' | 'genqueue';
   target: Target;
+  databaseUrl: string;
   api: () => ManagedProcess;
   worker: () => ManagedProcess | null;
   finished: () => Promise<number>;
@@ -73,17 +74,33 @@ async function query<T extends Record<string, unknown>>(url: string, text: strin
   }
 }
 
-function cpuNow(p: Pipeline): Cpu {
+/**
+ * CPU seconds of the pipeline's processes now. Postgres and Redis are shared with whatever else runs
+ * on the machine (other test stacks): only the backends connected to the pipeline's database and the
+ * Redis server at REDIS_URL count (a backend that ended during the run is missed).
+ */
+async function cpuNow(p: Pipeline): Promise<Cpu & { pids: Map<number, number> }> {
+  const backends = await query<{ pid: number }>(p.databaseUrl, 'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  const redis = new Redis(REDIS_URL);
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  redis.disconnect();
+  const pids = new Map(backends.map((b) => [Number(b.pid), cpuSecondsOf(Number(b.pid))] as [number, number]).filter(([, s]) => !Number.isNaN(s)));
   return {
     api: cpuSecondsOf(p.api().child.pid),
     worker: cpuSecondsOf(p.worker()?.child.pid),
-    postgres: cpuSecondsNamed('postgres'),
-    redis: cpuSecondsNamed('redis-server'),
+    postgres: 0,
+    redis: redisPid ? cpuSecondsOf(redisPid) : cpuSecondsNamed('redis-server'),
+    pids,
   };
 }
 
-function cpuMsPerJob(before: Cpu, after: Cpu, jobs: number): Cpu & { total: number } {
-  const per = (k: keyof Cpu) => Math.round(((after[k] - before[k]) * 1000 * 100) / Math.max(1, jobs)) / 100;
+function cpuMsPerJob(before: Cpu & { pids: Map<number, number> }, after: Cpu & { pids: Map<number, number> }, jobs: number): Cpu & { total: number } {
+  let postgres = 0;
+  // a backend that started meanwhile (a pool growing) spent all its CPU in the run
+  for (const [pid, seconds] of after.pids) postgres += seconds - (before.pids.get(pid) ?? 0);
+  const delta = { ...after, postgres: postgres } as Cpu;
+  const base = { ...before, postgres: 0 } as Cpu;
+  const per = (k: keyof Cpu) => Math.round(((delta[k] - base[k]) * 1000 * 100) / Math.max(1, jobs)) / 100;
   const out = { api: per('api'), worker: per('worker'), postgres: per('postgres'), redis: per('redis') };
   return { ...out, total: Math.round((out.api + out.worker + out.postgres + out.redis) * 100) / 100 };
 }
@@ -124,6 +141,7 @@ async function startFloor(simulatorUrl: string, logDir: string): Promise<Pipelin
   await Promise.all([api.waitForLine('floor.api.listening'), worker.waitForLine('floor.worker.started')]);
   return {
     name: 'floor',
+    databaseUrl: dbUrl,
     target: { origin: `http://127.0.0.1:${port}`, path: '/jobs', headers: {}, body: imageBody },
     api: () => api,
     worker: () => worker,
@@ -159,6 +177,7 @@ async function startGenqueue(simulatorUrl: string): Promise<{ pipeline: Pipeline
   const db = stack.databaseUrl;
   const pipeline: Pipeline = {
     name: 'genqueue',
+    databaseUrl: db,
     target: { origin: stack.apiUrl, path: '/v1/jobs', headers: { authorization: `Bearer ${project.key}` }, body: imageBody },
     api: () => stack.apiProcess,
     worker: () => stack.worker,
@@ -192,14 +211,14 @@ async function submitScenario(p: Pipeline) {
 async function e2eScenario(p: Pipeline, jobs: number, bodyFor?: (i: number) => unknown) {
   const base = await p.finished();
   const since = new Date();
-  const cpuBefore = cpuNow(p);
+  const cpuBefore = await cpuNow(p);
   const started = performance.now();
   const target = bodyFor ? { ...p.target, body: bodyFor } : p.target;
   const load = await closedLoop(target, PLAN.connections, 3_600, jobs);
   await until(`${p.name} e2e`, async () => (await p.finished()) - base >= load.ok, PLAN.settleCapSec);
   const seconds = (performance.now() - started) / 1000;
   const done = (await p.finished()) - base;
-  const cpu = cpuMsPerJob(cpuBefore, cpuNow(p), done);
+  const cpu = cpuMsPerJob(cpuBefore, await cpuNow(p), done);
   const latencies = await p.latenciesSince(since);
   return {
     jobs: done,
