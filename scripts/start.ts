@@ -119,6 +119,30 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
+  stopWhenOrphaned();
+}
+
+/**
+ * `npm start` ended by a signal to npm alone: npm exits without passing it on, and this process
+ * would keep the service running with nobody to stop it. Seeing its parent gone, it stops the rest.
+ */
+function stopWhenOrphaned(): void {
+  // process.ppid is read once at start in Node 20: ask whether that parent still exists instead
+  const parent = process.ppid;
+  const isAlive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  setInterval(() => {
+    if (parent > 1 && !stopping && !isAlive(parent)) {
+      console.error('npm start was stopped; stopping the processes.');
+      void stopAll(0);
+    }
+  }, 1_000).unref();
 }
 
 main().catch((err: unknown) => {
