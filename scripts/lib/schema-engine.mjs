@@ -1,5 +1,6 @@
-// The WASM build of Prisma's schema engine, driven through the pg driver adapter (see
-// /work/shared/docs/machine-notes.md). Importing this module needs `node --experimental-wasm-modules`.
+// The WASM build of Prisma's schema engine, driven through the pg driver adapter: the Prisma CLI's
+// native engine is a separate download, the WASM package (`@prisma/schema-engine-wasm`) is a plain
+// npm dependency. Importing this module needs `node --experimental-wasm-modules`.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';

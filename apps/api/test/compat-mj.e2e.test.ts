@@ -7,7 +7,7 @@ import { countFileRows, countJobRows, eventually, makePng, startStack, stopStack
 
 /**
  * A midjourney-proxy client pointed at genqueue (docs/compat.md): requests built by hand the way
- * midjourney-proxy clients and the gateway's `/mj` clients send them (upstream.md §9: the key in
+ * midjourney-proxy clients and the gateway's `/mj` clients send them (docs/gateway.md §9: the key in
  * `mj-api-secret` or `Authorization: Bearer`, camelCase bodies with `accountFilter`, empty
  * `notifyHook`/`state` strings), answers read the way they read them.
  */

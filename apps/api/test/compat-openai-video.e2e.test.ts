@@ -5,7 +5,7 @@ import { countFileRows, countJobRows, eventually, makePng, startStack, stopStack
 
 /**
  * An OpenAI video client pointed at genqueue (docs/compat.md): requests as the OpenAI SDKs and the
- * gateway's sora routes take them (upstream.md §8: `POST /v1/videos` as JSON or multipart with an
+ * gateway's sora routes take them (docs/gateway.md §8: `POST /v1/videos` as JSON or multipart with an
  * `input_reference` file, `GET /v1/videos/{id}`, `GET /v1/videos/{id}/content`), answers read as
  * an OpenAI client reads them.
  */

@@ -1,5 +1,5 @@
 /**
- * Builders for the gateway's error shapes (upstream.md §1.3). Gateway-made messages carry the
+ * Builders for the gateway's error shapes (docs/gateway.md §1.3). Gateway-made messages carry the
  * ` (request id: …)` suffix; errors relayed from an upstream keep their own text and type.
  */
 

@@ -37,7 +37,7 @@ const pad = (value: number, width = 2): string => String(value).padStart(width, 
 
 /**
  * The gateway's request id: UTC yyyyMMddHHmmss, then UnixNano % 1e9 without padding, then 8 hex
- * and 8 alphanumerics (upstream.md §1.2).
+ * and 8 alphanumerics (docs/gateway.md §1.2).
  */
 export function formatRequestId(nowMs: number, seq: number, seed: string): string {
   const d = new Date(nowMs);

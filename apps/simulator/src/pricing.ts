@@ -1,7 +1,7 @@
 import type { SimulatorState } from './state';
 
 /**
- * What the simulated gateway charges, the way new-api bills (upstream.md §2.3, §8.1, §9.7):
+ * What the simulated gateway charges, the way new-api bills (docs/gateway.md §2.3, §8.1, §9.7):
  * token-billed answers cost (prompt + completion × completion ratio) × model ratio quota units
  * (ratio 1 = US$2 per million tokens); dall-e style images a price per image; video
  * `video_cost_quota_per_second` × the seconds and size ratios; MJ `mj_cost_quota` per task;

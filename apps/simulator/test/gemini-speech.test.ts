@@ -16,7 +16,7 @@ type SpeechAnswer = {
   error?: { message: string; code: unknown };
 };
 
-describe('Gemini TTS on the simulator (upstream.md §10.3)', () => {
+describe('Gemini TTS on the simulator (docs/gateway.md §10.3)', () => {
   let sim: RunningSimulator;
   let client: UpstreamClient;
   useSimulatorClient((started) => ({ sim, client } = started));

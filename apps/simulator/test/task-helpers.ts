@@ -1,7 +1,7 @@
 import { renderPng, type RunningSimulator, type StartSimulatorOptions, type TaskOptions } from '../src';
 import { AUTH, boot, call } from './helpers';
 
-/** 2026-02-05T17:46:39Z: the `created_at` of upstream.md §8's examples. */
+/** 2026-02-05T17:46:39Z: the `created_at` of docs/gateway.md §8's examples. */
 export const T0 = 1_770_313_599_000;
 export const T0_SEC = T0 / 1000;
 

@@ -2,7 +2,7 @@ import { TestStack, type Project } from '@genqueue/testing';
 import { armFault, artifactBytes, clearFaults, jobEvents, routeCounter, sha256, submit } from './helpers';
 import { setTaskConfig, simTask, submissionsByKey, submissionsByState, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 
-/** Midjourney job types end to end against the simulator's MJ proxy (upstream.md §9, §12.2). */
+/** Midjourney job types end to end against the simulator's MJ proxy (docs/gateway.md §9, §12.2). */
 describe('Midjourney tasks', () => {
   let stack: TestStack;
   let project: Project;

@@ -2,7 +2,7 @@ import type { Project, TestStack } from '@genqueue/testing';
 import { armFault, artifactBytes, getJob, jobEvents, routeCounter, sha256, submit, useStack, type StackRedis } from './helpers';
 import { setTaskConfig, simTask, submissionsByKey, TASK_ENV, TERMINAL_EVENTS, waitForJob } from './tasks-helpers';
 
-/** video.generate end to end against the simulator's video state machine (upstream.md §8, §12). */
+/** video.generate end to end against the simulator's video state machine (docs/gateway.md §8, §12). */
 describe('video.generate tasks', () => {
   let stack: TestStack;
   let project: Project;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** new-api `QuotaPerUnit`: quota units per US$1 (upstream.md §2.3). */
+/** new-api `QuotaPerUnit`: quota units per US$1 (docs/gateway.md §2.3). */
 export const QUOTA_UNITS_PER_USD = 500_000;
 
 export const COST_SOURCES = ['usage', 'billing_header', 'task_price', 'balance_delta'] as const;
@@ -103,7 +103,7 @@ export function unitsFromVideoRatios(catalog: PriceCatalog, model: string, other
   };
 }
 
-/** The gateway's pseudo-model of an MJ submit (upstream.md §9.1), which its price is looked up by. */
+/** The gateway's pseudo-model of an MJ submit (docs/gateway.md §9.1), which its price is looked up by. */
 export function mjPriceModel(kind: 'imagine' | 'action' | 'modal' | 'blend' | 'describe', customId?: string): string {
   if (kind !== 'action') return `mj_${kind}`;
   const id = (customId ?? '').toLowerCase();

@@ -7,7 +7,7 @@ import { parseJsonResponse } from './response';
 import { parseSubtitles, subtitlesToText } from './subtitles';
 
 /**
- * OpenAI-format audio (docs/upstream.md §10): speech-to-text as multipart
+ * OpenAI-format audio (docs/gateway.md §10): speech-to-text as multipart
  * (`/v1/audio/transcriptions`, `/v1/audio/translations`) and text-to-speech
  * (`/v1/audio/speech`, JSON in, binary audio out). Calls use the `long` timeout profile
  * (`imageMs`, 300 s by default: the gateway waits on the upstream for ever).

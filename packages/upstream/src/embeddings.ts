@@ -5,7 +5,7 @@ import { asArray, asNumber, asRecord, compact } from './lenient';
 import { parseJsonResponse } from './response';
 
 /**
- * Embeddings (docs/upstream.md §3): OpenAI `POST /v1/embeddings` and native Gemini
+ * Embeddings (docs/gateway.md §3): OpenAI `POST /v1/embeddings` and native Gemini
  * `POST /v1beta/models/{model}:batchEmbedContents`. One call = one gateway request: callers chunk
  * (OpenAI takes at most 2048 inputs and 300 000 tokens a request, Gemini 100 requests a batch).
  * Calls use the `long` timeout profile (`imageMs`, 300 s by default).

@@ -3,7 +3,7 @@ import type { LaneHold } from './request-gate';
 /**
  * Upstream failures are classified once, here, from the HTTP status and the machine-readable `code`
  * of the gateway's error body. Message text is never used for decisions: it is often Chinese and it
- * changes between gateway builds. See docs/upstream.md §1.3 for the error shapes E1–E10.
+ * changes between gateway builds. See docs/gateway.md §1.3 for the error shapes E1–E10.
  */
 
 /** What a caller should do about a failure. */

@@ -5,7 +5,7 @@ import type { CallOptions, UpstreamHttp } from './http';
 import { asArray, asNumber, asRecord, asText, compact } from './lenient';
 import { parseJsonResponse } from './response';
 
-/** OpenAI-format images: `POST /v1/images/generations` and `/v1/images/edits` (docs/upstream.md §5). */
+/** OpenAI-format images: `POST /v1/images/generations` and `/v1/images/edits` (docs/gateway.md §5). */
 
 export interface ImageGenerateRequest {
   model: string;

@@ -6,7 +6,7 @@ import { parseJsonResponse } from './response';
 import { DEFAULT_TASK_TIMEOUTS, isGatewayTimeoutText, parseProgress, timestampToDate, withKind, withTimeout, type TaskTimeouts } from './task-common';
 
 /**
- * Midjourney through new-api (docs/upstream.md §9): submit routes with the proxy's result codes,
+ * Midjourney through new-api (docs/gateway.md §9): submit routes with the proxy's result codes,
  * `fetch`, batched `list-by-condition`, image-seed and the image proxy.
  */
 

@@ -4,7 +4,7 @@ import { asNumber } from './lenient';
 
 /**
  * Shared pieces of the task families (videos, Midjourney). Time limits follow what new-api allows
- * itself towards its upstreams (docs/upstream.md §1.5): MJ submit 60 s, polls 15 s.
+ * itself towards its upstreams (docs/gateway.md §1.5): MJ submit 60 s, polls 15 s.
  */
 export interface TaskTimeouts {
   /** Submit calls (`POST /v1/videos`, `/mj/submit/*`): whole call. */

@@ -16,7 +16,7 @@ import {
 } from './task-common';
 
 /**
- * Sora-format videos (docs/upstream.md §8): `POST /v1/videos`, `GET /v1/videos/{id}` in every
+ * Sora-format videos (docs/gateway.md §8): `POST /v1/videos`, `GET /v1/videos/{id}` in every
  * shape the gateway produces, and `GET /v1/videos/{id}/content`.
  */
 

@@ -23,7 +23,7 @@ interface Case {
   upstreamMessage?: string;
 }
 
-// Bodies as docs/upstream.md §1.3 shows them (E1–E10), plus the status map and a few upstream shapes.
+// Bodies as docs/gateway.md §1.3 shows them (E1–E10), plus the status map and a few upstream shapes.
 const cases: Case[] = [
   // E1: middleware aborts, no `param`, empty code
   {

@@ -1,7 +1,7 @@
 import { asArray, asObject, asString, type JsonObject } from '../body';
 import { pcm16le, toneFor, toneSamples, SPEECH_SAMPLE_RATE } from '../media/tone';
 
-/** What Gemini TTS answers in `inlineData.mimeType`: raw 16-bit PCM, mono, 24 kHz (upstream.md §10.3). */
+/** What Gemini TTS answers in `inlineData.mimeType`: raw 16-bit PCM, mono, 24 kHz (docs/gateway.md §10.3). */
 export const GEMINI_SPEECH_MIME = `audio/L16;codec=pcm;rate=${SPEECH_SAMPLE_RATE}`;
 /** Gemini counts 25 audio tokens per second of speech. */
 const AUDIO_TOKENS_PER_SEC = 25;

@@ -5,7 +5,7 @@ import { encodeOggOpus } from '../media/ogg-opus';
 import { pcm16le, toneFor, toneSamples, type Tone } from '../media/tone';
 import { encodeWav } from '../media/wav';
 
-/** `response_format` values of `/v1/audio/speech` (upstream.md §10.2); OpenAI's default is mp3. */
+/** `response_format` values of `/v1/audio/speech` (docs/gateway.md §10.2); OpenAI's default is mp3. */
 export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
 export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
 

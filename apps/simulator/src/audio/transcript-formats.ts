@@ -1,6 +1,6 @@
 import type { Transcript } from './transcript';
 
-/** `response_format` values of `/v1/audio/transcriptions` and `/translations` (upstream.md §10.1). */
+/** `response_format` values of `/v1/audio/transcriptions` and `/translations` (docs/gateway.md §10.1). */
 export const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
 

@@ -47,7 +47,7 @@ function printedLinks(text: string): string[] {
 }
 
 /**
- * Gemini image models put the image inline as a data URL in one delta (upstream.md §6);
+ * Gemini image models put the image inline as a data URL in one delta (docs/gateway.md §6);
  * reverse-proxied image/video models print progress, then a link to the simulator's blobs.
  */
 export function buildChatScript(state: SimulatorState, model: CatalogModel, prompt: ChatPrompt, baseUrl: string): ChatScript {

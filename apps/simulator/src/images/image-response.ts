@@ -9,7 +9,7 @@ import { chargeTokens } from '../pricing';
 const GPT_IMAGE_OUTPUT_TOKENS: Record<string, number> = { low: 272, medium: 1056, high: 4160 };
 
 /**
- * The response body for a validated job, shaped by the model family (upstream.md §5.1):
+ * The response body for a validated job, shaped by the model family (docs/gateway.md §5.1):
  * dall-e → signed URLs (or b64 on request), gpt-image → b64 with usage, others → the
  * gateway-made `{url:"", b64_json, revised_prompt:""}`. Charges the balance.
  */

@@ -8,7 +8,7 @@ import { ipWindowLimit, perMinuteLimit, tagRoute } from '../middleware/route-gua
 import type { SimulatorState } from '../state';
 
 /**
- * Token balance (upstream.md §2.3): `/api/usage/token/` in quota units with its own strict
+ * Token balance (docs/gateway.md §2.3): `/api/usage/token/` in quota units with its own strict
  * per-IP limit, and the OpenAI-legacy billing routes in dollars (usage in cents).
  */
 export function accountRoutes(state: SimulatorState): Router {

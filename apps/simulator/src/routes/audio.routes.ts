@@ -16,7 +16,7 @@ import type { SimulatorState } from '../state';
 export const MAX_AUDIO_FILE_BYTES = 25 * 1024 * 1024;
 
 /**
- * Audio (upstream.md §10): speech-to-text as multipart (`/v1/audio/transcriptions`,
+ * Audio (docs/gateway.md §10): speech-to-text as multipart (`/v1/audio/transcriptions`,
  * `/translations`), text-to-speech as JSON in, binary audio out (`/v1/audio/speech`).
  */
 export function audioRoutes(state: SimulatorState): Router {

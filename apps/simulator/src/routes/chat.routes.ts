@@ -11,7 +11,7 @@ import { openSse, pause, sendSseData, sendSsePing } from '../sse';
 import type { SimulatorState } from '../state';
 import { chargeTokens } from '../pricing';
 
-/** `POST /v1/chat/completions`: SSE with media markdown when `stream` is true (upstream.md §6). */
+/** `POST /v1/chat/completions`: SSE with media markdown when `stream` is true (docs/gateway.md §6). */
 export function chatRoutes(state: SimulatorState): Router {
   const router = Router();
   router.post('/v1/chat/completions', ...relayRoute(state, 'chat.completions'), async (req, res) => {

@@ -11,7 +11,7 @@ import type { SimulatorState } from '../state';
 import { chargeTokens } from '../pricing';
 
 /**
- * Embeddings (upstream.md §3): `POST /v1/embeddings` and `/v1/engines/{model}/embeddings`
+ * Embeddings (docs/gateway.md §3): `POST /v1/embeddings` and `/v1/engines/{model}/embeddings`
  * (key `embeddings`), native Gemini `:embedContent` and `:batchEmbedContents` (key
  * `gemini.embed`). Vectors come from `expectedEmbedding`; both keys use the metered limiter.
  */

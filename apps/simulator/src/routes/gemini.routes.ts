@@ -19,7 +19,7 @@ const IMAGE_TOKENS = 1290;
 type GeminiPrompt = { text: string; inputSha256s: string[] };
 
 /**
- * Native Gemini (upstream.md §7): `:generateContent` answers JSON, `:streamGenerateContent` is
+ * Native Gemini (docs/gateway.md §7): `:generateContent` answers JSON, `:streamGenerateContent` is
  * always SSE. Errors use the OpenAI shape E2.
  */
 export function geminiRoutes(state: SimulatorState): Router {
@@ -129,7 +129,7 @@ function buildAnswer(state: SimulatorState, model: CatalogModel, prompt: GeminiP
 }
 
 /**
- * Gemini TTS (upstream.md §10.3): the audio is base64 raw PCM (16-bit, mono, 24 kHz) in
+ * Gemini TTS (docs/gateway.md §10.3): the audio is base64 raw PCM (16-bit, mono, 24 kHz) in
  * `inlineData`; the client writes the WAV header. The model speaks only when asked for AUDIO.
  */
 function speak(state: SimulatorState, model: CatalogModel, body: JsonObject, text: string, res: Response, isStream: boolean): void {

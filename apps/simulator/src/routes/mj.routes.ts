@@ -42,7 +42,7 @@ const mjRelay = (state: SimulatorState, key: RouteKey, flavor: 'mj_submit' | 'mj
 type Submit = { body: JsonObject; requestId: string; baseUrl: string };
 
 /**
- * Midjourney through new-api (upstream.md §9): submit routes with the proxy's result codes and the
+ * Midjourney through new-api (docs/gateway.md §9): submit routes with the proxy's result codes and the
  * gateway's rewrites, fetch / list-by-condition read the gateway's database, image proxy without auth.
  */
 export function mjRoutes(state: SimulatorState): Router {

@@ -7,7 +7,7 @@ import type { SimulatorState } from '../state';
 const modelMissing = (id: string) =>
   upstreamError({ message: `The model '${id}' does not exist`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
 
-/** Model lists (upstream.md §2.1, §2.2). Unknown single models answer HTTP 200 with an error body. */
+/** Model lists (docs/gateway.md §2.1, §2.2). Unknown single models answer HTTP 200 with an error body. */
 export function modelsRoutes(state: SimulatorState): Router {
   const router = Router();
   const guards = relayRoute(state, 'models');

@@ -30,7 +30,7 @@ const upstreamRefusal = (message: string, param: string | null, code: string): s
   JSON.stringify({ error: { message, type: 'invalid_request_error', param, code } });
 
 /**
- * Sora-format video (upstream.md §8): `POST /v1/videos` (JSON or multipart), status in every shape
+ * Sora-format video (docs/gateway.md §8): `POST /v1/videos` (JSON or multipart), status in every shape
  * (`/v1/videos/{id}` and new-api's `/v1/video/generations/{id}` wrapper), and `/content`.
  */
 export function videosRoutes(state: SimulatorState): Router {

@@ -125,7 +125,7 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
         case 'succeeded':
           return { state: 'succeeded', rawStatus, progress: 100, data: task };
         case 'failed':
-          // the gateway refunds a task that ends in FAILURE (upstream.md §9.7)
+          // the gateway refunds a task that ends in FAILURE (docs/gateway.md §9.7)
           await ctx.costs?.refunded(ctx.job, taskId, `mj task ${rawStatus}`);
           return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
         case 'modal':

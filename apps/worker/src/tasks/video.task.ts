@@ -53,7 +53,7 @@ export const videoTaskKind: TaskKind = {
     const rawStatus = task.rawStatus || 'unknown';
     if (task.status === 'succeeded') return { state: 'succeeded', rawStatus, progress: 100, data: task };
     if (task.status === 'failed') {
-      // the gateway refunds a failed task (upstream.md §8.1, §12.1)
+      // the gateway refunds a failed task (docs/gateway.md §8.1, §12.1)
       await ctx.costs?.refunded(ctx.job, taskId, `video task ${rawStatus}`);
       return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
     }

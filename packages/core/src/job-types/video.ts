@@ -5,7 +5,7 @@ import { modelSchema, promptSchema, type JobClocks, type JobTypeSpec } from './c
 /** Video tasks run minutes upstream; the gateway shows progress only every ~15 s. */
 export const VIDEO_CLOCKS: JobClocks = { ttlSec: 86_400, inactivitySec: 600, deadlineSec: 1_800 };
 
-/** What each known model takes (upstream.md §8.1); other video models take 1–60 s and any WxH size. */
+/** What each known model takes (docs/gateway.md §8.1); other video models take 1–60 s and any WxH size. */
 export const VIDEO_MODEL_LIMITS: Record<string, { seconds: readonly string[]; sizes: readonly string[] }> = {
   'sora-2': { seconds: ['4', '8', '12'], sizes: ['720x1280', '1280x720'] },
   'sora-2-pro': { seconds: ['4', '8', '12'], sizes: ['720x1280', '1280x720', '1792x1024', '1024x1792'] },
