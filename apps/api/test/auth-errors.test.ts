@@ -261,14 +261,17 @@ describe('authentication, errors and service routes', () => {
       expect(res.status).toBe(200);
       const doc = res.body;
       expect(doc.openapi).toMatch(/^3\.1/);
-      const request = doc.components.schemas.JobRequest;
+      // one branch per job type, chosen by `type`
+      expect(doc.components.schemas.JobRequest.discriminator).toMatchObject({ propertyName: 'type', mapping: { 'image.generate': '#/components/schemas/ImageGenerateJobRequest' } });
+      const request = doc.components.schemas.ImageGenerateJobRequest;
       expect(Object.keys(request.properties)).toEqual(
         expect.arrayContaining(['type', 'input', 'webhook_url', 'webhook_events', 'metadata', 'priority', 'ttl_seconds', 'deadline_seconds']),
       );
       expect(request.required).toEqual(expect.arrayContaining(['type', 'input']));
       expect(request.properties.priority).toMatchObject({ minimum: 1, maximum: 10 });
+      expect(request.properties.input).toEqual({ $ref: '#/components/schemas/ImageGenerateInput' });
       expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobRequest' });
-      const imageInput = doc.components.schemas.Input_image_generate;
+      const imageInput = doc.components.schemas.ImageGenerateInput;
       expect(imageInput.required).toContain('prompt');
       expect(imageInput.properties.n).toMatchObject({ minimum: 1, maximum: 10 });
       for (const path of ['/v1/jobs', '/v1/jobs/bulk', '/v1/jobs/{id}', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/retry', '/v1/jobs/{id}/events', '/v1/files', '/v1/files/{id}', '/v1/artifacts/{id}/content', '/admin/v1/projects', '/admin/v1/jobs']) {

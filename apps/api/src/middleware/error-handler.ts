@@ -5,7 +5,8 @@ import { RedisUnavailableError } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
-const HTTP_STATUS: Record<ApiErrorCode, number> = {
+/** The HTTP status of each error code of the contract (the compatible routes answer the same statuses). */
+export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -62,7 +63,7 @@ function fromClientStatus(err: { status?: unknown; statusCode?: unknown; message
  * (the client can finish sending and read the answer); past the size limit, the connection is
  * closed instead of reading an unbounded body.
  */
-function finishReading(req: Request, res: Response, err: unknown): void {
+export function finishReading(req: Request, res: Response, err: unknown): void {
   if ((err as { type?: string })?.type === 'entity.too.large' || (err instanceof AppError && err.code === 'payload_too_large')) {
     res.setHeader('Connection', 'close');
     return;
@@ -71,16 +72,22 @@ function finishReading(req: Request, res: Response, err: unknown): void {
   req.resume();
 }
 
+/** Any error a route or middleware threw as the AppError the contract answers; null: ours (a 500). */
+export function toAppError(err: any): AppError | null {
+  if (err instanceof AppError) return err;
+  const known = fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {});
+  if (known) return known;
+  if (isPostgresUnavailable(err)) return new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
+  if (err instanceof RedisUnavailableError || err?.name === 'MaxRetriesPerRequestError') {
+    return new AppError('unavailable', 'Redis is unreachable; try again shortly', [], 5);
+  }
+  return null;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (!req.complete) finishReading(req, res, err);
-    let appError: AppError | null = err instanceof AppError ? err : (fromBodyParser(err ?? {}) ?? fromClientStatus(err ?? {}));
-    if (!appError && isPostgresUnavailable(err)) {
-      appError = new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
-    }
-    if (!appError && (err instanceof RedisUnavailableError || err?.name === 'MaxRetriesPerRequestError')) {
-      appError = new AppError('unavailable', 'Redis is unreachable; try again shortly', [], 5);
-    }
+    const appError = toAppError(err);
     if (!appError) {
       logger.error({ err }, 'http.unhandled_error');
       res.status(500).json({ error: { code: 'internal_error', message: 'Internal error', details: [] } });

@@ -1,37 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
-import { AppError, type ApiErrorCode } from '@genqueue/core';
-import { isPostgresUnavailable } from '@genqueue/db';
-import { RedisUnavailableError } from '@genqueue/queue';
+import { AppError } from '@genqueue/core';
 import type { Logger } from 'pino';
-
-const HTTP_STATUS: Record<ApiErrorCode, number> = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  unavailable: 503,
-};
-
-/** Any error thrown on a compat route as the AppError the contract would answer; null: ours (500). */
-export function asAppError(err: unknown): AppError | null {
-  if (err instanceof AppError) return err;
-  const e = (err ?? {}) as { type?: string; status?: unknown; statusCode?: unknown; message?: unknown; name?: string };
-  if (e.type === 'entity.parse.failed') return new AppError('invalid_request', 'The request body is not valid JSON', [{ path: '(body)', message: String(e.message ?? 'invalid JSON') }]);
-  if (e.type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large');
-  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new AppError('invalid_request', 'The request body encoding is not supported');
-  if (isPostgresUnavailable(err)) return new AppError('unavailable', 'The database is unreachable; try again shortly', [], 5);
-  if (err instanceof RedisUnavailableError || e.name === 'MaxRetriesPerRequestError') return new AppError('unavailable', 'Redis is unreachable; try again shortly', [], 5);
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : null;
-  if (status !== null && status >= 400 && status < 500) {
-    const message = typeof e.message === 'string' && e.message ? e.message : 'The request is malformed';
-    if (status === 413) return new AppError('payload_too_large', message);
-    return new AppError('invalid_request', `The request is malformed: ${message}`, [{ path: '(request)', message }]);
-  }
-  return null;
-}
+import { finishReading, HTTP_STATUS, toAppError } from '../../middleware/error-handler';
 
 /**
  * An error middleware for one compat router: the error in that API's own shape. A request refused
@@ -39,14 +9,8 @@ export function asAppError(err: unknown): AppError | null {
  */
 export function compatErrorHandler(logger: Logger, render: (error: AppError | null, status: number) => unknown): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const appError = asAppError(err);
-    if (!req.complete) {
-      if (appError?.code === 'payload_too_large') res.setHeader('Connection', 'close');
-      else {
-        req.unpipe();
-        req.resume();
-      }
-    }
+    const appError = toAppError(err);
+    if (!req.complete) finishReading(req, res, appError ?? err);
     if (!appError) logger.error({ err }, 'http.unhandled_error');
     const status = appError ? HTTP_STATUS[appError.code] : 500;
     if (appError?.retryAfterSec !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSec));
