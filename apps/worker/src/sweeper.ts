@@ -15,6 +15,12 @@ export type SweeperDeps = {
   retry: { maxAttempts: number; baseDelayMs: number };
   /** rows untouched this long are checked against Redis */
   staleAfterMs: number;
+  /**
+   * Workers a job may take down with it. BullMQ hands a job whose worker vanished (its lock lapsed)
+   * to another worker until this many stalls, then fails it; enqueuing it again would run a job that
+   * kills its workers (out of memory, say) until its deadline, so it is failed as `worker_crashed`.
+   */
+  workerCrashLimit: number;
   batchSize: number;
   /**
    * Where this process's check of stale rows goes on at the next tick (pages of `batchSize`, from
@@ -87,13 +93,6 @@ export async function sweep(deps: SweeperDeps, now = new Date()): Promise<SweepR
   return report;
 }
 
-/**
- * Workers a job may take down with it. BullMQ hands a job whose worker vanished (its lock lapsed) to
- * another worker once, and fails it at the second stall; enqueuing it again then would run the job
- * that kills its workers (out of memory, say) until its deadline.
- */
-const MAX_WORKER_DEATHS = 2;
-
 /** How many times the queue job of a running row stalled (its worker died or froze), when it was failed for it. */
 async function stallsOf(deps: SweeperDeps, family: JobFamily, jobId: string): Promise<number> {
   const job = await deps.queues.queue(family).getJob(jobId);
@@ -124,7 +123,7 @@ async function requeueLost(deps: SweeperDeps, now: Date): Promise<{ requeued: nu
       if (!family) continue;
       const stalls = row.status === 'running' ? await stallsOf(deps, family, row.id) : 0;
       if (await deps.queues.isLive(family, row.id)) continue;
-      if (stalls >= MAX_WORKER_DEATHS) {
+      if (stalls >= deps.workerCrashLimit) {
         const change = await deps.jobs.transition(row.id, 'failed', { error: WORKER_CRASHED }, ['running'], attemptLog(deps.attempts, 'failed', WORKER_CRASHED));
         await deps.events.announce(change);
         if (change) crashed += 1;

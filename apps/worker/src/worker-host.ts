@@ -173,6 +173,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
         concurrency: lane.concurrency,
         lockDuration: settings.WORKER_LOCK_MS,
         stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
+        // a job goes back to the queue after each death of its worker, up to WORKER_CRASH_LIMIT of them
+        maxStalledCount: settings.WORKER_CRASH_LIMIT - 1,
         // A synchronous job is one gateway request per start, so the queue's own limiter paces
         // starts without churn; a task family's wakes are mostly polls of parked tasks, which the
         // gate paces per request instead (a wake that sends nothing costs no budget).
@@ -215,6 +217,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
     // half an interval at most: after Redis lost its data, every row is back within two ticks, with room to spare
     staleAfterMs: Math.min(10_000, Math.round(settings.SWEEP_INTERVAL_MS / 2)),
+    workerCrashLimit: settings.WORKER_CRASH_LIMIT,
     batchSize: 500,
     staleCursor: { after: null },
     staleBudgetMs: Math.round(settings.SWEEP_INTERVAL_MS / 2),

@@ -29,6 +29,7 @@ describe('sweeper: jobs Redis lost', () => {
       logger: pino({ level: 'silent' }),
       retry: { maxAttempts: 3, baseDelayMs: 100 },
       staleAfterMs: 0,
+      workerCrashLimit: 2,
       batchSize: 2,
       staleCursor: { after: null },
     };

@@ -92,6 +92,12 @@ export const SettingsSchema = z.object({
   /** how long a refused key or spent quota (401/403) holds a lane before one probe */
   GATEWAY_REFUSED_HOLD_MS: positiveInt.default(30_000),
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
+  /**
+   * A running job whose worker process died under it this many times is failed as `worker_crashed`
+   * instead of run again (a job that kills its worker). Every job running in a process that dies
+   * counts one death, so raise it where workers are killed from outside often.
+   */
+  WORKER_CRASH_LIMIT: z.coerce.number().int().min(2).max(100).default(2),
   /** how often the retention pruner runs (one process at a time, through a Postgres lease) */
   RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
   /** rows (or jobs) removed per retention batch; each batch is its own short transaction */
