@@ -5,14 +5,14 @@ import type { JobError } from '@genqueue/core';
  * message from the gateway carrying one would fail the job's final write on every run. Gateway
  * text is made storable by removing NUL characters; how many went is recorded.
  */
-const NUL = /\u0000/g;
+const NUL = '\u0000';
 
 /** `value` with every U+0000 removed from its strings and keys, and how many were removed. */
 export function withoutNul<T>(value: T): { value: T; removed: number } {
   let removed = 0;
   const clean = (s: string): string => {
-    if (!s.includes('\u0000')) return s;
-    const out = s.replace(NUL, '');
+    if (!s.includes(NUL)) return s;
+    const out = s.replaceAll(NUL, '');
     removed += s.length - out.length;
     return out;
   };
