@@ -104,8 +104,17 @@ export async function assignFairPriorities(redis: Redis, queuePrefixValue: strin
   if (jobs.length === 0) return [];
   const args: Array<string | number> = [FAIR_BAND, RESTART_AFTER];
   for (const job of jobs) args.push(job.projectId, bandOf(job.priority), normalizedWeight(job.weight));
-  const out = (await redis.eval(ASSIGN_LUA, 2, fairShareKey(queuePrefixValue), `${queuePrefixValue}:${queueName}:prioritized`, ...args)) as number[];
+  const out = await withAssignCommand(redis).gqFairAssign(fairShareKey(queuePrefixValue), `${queuePrefixValue}:${queueName}:prioritized`, ...args);
   return out.map(Number);
+}
+
+type AssignCommand = { gqFairAssign(fairKey: string, prioritizedKey: string, ...args: Array<string | number>): Promise<number[]> };
+
+/** The script as a command of the connection: sent once, then run by its SHA (ioredis falls back on NOSCRIPT). */
+function withAssignCommand(redis: Redis): AssignCommand {
+  const client = redis as Redis & Partial<AssignCommand>;
+  if (!client.gqFairAssign) redis.defineCommand('gqFairAssign', { numberOfKeys: 2, lua: ASSIGN_LUA });
+  return client as Redis & AssignCommand;
 }
 
 /** The user priority band (1..10) of a BullMQ priority given by `assignFairPriorities`. */
