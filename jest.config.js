@@ -25,12 +25,13 @@ const common = {
   transform: { '^.+\\.tsx?$': tsJest },
   roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
-  testTimeout: 30000,
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // a global option: a project's own testTimeout is not read
+  testTimeout: 30000,
   projects: [
     {
       ...common,

@@ -8,18 +8,19 @@ describe('request ids and the access log', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await startStack({ withoutWorker: true });
+    // the worker's per-run lines are at debug
+    stack = await startStack({ env: { LOG_LEVEL: 'debug' } });
   }, 120_000);
 
   afterAll(async () => {
     await stopStack(stack);
   });
 
-  /** The API's log lines for a request id, once the process has written them. */
-  async function linesOf(requestId: string, timeoutMs = 10_000): Promise<any[]> {
+  /** A process's log lines for a request id, once the process has written them. */
+  async function linesOf(requestId: string, timeoutMs = 10_000, process = 'api'): Promise<any[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const lines = readFileSync(path.join(stack.logDir, 'api.log'), 'utf8')
+      const lines = readFileSync(path.join(stack.logDir, `${process}.log`), 'utf8')
         .split('\n')
         .filter((line) => line.includes(requestId))
         .map((line) => JSON.parse(line));
@@ -63,5 +64,18 @@ describe('request ids and the access log', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('x-request-id')).toBe('bad-input-1');
     expect((await linesOf('bad-input-1'))[0]).toMatchObject({ method: 'POST', path: '/v1/jobs', status: 400 });
+  });
+
+  it("carries the submitting request's id into the worker's log lines of the job", async () => {
+    const project = await stack.createProject();
+    const res = await stack.api.post('/v1/jobs', { key: project.key, body: { type: 'image.generate', input: { prompt: 'a traced fox' } }, headers: { 'x-request-id': 'trace-job-7' } });
+    expect(res.status).toBe(202);
+    expect((await stack.waitFinal(project.key, res.body.id)).status).toBe('succeeded');
+    const apiLines = await linesOf('trace-job-7');
+    expect(apiLines.some((l) => l.msg === 'http.request' && l.path === '/v1/jobs')).toBe(true);
+    // the worker's lines of that job name the request and the job
+    const workerLines = await linesOf('trace-job-7', 10_000, 'worker');
+    expect(workerLines.length).toBeGreaterThan(0);
+    for (const line of workerLines) expect(line).toMatchObject({ request_id: 'trace-job-7', job_id: res.body.id });
   });
 });

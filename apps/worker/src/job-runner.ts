@@ -58,6 +58,8 @@ export class JobRunner {
   async run(jobId: string, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome> {
     const job = await this.deps.jobs.findById(jobId);
     if (!job || isFinalStatus(job.status)) return { kind: 'done' };
+    // at debug: with the log context, an operator follows a request into the worker run by run
+    this.deps.logger.debug({ type: job.type, status: job.status, attempts: job.attempts }, 'job.run');
     // A job that will call the gateway takes its lane's place first: when the lane is at its rate
     // (or held) the job waits as it is, without a start, an attempt or a write. A kept result needs no call.
     const lane = job.receivedOutput == null ? HANDLER_LANES[job.type] : undefined;

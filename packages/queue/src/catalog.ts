@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 
-export const JobRefSchema = z.object({ jobId: z.string().regex(/^job_[0-9A-Z]{26}$/) });
+export const JobRefSchema = z.object({
+  jobId: z.string().regex(/^job_[0-9A-Z]{26}$/),
+  /** the API request that submitted (or retried) the job: its log lines carry it */
+  requestId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional(),
+});
 export type JobRef = z.infer<typeof JobRefSchema>;
 
 /**

@@ -6,7 +6,15 @@ import { assignFairPriorities } from './fair-share';
 import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queuePrefix } from './catalog';
 
 /** `projectId` places the job in its lane's fair share (required, so no enqueue path can forget it). */
-export type EnqueueOptions = { projectId: string; priority?: number; delayMs?: number; maxAttempts: number; backoffDelayMs: number };
+export type EnqueueOptions = {
+  projectId: string;
+  priority?: number;
+  delayMs?: number;
+  maxAttempts: number;
+  backoffDelayMs: number;
+  /** the API request that submitted or retried the job (its worker's log lines carry it) */
+  requestId?: string;
+};
 
 function jobOptions(jobId: string, options: EnqueueOptions) {
   return {
@@ -56,7 +64,7 @@ export class JobQueues {
   /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
     assertRedisReady(this.connection);
-    const data = JobRefSchema.parse({ jobId });
+    const data = JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) });
     const [fair] = await this.fairOptions(family, [options]);
     await this.queue(family).add(family, data, jobOptions(jobId, fair!));
   }
@@ -65,7 +73,7 @@ export class JobQueues {
   async enqueueMany(family: JobFamily, jobs: ReadonlyArray<{ jobId: string; options: EnqueueOptions }>): Promise<void> {
     if (jobs.length === 0) return;
     assertRedisReady(this.connection);
-    const data = jobs.map(({ jobId }) => JobRefSchema.parse({ jobId }));
+    const data = jobs.map(({ jobId, options }) => JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) }));
     const fair = await this.fairOptions(family, jobs.map((j) => j.options));
     await this.queue(family).addBulk(jobs.map(({ jobId }, i) => ({ name: family, data: data[i]!, opts: jobOptions(jobId, fair[i]!) })));
   }

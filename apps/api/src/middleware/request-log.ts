@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ulid } from '@genqueue/core';
+import { withLogContext } from '@genqueue/config';
 import type { Logger } from 'pino';
 import './auth';
 
@@ -47,6 +48,7 @@ export function requestLog(logger: Logger): RequestHandler {
     };
     res.once('finish', () => line(false));
     res.once('close', () => line(!res.writableFinished));
-    next();
+    // every log line of this request, and the jobs it submits, carry its id
+    withLogContext({ request_id: requestId }, next);
   };
 }

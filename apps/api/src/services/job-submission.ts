@@ -1,6 +1,7 @@
 import { AppError, findJobType, parseJobRequest, type JobFamily } from '@genqueue/core';
 import { isUniqueViolation, type ArtifactsRepository, type FilesRepository, type Job, type JobsRepository, type NewJob } from '@genqueue/db';
 import type { JobEventBus, JobQueues } from '@genqueue/queue';
+import { currentLogContext } from '@genqueue/config';
 import type { ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
 import { bodyHash } from './canonical-json';
@@ -133,7 +134,7 @@ export class JobSubmission {
 
   /** Best effort, as `enqueue`. */
   private async enqueueMany(family: JobFamily, jobs: readonly Job[]): Promise<void> {
-    const options = { maxAttempts: this.deps.retry.maxAttempts, backoffDelayMs: this.deps.retry.baseDelayMs };
+    const options = { maxAttempts: this.deps.retry.maxAttempts, backoffDelayMs: this.deps.retry.baseDelayMs, requestId: currentLogContext().request_id };
     try {
       await this.deps.queues.enqueueMany(family, jobs.map((job) => ({ jobId: job.id, options: { ...options, projectId: job.projectId, priority: job.priority } })));
     } catch (err) {
@@ -149,6 +150,7 @@ export class JobSubmission {
         priority: job.priority,
         maxAttempts: this.deps.retry.maxAttempts,
         backoffDelayMs: this.deps.retry.baseDelayMs,
+        requestId: currentLogContext().request_id,
       });
     } catch (err) {
       this.deps.logger.warn({ err, jobId: job.id }, 'job.enqueue_deferred');

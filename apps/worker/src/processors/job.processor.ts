@@ -1,3 +1,4 @@
+import { withLogContext } from '@genqueue/config';
 import { JobRefSchema, type ProjectWaitingRoom } from '@genqueue/queue';
 import type { JobRunner, RunOutcome } from '../job-runner';
 import { outcomeProcessor, withJitter, type BullmqOutcome, type OutcomeProcessorDeps } from './outcome-to-bullmq';
@@ -19,8 +20,10 @@ const INTERRUPTED_REDELIVERY_MS = 1_000;
 export function jobProcessor(deps: JobProcessorDeps) {
   return outcomeProcessor(
     deps,
-    (data) => JobRefSchema.parse(data).jobId,
-    async (jobId, ctx) => toBullmq(deps, jobId, await deps.runner.run(jobId, ctx)),
+    (data) => JobRefSchema.parse(data),
+    // every log line of the run names the job and the API request that submitted it
+    ({ jobId, requestId }, ctx) =>
+      withLogContext({ job_id: jobId, ...(requestId ? { request_id: requestId } : {}) }, async () => toBullmq(deps, jobId, await deps.runner.run(jobId, ctx))),
   );
 }
 
