@@ -106,6 +106,33 @@ const WORKER_CRASHED = {
   retryable: false,
 } as const;
 
+/** Stale rows checked and re-added at once. */
+const REQUEUE_CONCURRENCY = 32;
+
+type StaleRow = Awaited<ReturnType<SweeperDeps['jobs']['findStale']>>[number];
+
+/** One stale row: left alone while its queue job lives, failed after too many worker deaths, else enqueued again. */
+async function requeueRow(deps: SweeperDeps, row: StaleRow): Promise<'live' | 'crashed' | 'requeued' | 'skipped'> {
+  const family: JobFamily | undefined = findJobType(row.type)?.family;
+  if (!family) return 'skipped';
+  const stalls = row.status === 'running' ? await stallsOf(deps, family, row.id) : 0;
+  if (await deps.queues.isLive(family, row.id)) return 'live';
+  if (stalls >= deps.workerCrashLimit) {
+    const change = await deps.jobs.transition(row.id, 'failed', { error: WORKER_CRASHED }, ['running'], attemptLog(deps.attempts, 'failed', WORKER_CRASHED));
+    await deps.events.announce(change);
+    deps.logger.warn({ jobId: row.id, type: row.type, stalls }, 'sweeper.worker_crashed');
+    return change ? 'crashed' : 'skipped';
+  }
+  await deps.queues.enqueue(family, row.id, {
+    projectId: row.projectId,
+    priority: row.priority,
+    maxAttempts: deps.retry.maxAttempts,
+    backoffDelayMs: deps.retry.baseDelayMs,
+  });
+  deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
+  return 'requeued';
+}
+
 /**
  * Enqueues the stale queued/running rows whose queue job is gone (or finished while the row is not);
  * a running row whose queue job BullMQ failed for stalling too often is failed as `worker_crashed`.
@@ -118,26 +145,12 @@ async function requeueLost(deps: SweeperDeps, now: Date): Promise<{ requeued: nu
     const stale = await deps.jobs.findStale(new Date(now.getTime() - deps.staleAfterMs), deps.batchSize, deps.staleCursor.after);
     const last = stale[stale.length - 1];
     deps.staleCursor.after = stale.length < deps.batchSize || !last ? null : { id: last.id, updatedAt: last.updatedAt };
-    for (const row of stale) {
-      const family: JobFamily | undefined = findJobType(row.type)?.family;
-      if (!family) continue;
-      const stalls = row.status === 'running' ? await stallsOf(deps, family, row.id) : 0;
-      if (await deps.queues.isLive(family, row.id)) continue;
-      if (stalls >= deps.workerCrashLimit) {
-        const change = await deps.jobs.transition(row.id, 'failed', { error: WORKER_CRASHED }, ['running'], attemptLog(deps.attempts, 'failed', WORKER_CRASHED));
-        await deps.events.announce(change);
-        if (change) crashed += 1;
-        deps.logger.warn({ jobId: row.id, type: row.type, stalls }, 'sweeper.worker_crashed');
-        continue;
-      }
-      await deps.queues.enqueue(family, row.id, {
-        projectId: row.projectId,
-        priority: row.priority,
-        maxAttempts: deps.retry.maxAttempts,
-        backoffDelayMs: deps.retry.baseDelayMs,
-      });
-      requeued += 1;
-      deps.logger.info({ jobId: row.id, status: row.status }, 'sweeper.requeued');
+    // rows are independent: a few dozen at a time, so a page after a Redis loss (hundreds of rows,
+    // several Redis round trips each) is back in its queues in a fraction of a sweep interval
+    for (let start = 0; start < stale.length; start += REQUEUE_CONCURRENCY) {
+      const outcomes = await Promise.all(stale.slice(start, start + REQUEUE_CONCURRENCY).map((row) => requeueRow(deps, row)));
+      requeued += outcomes.filter((o) => o === 'requeued').length;
+      crashed += outcomes.filter((o) => o === 'crashed').length;
     }
   } while (deps.staleCursor.after !== null && Date.now() < stopAtMs);
   return { requeued, crashed };
