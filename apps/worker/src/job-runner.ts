@@ -1,10 +1,10 @@
-import { findJobType, isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import { RunningLimitReached, type Change, type Job, type JobPatch, type WriteAlongside } from '@genqueue/db';
+import { findJobType, isFinalStatus, type JobError } from '@genqueue/core';
+import type { Job } from '@genqueue/db';
 import type { GatewayLaneGovernor } from '@genqueue/queue';
-import { attemptLog } from './attempt-log';
 import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
 import { HANDLER_LANES, HANDLERS } from './handlers';
 import { storableError, storableOutput } from './handlers/storable';
+import { DEADLINE_ERROR, DONE, RunLifecycle } from './run-lifecycle';
 import type { JobServices, RunOutcome, TaskRunnerPort } from './run-types';
 import type { EmbeddingServices } from './embeddings/embedding-services';
 
@@ -23,28 +23,11 @@ export type RunnerDeps = JobServices & {
   gate?: Pick<GatewayLaneGovernor, 'acquire' | 'withReserved'>;
 };
 
-const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
 /** Jobs without a stored deadline (none today) still get one, so a call can never hang a slot for ever. */
 const FALLBACK_DEADLINE_MS = 600_000;
 
-/** Waits before each retry of the write that keeps a received output (then the final write is tried anyway). */
-const KEEP_RETRY_DELAYS_MS = [250, 1_000];
-
 /** Types whose handler finds and reuses its own earlier artifacts (embedding.batch's finaliser). */
 const REUSES_ITS_ARTIFACTS = new Set(['embedding.batch']);
-
-/** Every `artifact_id` named anywhere in an output. */
-export function artifactIdsIn(value: unknown, into: string[] = []): string[] {
-  if (Array.isArray(value)) {
-    for (const item of value) artifactIdsIn(item, into);
-  } else if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key === 'artifact_id' && typeof item === 'string') into.push(item);
-      else artifactIdsIn(item, into);
-    }
-  }
-  return into;
-}
 
 /** Another actor ended the job while this run worked on it (a cancel from the API, the sweeper's timeout). */
 class JobEndedElsewhere extends Error {
@@ -53,11 +36,15 @@ class JobEndedElsewhere extends Error {
 
 /** Runs one job to its end or to its next retry. Safe to call again for the same job (stalled re-runs). */
 export class JobRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly lifecycle: RunLifecycle;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.lifecycle = new RunLifecycle(deps);
+  }
 
   async run(jobId: string, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome> {
     const job = await this.deps.jobs.findById(jobId);
-    if (!job || isFinalStatus(job.status)) return { kind: 'done' };
+    if (!job || isFinalStatus(job.status)) return DONE;
     // at debug: with the log context, an operator follows a request into the worker run by run
     this.deps.logger.debug({ type: job.type, status: job.status, attempts: job.attempts }, 'job.run');
     // A job that will call the gateway takes its lane's place first: when the lane is at its rate
@@ -79,47 +66,43 @@ export class JobRunner {
   }
 
   private async runJob(found: Job, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome> {
-    const { jobs, logger } = this.deps;
+    const { logger } = this.deps;
     const jobId = found.id;
     let job = found;
 
-    // Every family starts here, task kinds included, so the project's running limit gates each start
-    // once; a job already running (a retry, a stalled re-run, a woken task) is not checked again.
+    // Every family starts here, task kinds included (the task runner is handed a running job), so the
+    // project's running limit gates each start once; a job already running (a retry, a stalled re-run,
+    // a woken task) is not checked again.
     const isStart = job.status === 'queued';
     if (isStart) {
-      if (job.queueExpiresAt.getTime() < Date.now()) {
-        await this.finish(job.id, 'expired', { error: { code: 'expired', message: 'The job did not start within its queue TTL', retryable: false } });
-        return { kind: 'done' };
-      }
-      const started = await this.start(job.id);
-      if (started instanceof RunningLimitReached) return { kind: 'project_at_limit', projectId: started.projectId, maxRunningJobs: started.maxRunningJobs };
-      if (!started) return { kind: 'done' };
-      job = started;
+      const started = await this.lifecycle.start(job);
+      if ('outcome' in started) return started.outcome;
+      job = started.job;
     }
     // A task kind counts a run only when it starts: a woken task job polls, it does not try again.
     if (this.deps.tasks?.handles(job.type)) return this.deps.tasks.run(job, ctx);
     if (!isStart) {
-      const resumed = await jobs.beginAttempt(job.id);
-      if (!resumed) return { kind: 'done' };
+      const resumed = await this.lifecycle.resume(job.id);
+      if (!resumed) return DONE;
       job = resumed;
     }
     // An earlier run received the gateway's answer and stored it, then its final write failed or its
     // worker died: finish from what it kept, without calling (and paying) the gateway again.
-    const kept = await this.keptOutput(job);
+    const kept = await this.lifecycle.keptOutput(job);
     if (kept) {
       logger.info({ jobId: job.id, type: job.type }, 'job.finished_from_kept_result');
-      if (!(await this.finish(job.id, 'succeeded', { output: kept, error: null }))) await this.discardOutputs(job.id);
-      return { kind: 'done' };
+      await this.lifecycle.succeed(job.id, { output: kept });
+      return DONE;
     }
     if (job.deadlineAt && job.deadlineAt.getTime() < Date.now()) {
-      await this.fail(job.id, DEADLINE_ERROR);
-      return { kind: 'done' };
+      await this.lifecycle.fail(job.id, DEADLINE_ERROR);
+      return DONE;
     }
 
     const handler = HANDLERS[job.type];
     if (!handler || !findJobType(job.type)) {
-      await this.fail(job.id, { code: 'internal_error', message: `No worker handles ${job.type}`, retryable: false });
-      return { kind: 'done' };
+      await this.lifecycle.fail(job.id, { code: 'internal_error', message: `No worker handles ${job.type}`, retryable: false });
+      return DONE;
     }
 
     // Outputs of an interrupted earlier run are not this run's outputs (unless the handler reuses
@@ -156,33 +139,9 @@ export class JobRunner {
     }
     // The answer is received and its outputs are stored: keep them before the final write, so a run
     // after a failed write or a dead worker finishes from them (keptOutput).
-    await this.keepOutput(job.id, output);
-    if (!(await this.finish(job.id, 'succeeded', { output, error: null }))) await this.discardOutputs(job.id);
-    return { kind: 'done' };
-  }
-
-  /** Records the received output on the running job; a blip is retried, a lasting failure only logged (the final write follows). */
-  private async keepOutput(jobId: string, output: Record<string, unknown>): Promise<void> {
-    for (let i = 0; ; i += 1) {
-      try {
-        await this.deps.jobs.keepReceivedOutput(jobId, output);
-        return;
-      } catch (err) {
-        if (i >= KEEP_RETRY_DELAYS_MS.length) {
-          this.deps.logger.warn({ jobId, err }, 'job.keep_result_failed');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, KEEP_RETRY_DELAYS_MS[i]));
-      }
-    }
-  }
-
-  /** The output an earlier run kept, when every artifact it names is still the job's; else null. */
-  private async keptOutput(job: Job): Promise<Record<string, unknown> | null> {
-    const kept = job.receivedOutput;
-    if (!kept || typeof kept !== 'object' || Array.isArray(kept)) return null;
-    const attached = new Set((await this.deps.artifacts.listForJob(job.id)).map((a) => a.id));
-    return artifactIdsIn(kept).every((id) => attached.has(id)) ? (kept as Record<string, unknown>) : null;
+    await this.lifecycle.keep(job.id, output);
+    await this.lifecycle.succeed(job.id, { output });
+    return DONE;
   }
 
   private async afterFailure(
@@ -191,15 +150,16 @@ export class JobRunner {
     ctx: { isLastAttempt: boolean; signal: AbortSignal; deadline: AbortSignal; endedElsewhere: AbortSignal },
   ): Promise<RunOutcome> {
     const { jobs, logger } = this.deps;
+    const { lifecycle } = this;
     // Which signal fired decides, not the error: an aborted call throws whatever its library throws.
     if (ctx.endedElsewhere.aborted) {
       logger.info({ jobId: job.id, reason: String(ctx.endedElsewhere.reason) }, 'job.ended_while_running');
-      await this.discardOutputs(job.id);
-      return { kind: 'done' };
+      await lifecycle.discard(job.id);
+      return DONE;
     }
     if (ctx.deadline.aborted) {
-      await this.fail(job.id, DEADLINE_ERROR);
-      return { kind: 'done' };
+      await lifecycle.fail(job.id, DEADLINE_ERROR);
+      return DONE;
     }
     if (ctx.signal.aborted) {
       logger.info({ jobId: job.id }, 'job.interrupted_by_shutdown');
@@ -212,9 +172,7 @@ export class JobRunner {
     if (decision.action === 'wait') {
       // the lane is held (its rate, a 429, an outage, a refused key): pause it, no attempt used
       if (decision.sent) {
-        await this.deps.attempts
-          .record({ jobId: job.id, attempt: job.attempts, outcome: heldOutcome(decision), error: decision.error })
-          .catch((logErr: unknown) => logger.warn({ jobId: job.id, err: logErr }, 'job.attempt_log_failed'));
+        await lifecycle.recordAttempt(job, heldOutcome(decision), decision.error);
       } else {
         // nothing left this process: the run did not try, so it does not count
         await jobs.returnAttempt(job.id).catch(() => undefined);
@@ -223,53 +181,14 @@ export class JobRunner {
     }
     if (decision.action === 'rate_limited') {
       // nothing else changes on the row: a single insert, best effort (the lane pause matters more)
-      await this.deps.attempts
-        .record({ jobId: job.id, attempt: job.attempts, outcome: 'rate_limited', error: decision.error })
-        .catch((logErr: unknown) => logger.warn({ jobId: job.id, err: logErr }, 'job.attempt_log_failed'));
+      await lifecycle.recordAttempt(job, 'rate_limited', decision.error);
       return { kind: 'rate_limited', error: decision.error };
     }
     if (decision.action === 'retry' && !ctx.isLastAttempt) {
-      await jobs.updateRunning(job.id, { error: decision.error }, undefined, undefined, attemptLog(this.deps.attempts, 'retried', decision.error));
+      await lifecycle.step(job.id, { error: decision.error }, { attempt: { outcome: 'retried', error: decision.error } });
       return { kind: 'retry', error: decision.error };
     }
-    await this.fail(job.id, decision.error);
-    return { kind: 'done' };
-  }
-
-  /** Fails the job (its attempt log row with it); outputs a run stored before it failed (the first of n images) go with it. */
-  private async fail(jobId: string, error: JobError): Promise<void> {
-    if (await this.finish(jobId, 'failed', { error }, attemptLog(this.deps.attempts, 'failed', error))) await this.deps.artifacts.detachFromJob(jobId);
-  }
-
-  /**
-   * This run lost the job (canceled, failed by the sweeper): its stored outputs are not the job's.
-   * When another run of the same job succeeded meanwhile, the outputs are that run's and stay.
-   */
-  private async discardOutputs(jobId: string): Promise<void> {
-    const current = await this.deps.jobs.findById(jobId);
-    if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
-  }
-
-  /** queued → running; null when another actor moved the job first; the refusal when the project is full. */
-  private async start(jobId: string): Promise<Job | null | RunningLimitReached> {
-    try {
-      return await this.change(() => this.deps.jobs.transition(jobId, 'running'));
-    } catch (err) {
-      if (!(err instanceof RunningLimitReached)) throw err;
-      this.deps.logger.debug({ jobId, projectId: err.projectId, maxRunningJobs: err.maxRunningJobs }, 'job.waiting_for_project_slot');
-      return err;
-    }
-  }
-
-  private async finish(jobId: string, to: JobStatus, patch: JobPatch, alongside?: WriteAlongside): Promise<boolean> {
-    return (await this.change(() => this.deps.jobs.transition(jobId, to, patch, undefined, alongside))) !== null;
-  }
-
-  /** Applies a guarded change and announces it; null when another actor changed the job first. */
-  private async change(apply: () => Promise<Change | null>): Promise<Job | null> {
-    const change = await apply();
-    if (!change) return null;
-    await this.deps.events.announce(change);
-    return change.job;
+    await lifecycle.fail(job.id, decision.error);
+    return DONE;
   }
 }
