@@ -6,3 +6,4 @@ export * from './s3-storage';
 export * from './s3-presign';
 export * from './storage-factory';
 export * from './serving';
+export * from './artifact-links';

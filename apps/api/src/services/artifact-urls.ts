@@ -1,8 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ArtifactUrlSigner } from '@genqueue/core';
-import { servingOf, type ObjectStorage } from '@genqueue/storage';
-
-const URL_TTL_SEC = 24 * 3600;
+import { ARTIFACT_LINK_TTL_SEC, artifactLinkSigner, servingOf, type ArtifactLinkSigner, type ObjectStorage } from '@genqueue/storage';
 
 /** What a presigned link needs to know of an artifact. */
 export type LinkableArtifact = { id: string; storageKey: string; contentType: string };
@@ -13,20 +10,17 @@ export type LinkableArtifact = { id: string; storageKey: string; contentType: st
  * bucket instead, valid as long and answered with the same type and disposition as the API's route.
  */
 export class ArtifactUrls {
-  constructor(
-    private readonly publicBaseUrl: string,
-    private readonly secret: string,
-    private readonly presignFrom: Pick<ObjectStorage, 'presignedUrl'> | null = null,
-  ) {}
+  private readonly links: ArtifactLinkSigner;
 
-  private signature(artifactId: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${artifactId}.${expires}`).digest('base64url');
+  constructor(
+    publicBaseUrl: string,
+    secret: string,
+    private readonly presignFrom: Pick<ObjectStorage, 'presignedUrl'> | null = null,
+  ) {
+    this.links = artifactLinkSigner(publicBaseUrl, secret);
   }
 
-  sign = (artifactId: string, nowMs = Date.now()): string => {
-    const expires = Math.floor(nowMs / 1000) + URL_TTL_SEC;
-    return `${this.publicBaseUrl}/v1/artifacts/${artifactId}/content?expires=${expires}&sig=${this.signature(artifactId, expires)}`;
-  };
+  sign = (artifactId: string, nowMs = Date.now()): string => this.links.sign(artifactId, nowMs);
 
   /** A signer for these artifacts: presigned store links when configured, else the API's (also for ids not listed). */
   async signerFor(artifacts: readonly LinkableArtifact[]): Promise<ArtifactUrlSigner> {
@@ -36,7 +30,7 @@ export class ArtifactUrls {
       await Promise.all(
         artifacts.map(async (a) => {
           const serving = servingOf(a);
-          return [a.id, await presign(a.storageKey, URL_TTL_SEC, { contentType: serving.contentType, disposition: serving.disposition })] as const;
+          return [a.id, await presign(a.storageKey, ARTIFACT_LINK_TTL_SEC, { contentType: serving.contentType, disposition: serving.disposition })] as const;
         }),
       ),
     );
@@ -44,10 +38,6 @@ export class ArtifactUrls {
   }
 
   verify(artifactId: string, expires: string, sig: string, nowMs = Date.now()): boolean {
-    const expiresSec = Number(expires);
-    if (!Number.isInteger(expiresSec) || expiresSec < nowMs / 1000) return false;
-    const expected = Buffer.from(this.signature(artifactId, expiresSec));
-    const given = Buffer.from(sig);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return this.links.verify(artifactId, expires, sig, nowMs);
   }
 }

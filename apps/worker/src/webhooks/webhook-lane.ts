@@ -1,23 +1,14 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Settings } from '@genqueue/config';
 import { ArtifactsRepository, SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
-import { servingOf, type ObjectStorage } from '@genqueue/storage';
+import { artifactLinkSigner, servingOf, type ObjectStorage } from '@genqueue/storage';
 import { queuePrefix, WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
 import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { deliveryProcessor, type DeliveryDeps } from './delivery-processor';
 import { sweepWebhookDeliveries, type WebhookSweepDeps } from './webhook-sweep';
-
-/** Signed artifact links as the API makes them (`ArtifactUrls`): valid 24 h, `expires` + `sig`. */
-export function artifactUrlSigner(publicBaseUrl: string, secret: string, ttlSec = 24 * 3600): (artifactId: string) => string {
-  return (artifactId) => {
-    const expires = Math.floor(Date.now() / 1000) + ttlSec;
-    const sig = createHmac('sha256', secret).update(`${artifactId}.${expires}`).digest('base64url');
-    return `${publicBaseUrl}/v1/artifacts/${artifactId}/content?expires=${expires}&sig=${sig}`;
-  };
-}
 
 /** Presigned bucket links (24 h, the API route's type and disposition) for the artifacts of a payload. */
 function artifactPresigner(prisma: PrismaClient, storage: ObjectStorage, ttlSec = 24 * 3600): (ids: readonly string[]) => Promise<Map<string, string>> {
@@ -104,7 +95,7 @@ async function startDeliveryWorker(
       dispatcher,
       retryScheduleMs: settings.WEBHOOK_RETRY_SCHEDULE_MS === undefined ? DEFAULT_RETRY_SCHEDULE_MS : parseRetryScheduleMs(settings.WEBHOOK_RETRY_SCHEDULE_MS),
       timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
-      signArtifactUrl: artifactSecret ? artifactUrlSigner(settings.artifactBaseUrl, artifactSecret) : null,
+      signArtifactUrl: artifactSecret ? artifactLinkSigner(settings.artifactBaseUrl, artifactSecret).sign : null,
       ...(settings.STORAGE_PUBLIC_LINKS === 'presigned' && input.storage?.presignedUrl ? { presignArtifactUrls: artifactPresigner(input.prisma, input.storage) } : {}),
       logger,
       ...(input.observeAttempt ? { observe: input.observeAttempt } : {}),
