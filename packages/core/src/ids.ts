@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Prefixed, sortable ids: `<prefix>_<ULID>`.
  * WARNING: id formats are a persisted contract (rows, BullMQ job ids, webhook ids). Do not change them.
@@ -55,6 +57,32 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;
 }
 
+const ID_PATTERNS = new Map<IdPrefix, RegExp>();
+
+/**
+ * `<prefix>_` and 26 Crockford digits (no I, L, O, U): exactly what `newId(prefix)` makes.
+ * WARNING: every id check (path ids, body and query fields, cursors, queue payloads) goes through this.
+ */
+export function idPattern(prefix: IdPrefix): RegExp {
+  let pattern = ID_PATTERNS.get(prefix);
+  if (!pattern) {
+    pattern = new RegExp(`^${prefix}_[${CROCKFORD}]{26}$`);
+    ID_PATTERNS.set(prefix, pattern);
+  }
+  return pattern;
+}
+
+/** Whether `value` is an id of this kind. A path id that is not one is answered as unknown (404). */
+export function isId(prefix: IdPrefix, value: unknown): value is string {
+  return typeof value === 'string' && idPattern(prefix).test(value);
+}
+
+/** `isId` with the id first, as older callers write it. */
 export function hasPrefix(id: string, prefix: IdPrefix): boolean {
-  return new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`).test(id);
+  return isId(prefix, id);
+}
+
+/** A string that must be an id of this kind, refused as `must be <what> (<prefix>_…)`: `idSchema('job', 'a job id')`. */
+export function idSchema(prefix: IdPrefix, what: string) {
+  return z.string().regex(idPattern(prefix), `must be ${what} (${prefix}_…)`);
 }

@@ -1,4 +1,5 @@
 export * from './ids';
+export * from './list-cursor';
 export * from './job-status';
 export * from './errors';
 export * from './media-source';

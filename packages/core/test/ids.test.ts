@@ -1,4 +1,4 @@
-import { hasPrefix, newId, ulid, type IdPrefix } from '../src';
+import { hasPrefix, idPattern, idSchema, isId, newId, ulid, type IdPrefix } from '../src';
 
 const CROCKFORD = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -41,5 +41,54 @@ describe('ids', () => {
     const ids = Array.from({ length: 5_000 }, () => newId('job'));
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
+  });
+
+  describe('isId and idSchema', () => {
+    const body = '01JD7Q3V9XK6M2N4P8R0S5T7VW';
+
+    it('accept exactly what newId makes, for every prefix', () => {
+      const prefixes: IdPrefix[] = ['job', 'evt', 'art', 'file', 'prj', 'key', 'whd', 'wha', 'msg', 'wep', 'jat', 'ses', 'bulk', 'jco', 'gbs'];
+      for (const prefix of prefixes) {
+        expect(isId(prefix, newId(prefix))).toBe(true);
+        expect(idSchema(prefix, 'an id').safeParse(newId(prefix)).success).toBe(true);
+      }
+      expect(isId('job', `job_${'0'.repeat(26)}`)).toBe(true);
+      expect(isId('job', `job_${'Z'.repeat(26)}`)).toBe(true);
+    });
+
+    it('refuse the letters Crockford base32 leaves out (I, L, O, U), lower case, and wrong lengths', () => {
+      for (const letter of ['I', 'L', 'O', 'U']) expect(isId('job', `job_${body.slice(0, 25)}${letter}`)).toBe(false);
+      expect(isId('job', `job_${body.toLowerCase()}`)).toBe(false);
+      expect(isId('job', `job_${body.slice(1)}`)).toBe(false);
+      expect(isId('job', `job_${body}0`)).toBe(false);
+      expect(isId('job', `job-${body}`)).toBe(false);
+      expect(isId('job', ` job_${body}`)).toBe(false);
+      expect(isId('job', `job_${body}\n`)).toBe(false);
+    });
+
+    it('tell the prefixes apart, even where one starts like another', () => {
+      expect(isId('art', `job_${body}`)).toBe(false);
+      expect(isId('wha', `whd_${body}`)).toBe(false);
+      expect(isId('file', `fil_${body}`)).toBe(false);
+      expect(isId('bulk', `bulk_${body}`)).toBe(true);
+    });
+
+    it('take any value and refuse what is not a string', () => {
+      for (const value of [undefined, null, 42, { id: `job_${body}` }, [`job_${body}`]]) expect(isId('job', value)).toBe(false);
+    });
+
+    it('idSchema refuses with "must be <what> (<prefix>_…)"', () => {
+      const result = idSchema('job', 'a job id').safeParse('job_123');
+      expect(result.success).toBe(false);
+      expect(result.error?.issues.map((issue) => issue.message)).toEqual(['must be a job id (job_…)']);
+      expect(idSchema('wep', 'an endpoint id').safeParse(`whd_${body}`).error?.issues[0]?.message).toBe('must be an endpoint id (wep_…)');
+      expect(idSchema('job', 'a job id').safeParse(7).success).toBe(false);
+    });
+
+    it('idPattern is one pattern per prefix, anchored at both ends', () => {
+      expect(idPattern('job')).toBe(idPattern('job'));
+      expect(idPattern('job').test(`x job_${body}`)).toBe(false);
+      expect(idPattern('evt').source).toBe('^evt_[0123456789ABCDEFGHJKMNPQRSTVWXYZ]{26}$');
+    });
   });
 });

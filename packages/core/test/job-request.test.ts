@@ -1,4 +1,4 @@
-import { parseJobRequest, type ErrorDetail } from '../src';
+import { MetadataSchema, parseJobRequest, type ErrorDetail } from '../src';
 
 const detailsOf = (body: unknown): ErrorDetail[] => {
   const result = parseJobRequest(body);
@@ -89,5 +89,62 @@ describe('parseJobRequest', () => {
       },
     });
     expect(result.ok).toBe(true);
+  });
+
+  it('says which part failed: the envelope, or the input of the named type', () => {
+    const envelope = parseJobRequest({ type: 'image.generate', input: { prompt: 'x' }, priority: 11 });
+    expect(envelope).toEqual({ ok: false, message: 'The job request is invalid', details: [{ path: 'priority', message: expect.any(String) }] });
+    const input = parseJobRequest({ type: 'image.generate', input: { prompt: 'x', n: 0 } });
+    expect(input).toEqual({ ok: false, message: 'The input of image.generate is invalid', details: [{ path: 'input.n', message: expect.any(String) }] });
+  });
+
+  it('takes priority 1 to 10 as an integer', () => {
+    const base = { type: 'image.generate', input: { prompt: 'x' } };
+    for (const priority of [1, 10]) expect(parseJobRequest({ ...base, priority }).ok).toBe(true);
+    for (const priority of [0, 11, 2.5, '5', null]) expect(pathsOf({ ...base, priority })).toEqual(['priority']);
+  });
+
+  it('bounds the clocks a client may ask for at seven days', () => {
+    const base = { type: 'image.generate', input: { prompt: 'x' } };
+    expect(parseJobRequest({ ...base, ttl_seconds: 7 * 86_400, deadline_seconds: 7 * 86_400 }).ok).toBe(true);
+    expect(pathsOf({ ...base, ttl_seconds: 7 * 86_400 + 1, deadline_seconds: 0 }).sort()).toEqual(['deadline_seconds', 'ttl_seconds']);
+  });
+
+  it('takes an http(s) webhook_url up to 2048 characters and says why it refuses one', () => {
+    const base = { type: 'image.generate', input: { prompt: 'x' } };
+    const long = `https://example.org/${'a'.repeat(2048 - 'https://example.org/'.length)}`;
+    expect(parseJobRequest({ ...base, webhook_url: long }).ok).toBe(true);
+    expect(pathsOf({ ...base, webhook_url: `${long}a` })).toEqual(['webhook_url']);
+    for (const webhook_url of ['ftp://example.org/hook', 'javascript:alert(1)', 'example.org/hook']) {
+      expect(detailsOf({ ...base, webhook_url })).toEqual([{ path: 'webhook_url', message: 'must be an http(s) URL' }]);
+    }
+  });
+
+  it('webhook_events names job events a webhook carries, never job.created or job.retried', () => {
+    const base = { type: 'image.generate', input: { prompt: 'x' } };
+    const every = ['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'job.expired'];
+    expect(parseJobRequest({ ...base, webhook_events: every }).ok).toBe(true);
+    expect(parseJobRequest({ ...base, webhook_events: [] }).ok).toBe(true);
+    expect(pathsOf({ ...base, webhook_events: ['job.succeeded', 'job.retried'] })).toEqual(['webhook_events.1']);
+    expect(new Set(pathsOf({ ...base, webhook_events: 'job.succeeded' }))).toEqual(new Set(['webhook_events']));
+  });
+
+  it('takes string metadata: at most 50 keys of 1-64 characters, values up to 512', () => {
+    const base = { type: 'image.generate', input: { prompt: 'x' } };
+    const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    expect(parseJobRequest({ ...base, metadata: { ...fifty } }).ok).toBe(true);
+    expect(detailsOf({ ...base, metadata: { ...fifty, k50: 'v' } })).toEqual([{ path: 'metadata', message: 'at most 50 keys' }]);
+    expect(pathsOf({ ...base, metadata: { order: 7 } })).toEqual(['metadata.order']);
+    expect(pathsOf({ ...base, metadata: { order: 'v'.repeat(513) } })).toEqual(['metadata.order']);
+    expect(parseJobRequest({ ...base, metadata: { ['k'.repeat(64)]: 'v'.repeat(512) } }).ok).toBe(true);
+    expect(MetadataSchema.safeParse({ ['k'.repeat(65)]: 'v' }).success).toBe(false);
+    expect(MetadataSchema.safeParse({ '': 'v' }).success).toBe(false);
+    expect(pathsOf({ ...base, metadata: ['a'] })).toEqual(['metadata']);
+  });
+
+  it('refuses a type name that is empty or longer than 64 characters before looking it up', () => {
+    expect(detailsOf({ type: '', input: {} }).map((d) => d.path)).toEqual(['type']);
+    const long = parseJobRequest({ type: 'x'.repeat(65), input: {} });
+    expect(long.ok === false && long.message).toBe('The job request is invalid');
   });
 });
