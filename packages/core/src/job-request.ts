@@ -1,9 +1,21 @@
 import { z } from 'zod';
-import { JOB_EVENT_TYPES } from './job-status';
+import type { JobEventType } from './job-status';
 import { findJobType, JOB_TYPE_NAMES } from './job-types';
 import type { ErrorDetail } from './errors';
 
-export const WEBHOOK_EVENT_TYPES = JOB_EVENT_TYPES.filter((t) => t !== 'job.created' && t !== 'job.retried');
+/**
+ * The job events a webhook can carry (`job.created` and `job.retried` are events, never webhooks):
+ * what a job's `webhook_events` may name. `@genqueue/webhooks` adds the admin events to these.
+ * WARNING: persisted in jobs' and endpoints' subscriptions.
+ */
+export const JOB_WEBHOOK_EVENT_TYPES = [
+  'job.started',
+  'job.progress',
+  'job.succeeded',
+  'job.failed',
+  'job.canceled',
+  'job.expired',
+] as const satisfies readonly JobEventType[];
 
 export const MetadataSchema = z
   .record(z.string().min(1).max(64), z.string().max(512))
@@ -14,7 +26,7 @@ export const JobRequestSchema = z.strictObject({
   type: z.string().min(1).max(64),
   input: z.record(z.string(), z.unknown()),
   webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
-  webhook_events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).max(WEBHOOK_EVENT_TYPES.length).optional(),
+  webhook_events: z.array(z.enum(JOB_WEBHOOK_EVENT_TYPES)).max(JOB_WEBHOOK_EVENT_TYPES.length).optional(),
   metadata: MetadataSchema.optional(),
   priority: z.int().min(1).max(10).optional(),
   ttl_seconds: z.int().min(1).max(7 * 86_400).optional(),

@@ -1,13 +1,8 @@
-import type { PublicJob } from '@genqueue/core';
+import { JOB_WEBHOOK_EVENT_TYPES, type PublicJob } from '@genqueue/core';
 
-/** Event types a webhook can carry; `job.created` and `job.retried` are events but never webhooks. */
+/** Event types a webhook can carry: the job events of core's list, and the admin events. */
 export const WEBHOOK_EVENT_TYPES = [
-  'job.started',
-  'job.progress',
-  'job.succeeded',
-  'job.failed',
-  'job.canceled',
-  'job.expired',
+  ...JOB_WEBHOOK_EVENT_TYPES,
   // an admin event, not a job's: sent only to endpoints that name it (docs/operations.md)
   'gateway.balance_low',
 ] as const;

@@ -1,8 +1,5 @@
-import { AppError, MJ_IMAGE_JOB_TYPES } from '@genqueue/core';
+import { AppError, isGatewayTaskType, MJ_IMAGE_JOB_TYPES, MJ_MODAL_STATUS } from '@genqueue/core';
 import type { Job, JobPatch, JobsRepository } from '@genqueue/db';
-
-/** The MJ upstream status of a task that waits for a modal submit (Vary Region, custom zoom, remix). */
-export const MJ_MODAL_STATUS = 'MODAL';
 
 const invalid = (path: string, message: string): AppError =>
   new AppError('invalid_request', `The input of this job is invalid: ${message}`, [{ path, message }]);
@@ -52,12 +49,12 @@ function buttonsOf(output: unknown): string[] {
   return buttons.flatMap((b) => (typeof (b as { custom_id?: unknown })?.custom_id === 'string' ? [(b as { custom_id: string }).custom_id] : []));
 }
 
-/** Families whose jobs are gateway tasks: the gateway has no cancel route for them. */
-const TASK_TYPE_PREFIXES = ['video.', 'mj.'];
-
-/** What a cancel writes besides the status: a task keeps running on the gateway, and the job says so. */
+/**
+ * What a cancel writes besides the status: a gateway task (the catalog says which types are) keeps
+ * running on the gateway, which has no cancel route for them, and the job says so.
+ */
 export function cancelPatchFor(job: Pick<Job, 'type' | 'upstreamTaskId'>): JobPatch {
-  if (!TASK_TYPE_PREFIXES.some((p) => job.type.startsWith(p))) return {};
+  if (!isGatewayTaskType(job.type)) return {};
   return {
     output: {
       note:

@@ -68,8 +68,8 @@ export const AudioGeminiSpeechInputSchema = z
 export type AudioGeminiSpeechInput = z.infer<typeof AudioGeminiSpeechInputSchema>;
 
 export const AUDIO_JOB_TYPES = [
-  { type: 'audio.transcribe', family: 'audio', input: AudioTranscribeInputSchema, clocks: AUDIO_CLOCKS },
-  { type: 'audio.translate', family: 'audio', input: AudioTranslateInputSchema, clocks: AUDIO_CLOCKS },
-  { type: 'audio.speech', family: 'audio', input: AudioSpeechInputSchema, clocks: AUDIO_CLOCKS },
-  { type: 'audio.gemini_speech', family: 'audio', input: AudioGeminiSpeechInputSchema, clocks: AUDIO_CLOCKS },
+  { type: 'audio.transcribe', family: 'audio', input: AudioTranscribeInputSchema, clocks: AUDIO_CLOCKS, isGatewayTask: false },
+  { type: 'audio.translate', family: 'audio', input: AudioTranslateInputSchema, clocks: AUDIO_CLOCKS, isGatewayTask: false },
+  { type: 'audio.speech', family: 'audio', input: AudioSpeechInputSchema, clocks: AUDIO_CLOCKS, isGatewayTask: false },
+  { type: 'audio.gemini_speech', family: 'audio', input: AudioGeminiSpeechInputSchema, clocks: AUDIO_CLOCKS, isGatewayTask: false },
 ] as const satisfies readonly JobTypeSpec[];

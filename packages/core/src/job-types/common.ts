@@ -13,11 +13,18 @@ export type JobClocks = {
   deadlineSec: number;
 };
 
-export type JobTypeSpec = {
-  type: string;
+/** One catalog entry; each family file lists its own `as const satisfies readonly JobTypeSpec[]`. */
+export type JobTypeSpec<T extends string = string> = {
+  type: T;
   family: JobFamily;
+  /** parsed at submission (defaults filled in); the stored input is this schema's output */
   input: z.ZodType;
   clocks: JobClocks;
+  /**
+   * a gateway task: submitted once, then polled while the job is parked (video, MJ); the gateway
+   * has no cancel route for these. Otherwise one synchronous call (or the job's own chunks).
+   */
+  isGatewayTask: boolean;
 };
 
 export const promptSchema = z.string().trim().min(1, 'must not be empty').max(32_000);

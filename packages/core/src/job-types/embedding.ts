@@ -78,5 +78,5 @@ export function parseBatchLine(line: string): BatchLineResult {
 export const isBlankLine = (line: string): boolean => line.trim().length === 0;
 
 export const EMBEDDING_JOB_TYPES = [
-  { type: 'embedding.batch', family: 'embedding', input: EmbeddingBatchInputSchema, clocks: EMBEDDING_CLOCKS },
+  { type: 'embedding.batch', family: 'embedding', input: EmbeddingBatchInputSchema, clocks: EMBEDDING_CLOCKS, isGatewayTask: false },
 ] as const satisfies readonly JobTypeSpec[];

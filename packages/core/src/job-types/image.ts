@@ -54,8 +54,8 @@ export const MediaChatInputSchema = z.strictObject({
 export type MediaChatInput = z.infer<typeof MediaChatInputSchema>;
 
 export const IMAGE_JOB_TYPES = [
-  { type: 'image.generate', family: 'image', input: ImageGenerateInputSchema, clocks: IMAGE_CLOCKS },
-  { type: 'image.edit', family: 'image', input: ImageEditInputSchema, clocks: IMAGE_CLOCKS },
-  { type: 'image.gemini', family: 'image', input: ImageGeminiInputSchema, clocks: IMAGE_CLOCKS },
-  { type: 'media.chat', family: 'image', input: MediaChatInputSchema, clocks: { ...IMAGE_CLOCKS, deadlineSec: 900 } },
+  { type: 'image.generate', family: 'image', input: ImageGenerateInputSchema, clocks: IMAGE_CLOCKS, isGatewayTask: false },
+  { type: 'image.edit', family: 'image', input: ImageEditInputSchema, clocks: IMAGE_CLOCKS, isGatewayTask: false },
+  { type: 'image.gemini', family: 'image', input: ImageGeminiInputSchema, clocks: IMAGE_CLOCKS, isGatewayTask: false },
+  { type: 'media.chat', family: 'image', input: MediaChatInputSchema, clocks: { ...IMAGE_CLOCKS, deadlineSec: 900 }, isGatewayTask: false },
 ] as const satisfies readonly JobTypeSpec[];

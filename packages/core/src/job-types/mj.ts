@@ -48,13 +48,19 @@ export const MjDescribeInputSchema = z.strictObject({
 });
 export type MjDescribeInput = z.infer<typeof MjDescribeInputSchema>;
 
+/**
+ * The upstream status of an MJ task that waits for a modal submit (Vary Region, custom zoom, remix):
+ * the worker shows it, the API lets an `mj.modal` job continue only a parent in it.
+ */
+export const MJ_MODAL_STATUS = 'MODAL';
+
 /** MJ job types whose result carries an image and buttons (a parent for `mj.action`). */
 export const MJ_IMAGE_JOB_TYPES: readonly string[] = ['mj.imagine', 'mj.action', 'mj.modal', 'mj.blend'];
 
 export const MJ_JOB_TYPES = [
-  { type: 'mj.imagine', family: 'mj', input: MjImagineInputSchema, clocks: MJ_CLOCKS },
-  { type: 'mj.action', family: 'mj', input: MjActionInputSchema, clocks: MJ_CLOCKS },
-  { type: 'mj.modal', family: 'mj', input: MjModalInputSchema, clocks: MJ_CLOCKS },
-  { type: 'mj.blend', family: 'mj', input: MjBlendInputSchema, clocks: MJ_CLOCKS },
-  { type: 'mj.describe', family: 'mj', input: MjDescribeInputSchema, clocks: MJ_CLOCKS },
+  { type: 'mj.imagine', family: 'mj', input: MjImagineInputSchema, clocks: MJ_CLOCKS, isGatewayTask: true },
+  { type: 'mj.action', family: 'mj', input: MjActionInputSchema, clocks: MJ_CLOCKS, isGatewayTask: true },
+  { type: 'mj.modal', family: 'mj', input: MjModalInputSchema, clocks: MJ_CLOCKS, isGatewayTask: true },
+  { type: 'mj.blend', family: 'mj', input: MjBlendInputSchema, clocks: MJ_CLOCKS, isGatewayTask: true },
+  { type: 'mj.describe', family: 'mj', input: MjDescribeInputSchema, clocks: MJ_CLOCKS, isGatewayTask: true },
 ] as const satisfies readonly JobTypeSpec[];

@@ -37,5 +37,5 @@ export const VideoGenerateInputSchema = z
 export type VideoGenerateInput = z.infer<typeof VideoGenerateInputSchema>;
 
 export const VIDEO_JOB_TYPES = [
-  { type: 'video.generate', family: 'video', input: VideoGenerateInputSchema, clocks: VIDEO_CLOCKS },
+  { type: 'video.generate', family: 'video', input: VideoGenerateInputSchema, clocks: VIDEO_CLOCKS, isGatewayTask: true },
 ] as const satisfies readonly JobTypeSpec[];
