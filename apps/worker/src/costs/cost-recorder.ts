@@ -10,6 +10,7 @@ import type { CostsRepository, Job, PrismaClient } from '@genqueue/db';
 import type { CommittedChange } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import type { BalanceReader } from './balance-reader';
+import { CostEntryWriter } from './cost-entry-writer';
 
 /** Job types whose gateway charge the tasks record at submit (and refund on a failed task). */
 const isTaskType = (type: string): boolean => type === 'video.generate' || type.startsWith('mj.');
@@ -56,8 +57,11 @@ export class CostRecorder implements TaskCosts {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly entries: CostEntryWriter;
 
-  constructor(private readonly deps: CostRecorderDeps) {}
+  constructor(private readonly deps: CostRecorderDeps) {
+    this.entries = new CostEntryWriter(deps.costs);
+  }
 
   /** The event bus observer (synchronous, never throws): the work runs a few jobs at a time. */
   observe = (change: CommittedChange): void => {
@@ -109,8 +113,8 @@ export class CostRecorder implements TaskCosts {
 
   /** Prices a final job that has no ledger entry yet (the observer, and the timer's catch-up). */
   async recordFinished(jobId: string): Promise<void> {
-    const { prisma, costs, catalog } = this.deps;
-    const job = await prisma.job.findUnique({ where: { id: jobId } });
+    const { costs, catalog } = this.deps;
+    const job = await costs.jobToPrice(jobId);
     if (!job || !isFinalStatus(job.status) || !job.startedAt) return;
     if (isTaskType(job.type)) return this.recoverTaskCharge(job);
     const usage = asRecord(asRecord(job.output)?.['usage']);
@@ -118,7 +122,7 @@ export class CostRecorder implements TaskCosts {
     if (job.status === 'succeeded' && usage) {
       const derived = unitsFromUsage(catalog, model, usage);
       if (derived) {
-        await costs.record({
+        await this.entries.record({
           jobId: job.id,
           projectId: job.projectId,
           jobType: job.type,
@@ -157,12 +161,12 @@ export class CostRecorder implements TaskCosts {
     }
     const base = { jobId: job.id, projectId: job.projectId, jobType: job.type, entryKey: `estimate:${job.attempts}`, source: 'balance_delta' as const, estimated: true, model: inputModel(job) ?? null, chargedAt: finishedAt };
     if (!before || before.availableUnits === null || after.availableUnits === null) {
-      await costs.record({ ...base, units: 0, detail: { note: 'no balance snapshot before the job started', after_snapshot: after.id } });
+      await this.entries.record({ ...base, units: 0, detail: { note: 'no balance snapshot before the job started', after_snapshot: after.id } });
       return;
     }
     const delta = Number(before.availableUnits) - Number(after.availableUnits);
     const others = await costs.unitsOfOthers(job.id, before.takenAt, after.takenAt);
-    await costs.record({
+    await this.entries.record({
       ...base,
       units: Math.max(0, delta - others),
       detail: { before_snapshot: before.id, after_snapshot: after.id, balance_delta: delta, other_jobs_units: others },
@@ -215,7 +219,7 @@ export class CostRecorder implements TaskCosts {
     extra: Record<string, unknown> = {},
     chargedAt = new Date(),
   ): Promise<void> {
-    await this.deps.costs.record({
+    await this.entries.record({
       jobId: job.id,
       projectId: job.projectId,
       jobType: job.type,

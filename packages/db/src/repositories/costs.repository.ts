@@ -1,6 +1,9 @@
 import { newId, type CostSource } from '@genqueue/core';
 import { newWebhookId } from '@genqueue/webhooks';
-import { Prisma, type GatewayBalanceSnapshot, type JobCost, type PrismaClient } from '../generated/prisma/client';
+import type pg from 'pg';
+import { poolOf } from '../client';
+import { Prisma, type GatewayBalanceSnapshot, type Job, type JobCost, type PrismaClient } from '../generated/prisma/client';
+import { jobFromRow } from './raw-rows';
 import { asJson } from './types';
 
 /** The admin event a balance under GATEWAY_BALANCE_ALERT_USD sends (endpoints must name it in their event types). */
@@ -59,29 +62,99 @@ export type UsageRow = {
 
 export type UsageQuery = { from: Date; to: Date; projectId?: string; byProject: boolean };
 
+/** A job_costs charge row as the raw insert sends it (snake_case, as the columns are named). */
+type CostRow = {
+  id: string;
+  job_id: string;
+  project_id: string;
+  job_type: string;
+  entry_key: string;
+  source: CostSource;
+  estimated: boolean;
+  units: number;
+  model: string | null;
+  detail: Record<string, unknown>;
+  charged_at: Date;
+};
+
 const toNumber = (value: bigint | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value));
 
 /** The cost ledger (job_costs) and the gateway's balance snapshots. */
 export class CostsRepository {
-  constructor(private readonly db: PrismaClient) {}
+  /** the client's pg pool: the per-job ledger write runs through it as raw SQL */
+  private readonly pool: pg.Pool | undefined;
+
+  constructor(private readonly db: PrismaClient) {
+    this.pool = poolOf(db);
+  }
+
+  /** The job a recording prices (one statement on the pool, the recorder's read of every final job). */
+  async jobToPrice(jobId: string): Promise<Job | null> {
+    if (!this.pool) return this.db.job.findUnique({ where: { id: jobId } });
+    const { rows } = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [jobId]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
+  }
 
   /** Inserts a charge; false when the job already has an entry with this key. */
   async record(entry: NewCostEntry): Promise<boolean> {
+    const [inserted] = await this.recordMany([entry]);
+    return inserted ?? false;
+  }
+
+  /**
+   * Inserts charges as one statement (the rows travel as one JSON array on the pg pool, not through
+   * Prisma's engine); answers, per entry, false when its job already has an entry with its key.
+   */
+  async recordMany(entries: readonly NewCostEntry[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const rows = entries.map((entry) => {
+      if (!Number.isFinite(entry.units)) throw new Error(`cost entry ${entry.jobId}/${entry.entryKey}: units ${entry.units} is not a number`);
+      return {
+        id: newId('jco'),
+        job_id: entry.jobId,
+        project_id: entry.projectId,
+        job_type: entry.jobType,
+        entry_key: entry.entryKey,
+        source: entry.source,
+        estimated: entry.estimated ?? false,
+        units: Math.round(entry.units),
+        model: entry.model ?? null,
+        detail: entry.detail ?? {},
+        charged_at: entry.chargedAt,
+      };
+    });
+    if (!this.pool) return Promise.all(rows.map((r) => this.recordWithPrisma(r)));
+    // a repeated key (another recording of the same entry, in this array or before it) is skipped
+    const { rows: inserted } = await this.pool.query<{ id: string }>(
+      `INSERT INTO job_costs (id, job_id, project_id, job_type, entry_key, kind, source, estimated, units, model, detail, charged_at)
+       SELECT r.id, r.job_id, r.project_id, r.job_type, r.entry_key, 'charge', r.source, r.estimated, r.units, r.model, r.detail, r.charged_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(id text, job_id text, project_id text, job_type text, entry_key text, source text,
+              estimated boolean, units bigint, model text, detail jsonb, charged_at timestamptz)
+       ON CONFLICT (job_id, entry_key) DO NOTHING
+       RETURNING id`,
+      [JSON.stringify(rows)],
+    );
+    const ids = new Set(inserted.map((r) => r.id));
+    return rows.map((r) => ids.has(r.id));
+  }
+
+  /** A client made elsewhere than createPrismaClient has no pool to reach: the same insert through Prisma. */
+  private async recordWithPrisma(r: CostRow): Promise<boolean> {
     const result = await this.db.jobCost.createMany({
       data: [
         {
-          id: newId('jco'),
-          jobId: entry.jobId,
-          projectId: entry.projectId,
-          jobType: entry.jobType,
-          entryKey: entry.entryKey,
+          id: r.id,
+          jobId: r.job_id,
+          projectId: r.project_id,
+          jobType: r.job_type,
+          entryKey: r.entry_key,
           kind: 'charge',
-          source: entry.source,
-          estimated: entry.estimated ?? false,
-          units: BigInt(Math.round(entry.units)),
-          model: entry.model ?? null,
-          detail: asJson(entry.detail ?? {}),
-          chargedAt: entry.chargedAt,
+          source: r.source,
+          estimated: r.estimated,
+          units: BigInt(r.units),
+          model: r.model,
+          detail: asJson(r.detail),
+          chargedAt: r.charged_at,
         },
       ],
       skipDuplicates: true,
