@@ -12,6 +12,7 @@ import {
 } from '@genqueue/db';
 import {
   createRedis,
+  FINISHED_RETENTION,
   GatewayLaneGovernor,
   JITTER_BACKOFF,
   JobEventBus,
@@ -175,6 +176,8 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
         stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
         // a job goes back to the queue after each death of its worker, up to WORKER_CRASH_LIMIT of them
         maxStalledCount: settings.WORKER_CRASH_LIMIT - 1,
+        // finished entries leave Redis (per worker, not stored on each queued job)
+        ...FINISHED_RETENTION,
         // A synchronous job is one gateway request per start, so the queue's own limiter paces
         // starts without churn; a task family's wakes are mostly polls of parked tasks, which the
         // gate paces per request instead (a wake that sends nothing costs no budget).

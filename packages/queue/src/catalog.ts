@@ -1,3 +1,5 @@
+import type { QueueOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 
@@ -66,8 +68,24 @@ export function queueNameFor(family: JobFamily): string {
 /** The BullMQ backoff type the worker answers with exponential backoff plus jitter. */
 export const JITTER_BACKOFF = 'exponential-jitter';
 
-/** Redis memory stays flat: finished BullMQ entries go away (the row in Postgres is the history). */
+/**
+ * Redis memory stays flat: finished BullMQ entries go away (the row in Postgres is the history).
+ * Given to the Workers, not to each job: options on the job are stored in its hash, and these made a
+ * queued job's hash about 150 bytes larger.
+ */
 export const FINISHED_RETENTION = {
   removeOnComplete: { age: 3_600, count: 10_000 },
   removeOnFail: { age: 86_400, count: 10_000 },
 };
+
+/**
+ * BullMQ appends every change of every job to a per-queue event stream, trimmed to 10,000 entries
+ * by default. Nothing here reads it (no QueueEvents: the job rows and our own event bus carry the
+ * history), so each queue keeps only the latest few hundred, which an operator can still `XRANGE`.
+ */
+export const QUEUE_EVENTS_MAX_LEN = 500;
+
+/** The options of every BullMQ Queue we construct: its prefix (with the cluster hash tag) and its event stream's length. */
+export function queueOptions(connection: Redis, prefix: string, name: string): QueueOptions {
+  return { connection, prefix: queuePrefix(prefix, name), skipWaitingForReady: true, streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } } };
+}

@@ -1,7 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { assertRedisReady } from './redis';
-import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, FINISHED_RETENTION, JITTER_BACKOFF, queueNameFor, queuePrefix } from './catalog';
+import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, JITTER_BACKOFF, queueNameFor, queueOptions } from './catalog';
 
 export type ChunkEnqueueOptions = { priority?: number; maxAttempts: number; backoffDelayMs: number };
 
@@ -22,9 +22,9 @@ export class EmbeddingChunkQueue {
     prefix: string,
     onError: (err: Error) => void = () => undefined,
   ) {
-    this.queue = new Queue(EMBEDDING_CHUNK_QUEUE, { connection, prefix: queuePrefix(prefix, EMBEDDING_CHUNK_QUEUE), skipWaitingForReady: true });
+    this.queue = new Queue(EMBEDDING_CHUNK_QUEUE, queueOptions(connection, prefix, EMBEDDING_CHUNK_QUEUE));
     const parents = queueNameFor('embedding');
-    this.parents = new Queue(parents, { connection, prefix: queuePrefix(prefix, parents), skipWaitingForReady: true });
+    this.parents = new Queue(parents, queueOptions(connection, prefix, parents));
     for (const q of [this.queue, this.parents]) q.on('error', onError);
   }
 
@@ -41,7 +41,6 @@ export class EmbeddingChunkQueue {
             priority: options.priority,
             attempts: options.maxAttempts,
             backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
-            ...FINISHED_RETENTION,
           },
         })),
       );

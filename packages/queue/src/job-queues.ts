@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
 import { assignFairPriorities } from './fair-share';
-import { FINISHED_RETENTION, JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queuePrefix } from './catalog';
+import { JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queueOptions, queuePrefix } from './catalog';
 
 /** `projectId` places the job in its lane's fair share (required, so no enqueue path can forget it). */
 export type EnqueueOptions = {
@@ -23,7 +23,6 @@ function jobOptions(jobId: string, options: EnqueueOptions) {
     delay: options.delayMs,
     attempts: options.maxAttempts,
     backoff: { type: JITTER_BACKOFF, delay: options.backoffDelayMs },
-    ...FINISHED_RETENTION,
   };
 }
 
@@ -49,9 +48,9 @@ export class JobQueues {
   ) {
     for (const family of JOB_FAMILIES) {
       const name = queueNameFor(family);
-      this.queues.set(family, new Queue(name, { connection, prefix: queuePrefix(prefix, name), skipWaitingForReady: true }));
+      this.queues.set(family, new Queue(name, queueOptions(connection, prefix, name)));
     }
-    this.maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix: queuePrefix(prefix, MAINTENANCE_QUEUE), skipWaitingForReady: true });
+    this.maintenance = new Queue(MAINTENANCE_QUEUE, queueOptions(connection, prefix, MAINTENANCE_QUEUE));
     for (const queue of [...this.queues.values(), this.maintenance]) queue.on('error', onError);
   }
 

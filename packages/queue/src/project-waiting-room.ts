@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queuePrefix } from './catalog';
+import { queueOptions } from './catalog';
 import { assertRedisReady } from './redis';
 
 /** A project's waiting list outlives any sane wait; it goes away by itself once nobody waits. */
@@ -61,7 +61,7 @@ export class ProjectWaitingRoom {
   private queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.prefix, name), skipWaitingForReady: true });
+      queue = new Queue(name, queueOptions(this.connection, this.prefix, name));
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }

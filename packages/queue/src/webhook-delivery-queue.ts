@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { assertRedisReady } from './redis';
-import { queuePrefix, WEBHOOK_DELIVER_QUEUE, WebhookDeliveryRefSchema } from './catalog';
+import { queueOptions, WEBHOOK_DELIVER_QUEUE, WebhookDeliveryRefSchema } from './catalog';
 
 /**
  * WARNING: persisted: the BullMQ id of the queue job for attempt number `attemptCount + 1` of a
@@ -27,7 +27,7 @@ export class WebhookDeliveryQueue {
     prefix: string,
     onError: (err: Error) => void = () => undefined,
   ) {
-    this.queue = new Queue(WEBHOOK_DELIVER_QUEUE, { connection, prefix: queuePrefix(prefix, WEBHOOK_DELIVER_QUEUE), skipWaitingForReady: true });
+    this.queue = new Queue(WEBHOOK_DELIVER_QUEUE, queueOptions(connection, prefix, WEBHOOK_DELIVER_QUEUE));
     this.queue.on('error', onError);
   }
 

@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_FAMILIES, newId } from '@genqueue/core';
 import { testRedisUrl } from '@genqueue/testing';
-import { ALL_QUEUE_NAMES, createRedis, JOB_QUEUE_NAMES, JobEventBus, JobQueues, MAINTENANCE_QUEUE, RedisUnavailableError, userPriorityOf, type JobSignal } from '../src';
+import { ALL_QUEUE_NAMES, createRedis, JOB_QUEUE_NAMES, JobEventBus, JobQueues, MAINTENANCE_QUEUE, QUEUE_EVENTS_MAX_LEN, RedisUnavailableError, userPriorityOf, type JobSignal } from '../src';
 
 /** The producer side against a real Redis, under a prefix of its own. */
 describe('JobQueues', () => {
@@ -45,6 +45,17 @@ describe('JobQueues', () => {
     expect(userPriorityOf(job!.opts.priority!)).toBe(3);
     const counts = await queues.queue('image').getJobCounts('waiting', 'prioritized');
     expect(counts['waiting']! + counts['prioritized']!).toBe(1);
+  });
+
+  it('stores no retention options on a queued job and caps the queue\'s event stream (Redis bytes per queued job)', async () => {
+    const jobId = newId('job');
+    await queues.enqueue('audio', jobId, options);
+    const stored = JSON.parse(String(await redis.hget(`${queues.queue('audio').opts.prefix}:job-audio:${jobId}`, 'opts'))) as Record<string, unknown>;
+    expect(stored).not.toHaveProperty('removeOnComplete');
+    expect(stored).not.toHaveProperty('removeOnFail');
+    await queues.queue('audio').waitUntilReady();
+    expect(await redis.hget(`${queues.queue('audio').opts.prefix}:job-audio:meta`, 'opts.maxLenEvents')).toBe(String(QUEUE_EVENTS_MAX_LEN));
+    expect(QUEUE_EVENTS_MAX_LEN).toBeLessThan(10_000);
   });
 
   it('refuses payloads that are not job ids', async () => {

@@ -1,6 +1,6 @@
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, JITTER_BACKOFF } from '@genqueue/queue';
+import { EMBEDDING_CHUNK_QUEUE, EmbeddingChunkRefSchema, FINISHED_RETENTION, JITTER_BACKOFF } from '@genqueue/queue';
 import type { ChunkOutcome, ChunkRunner } from '../embeddings/chunk-runner';
 import { outcomeProcessor, type BullmqOutcome, type OutcomeProcessorDeps } from './outcome-to-bullmq';
 
@@ -67,6 +67,7 @@ export function createEmbeddingChunkWorker(options: ChunkWorkerOptions): Worker 
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
       limiter: paceLimiter(options.requestsPerMinute),
+      ...FINISHED_RETENTION,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === JITTER_BACKOFF ? options.backoff(attemptsMade) : 0),
       },
