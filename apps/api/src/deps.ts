@@ -13,12 +13,16 @@ import {
   ProjectsRepository,
   ProjectWeights,
   SystemSettingsRepository,
-  WebhooksRepository,
+  WebhookDeliveriesRepository,
+  WebhookEndpointsRepository,
+  WebhookOutbox,
+  WebhookSecretsRepository,
   type PrismaClient,
 } from '@genqueue/db';
 import { createRedis, GatewayLaneGovernor, JobEventBus, jobEventsChannel, JobQueues, LaneActivity, ProjectWaitingRoom, WebhookDeliveryQueue } from '@genqueue/queue';
 import { storageFromSettings, type ObjectStorage } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
+import { webhookFanOut } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AdminSessions } from './services/admin-sessions';
@@ -59,7 +63,9 @@ export type ApiDeps = {
   artifactUrls: ArtifactUrls;
   upstreamInfo: UpstreamInfo;
   metrics: ApiMetrics;
-  webhooks: WebhooksRepository;
+  webhookEndpoints: WebhookEndpointsRepository;
+  webhookSecrets: WebhookSecretsRepository;
+  webhookDeliveries: WebhookDeliveriesRepository;
   webhookQueue: WebhookDeliveryQueue;
   /** jobs waiting for a running slot of their project (max_running_jobs) */
   waitingRoom: ProjectWaitingRoom;
@@ -97,7 +103,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   const storage = storageFromSettings(settings);
   const projects = new ProjectsRepository(prisma);
   const apiKeys = new ApiKeysRepository(prisma);
-  const jobs = new JobsRepository(prisma);
+  const jobs = new JobsRepository(prisma, { webhookOutbox: new WebhookOutbox(prisma, webhookFanOut) });
   const jobQueries = new JobQueries(prisma);
   const artifacts = new ArtifactsRepository(prisma);
   const files = new FilesRepository(prisma);
@@ -194,7 +200,9 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
     artifactUrls,
     upstreamInfo: new UpstreamInfo(upstream.account, settings.upstreamBaseUrl, settings.UPSTREAM_CACHE_SEC * 1000, logger),
     metrics,
-    webhooks: new WebhooksRepository(prisma),
+    webhookEndpoints: new WebhookEndpointsRepository(prisma),
+    webhookSecrets: new WebhookSecretsRepository(prisma),
+    webhookDeliveries: new WebhookDeliveriesRepository(prisma),
     webhookQueue,
     waitingRoom,
     adminQueries: new AdminQueries(prisma),

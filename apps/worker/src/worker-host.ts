@@ -8,6 +8,7 @@ import {
   FilesRepository,
   JobsRepository,
   ProjectWeights,
+  WebhookOutbox,
   type PrismaClient,
 } from '@genqueue/db';
 import {
@@ -25,7 +26,7 @@ import {
 } from '@genqueue/queue';
 import { storageFromSettings } from '@genqueue/storage';
 import { createUpstreamClient } from '@genqueue/upstream';
-import { createGuardedDispatcher } from '@genqueue/webhooks';
+import { createGuardedDispatcher, webhookFanOut } from '@genqueue/webhooks';
 import type { Logger } from 'pino';
 import { JobRunner } from './job-runner';
 import { MeteredJobAttempts, observedSweep, observedUpstream, observedWaitingRoom, startObservability } from './metrics/observability';
@@ -91,7 +92,7 @@ export async function startWorkers(settings: Settings, logger: Logger): Promise<
   const waitingRoom = new ProjectWaitingRoom(publisher, settings.QUEUE_PREFIX);
   events.setSlotReleaser((projectId) => waitingRoom.wakeOne(projectId));
   const storage = storageFromSettings(settings);
-  const jobs = new JobsRepository(prisma);
+  const jobs = new JobsRepository(prisma, { webhookOutbox: new WebhookOutbox(prisma, webhookFanOut) });
   const metrics = new WorkerMetrics();
   const attempts = new MeteredJobAttempts(prisma, metrics);
   const artifacts = new ArtifactsRepository(prisma);

@@ -60,7 +60,7 @@ describe('embedding.batch survives a worker crash', () => {
     try {
       const artifacts = new ArtifactsRepository(prisma);
       const before = (await artifacts.listForJob(job.id)).map((a) => a.id).sort();
-      const row = await new JobsRepository(prisma).findById(job.id);
+      const row = await new JobsRepository(prisma, { webhookOutbox: null }).findById(job.id);
       const storage = new LocalDirectoryStorage(stack.env['STORAGE_DIR']!);
       const again = await finaliseBatch(row!, { chunks: new EmbeddingChunksRepository(prisma), artifacts, storage });
       expect(again).toEqual(job.output);

@@ -1,6 +1,7 @@
-import { createPrismaClient, JobAttemptsRepository, JobsRepository } from '@genqueue/db';
+import { createPrismaClient, JobAttemptsRepository, JobsRepository, WebhookOutbox } from '@genqueue/db';
 import { createRedis, JobEventBus, jobEventsChannel, JobQueues } from '@genqueue/queue';
 import { TestStack, type Project } from '@genqueue/testing';
+import { webhookFanOut } from '@genqueue/webhooks';
 import pino from 'pino';
 import { sweep, type SweeperDeps } from '../src/sweeper';
 import { StackRedis, submit } from './helpers';
@@ -22,7 +23,7 @@ describe('sweeper: jobs Redis lost', () => {
     const prefix = String(stack.env['QUEUE_PREFIX']);
     const queues = new JobQueues(connection, prefix);
     deps = {
-      jobs: new JobsRepository(prisma),
+      jobs: new JobsRepository(prisma, { webhookOutbox: new WebhookOutbox(prisma, webhookFanOut) }),
       attempts: new JobAttemptsRepository(prisma),
       queues,
       events: new JobEventBus(connection, null, jobEventsChannel(prefix)),

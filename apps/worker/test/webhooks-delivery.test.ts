@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { AttemptRecord, DeliveryForSending, WebhooksRepository } from '@genqueue/db';
+import type { AttemptRecord, DeliveryForSending } from '@genqueue/db';
 import type { DeliveryEnqueue } from '@genqueue/queue';
 import { createGuardedDispatcher } from '@genqueue/webhooks';
 import { deliverOnce, type DeliveryDeps } from '../src/webhooks/delivery-processor';
@@ -48,20 +48,23 @@ describe('deliverOnce', () => {
       endpoint: options.endpoint ?? null,
       secrets: { secret: SECRET, previousSecret: null, rotatedAt: null },
     } as DeliveryForSending;
-    const webhooks = {
+    const deliveries: DeliveryDeps['deliveries'] = {
       findForSending: async () => found,
       recordAttempt: async (_id: string, result: AttemptRecord, nextAttemptAt: Date | null, finalStatus?: string) => {
         recorded.push({ result, nextAttemptAt, finalStatus });
         const status = finalStatus ?? (nextAttemptAt ? 'pending' : 'failed');
-        return { delivery: { ...found.delivery, status, attemptCount: found.delivery.attemptCount + 1 }, attempt: {}, endpointFailingSince: options.failingSince ?? null };
+        return { delivery: { ...found.delivery, status, attemptCount: found.delivery.attemptCount + 1 }, attempt: {}, endpointFailingSince: options.failingSince ?? null } as unknown as Awaited<ReturnType<DeliveryDeps['deliveries']['recordAttempt']>>;
       },
+    };
+    const endpoints: DeliveryDeps['endpoints'] = {
       disableEndpoint: async (id: string) => {
         disabled.push(id);
         return true;
       },
-    } as unknown as WebhooksRepository;
+    };
     const deps: DeliveryDeps = {
-      webhooks,
+      deliveries,
+      endpoints,
       enqueue: async (items) => {
         enqueued.push(...items);
       },

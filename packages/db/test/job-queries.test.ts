@@ -7,7 +7,7 @@ import { newJobInput, useMigratedDatabase } from './repository-fixtures';
 /** The admin history: filters, search through search_text, keyset pages and counts, on real Postgres. */
 describe('JobQueries', () => {
   const prisma = useMigratedDatabase('genqueue_test_job_queries', 4);
-  const jobs = new JobsRepository(prisma, { webhookOutbox: false });
+  const jobs = new JobsRepository(prisma, { webhookOutbox: null });
   const queries = new JobQueries(prisma);
   const projects = new ProjectsRepository(prisma);
   let projectA: string;

@@ -28,7 +28,7 @@ describe('JobStatsQueries.counts', () => {
   const other = createPrismaClient(url, { poolMax: 4 });
   const stats = new JobStatsQueries(prisma);
   const otherStats = new JobStatsQueries(other);
-  const jobs = new JobsRepository(prisma, { webhookOutbox: false });
+  const jobs = new JobsRepository(prisma, { webhookOutbox: null });
   const projects = new ProjectsRepository(prisma);
 
   beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('JobStatsQueries.counts', () => {
 describe('JobStatsQueries time windows', () => {
   const prisma = useMigratedDatabase('genqueue_test_job_series', 4);
   const stats = new JobStatsQueries(prisma);
-  const jobs = new JobsRepository(prisma, { webhookOutbox: false });
+  const jobs = new JobsRepository(prisma, { webhookOutbox: null });
   const projects = new ProjectsRepository(prisma);
 
   /** A job that reached `status` at `finishedAt` (null: still queued). */

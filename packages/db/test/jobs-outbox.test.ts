@@ -1,10 +1,13 @@
 import type { Change } from '../src/repositories/jobs.repository';
-import { jobUrlDeliveryId } from '../src/repositories/webhooks.repository';
+import { jobUrlDeliveryId } from '../src/repositories/webhook-deliveries.repository';
 import { newJobInput, secretOf, useRepositories } from './repository-fixtures';
 
-/** The outbox: a job change, its event and its webhook deliveries are written in one transaction. */
+/**
+ * The outbox: a job change, its event and its webhook deliveries are written in one transaction, to
+ * the targets the fan-out policy picks (here `fakeFanOut`; the real rules are tested in @genqueue/webhooks).
+ */
 describe('JobsRepository webhook outbox', () => {
-  const { prisma, jobs, webhooks, newProject } = useRepositories('genqueue_test_outbox', { projectPrefix: 'outbox' });
+  const { prisma, jobs, endpoints, secrets, newProject } = useRepositories('genqueue_test_outbox', { projectPrefix: 'outbox' });
 
   const newJob = (projectId: string, webhookUrl: string | null, webhookEvents: string[] = []): Promise<Change> =>
     jobs.create(newJobInput(projectId, webhookUrl, webhookEvents));
@@ -21,7 +24,7 @@ describe('JobsRepository webhook outbox', () => {
     expect(done?.deliveryIds).toEqual([]);
     expect(await deliveriesOf(created.job.id)).toEqual([]);
     // the project secret is made only when a job URL gets a delivery
-    expect(await webhooks.getProjectSecrets(projectId)).toBeNull();
+    expect(await secrets.getProjectSecrets(projectId)).toBeNull();
 
     const withUrl = await newJob(projectId, 'https://example.org/hook');
     expect(withUrl.deliveryIds).toEqual([]);
@@ -29,10 +32,10 @@ describe('JobsRepository webhook outbox', () => {
 
   it('fans a job URL and the endpoints out with the change, honouring event filters', async () => {
     const projectId = await newProject();
-    const all = await webhooks.createEndpoint({ projectId, url: 'https://all.example/h', description: null, eventTypes: [], secret: secretOf(1) });
-    const failedOnly = await webhooks.createEndpoint({ projectId, url: 'https://f.example/h', description: null, eventTypes: ['job.failed'], secret: secretOf(2) });
-    const disabled = await webhooks.createEndpoint({ projectId, url: 'https://d.example/h', description: null, eventTypes: [], secret: secretOf(3) });
-    await webhooks.disableEndpoint(disabled.id, 'test');
+    const all = await endpoints.createEndpoint({ projectId, url: 'https://all.example/h', description: null, eventTypes: [], secret: secretOf(1) });
+    const failedOnly = await endpoints.createEndpoint({ projectId, url: 'https://f.example/h', description: null, eventTypes: ['job.failed'], secret: secretOf(2) });
+    const disabled = await endpoints.createEndpoint({ projectId, url: 'https://d.example/h', description: null, eventTypes: [], secret: secretOf(3) });
+    await endpoints.disableEndpoint(disabled.id, 'test');
 
     const created = await newJob(projectId, 'https://example.org/hook', ['job.succeeded']);
     const started = await jobs.transition(created.job.id, 'running');
@@ -54,12 +57,12 @@ describe('JobsRepository webhook outbox', () => {
     expect(new Set(rows.map((r) => r.webhookId)).size).toBe(3);
     const body = rows.find((r) => r.endpointId === null)?.payload as { type: string; data: { id: string; status: string } };
     expect(body).toMatchObject({ type: 'job.succeeded', data: { id: created.job.id, status: 'succeeded' } });
-    expect((await webhooks.getProjectSecrets(projectId))?.secret).toMatch(/^whsec_/);
+    expect((await secrets.getProjectSecrets(projectId))?.secret).toMatch(/^whsec_/);
   });
 
   it('writes job.progress deliveries at most once per 5 s per job', async () => {
     const projectId = await newProject();
-    await webhooks.createEndpoint({ projectId, url: 'https://p.example/h', description: null, eventTypes: ['job.progress'], secret: secretOf(4) });
+    await endpoints.createEndpoint({ projectId, url: 'https://p.example/h', description: null, eventTypes: ['job.progress'], secret: secretOf(4) });
     const created = await newJob(projectId, null);
     await jobs.transition(created.job.id, 'running');
     const first = await jobs.updateRunning(created.job.id, { progress: 10 }, 'job.progress');
@@ -77,7 +80,7 @@ describe('JobsRepository webhook outbox', () => {
 
   it('writes no delivery when the change loses its race', async () => {
     const projectId = await newProject();
-    await webhooks.createEndpoint({ projectId, url: 'https://r.example/h', description: null, eventTypes: [], secret: secretOf(5) });
+    await endpoints.createEndpoint({ projectId, url: 'https://r.example/h', description: null, eventTypes: [], secret: secretOf(5) });
     const created = await newJob(projectId, null);
     await jobs.transition(created.job.id, 'running');
     const results = await Promise.all([

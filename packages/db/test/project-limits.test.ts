@@ -16,7 +16,7 @@ describe('JobsRepository running limit', () => {
   const url = databaseUrl(name);
   // Two "worker processes", each with a pool wide enough to run all its starts at once.
   const clients: PrismaClient[] = [createPrismaClient(url, { poolMax: 10 }), createPrismaClient(url, { poolMax: 10 })];
-  const [first, second] = clients.map((db) => new JobsRepository(db, { webhookOutbox: false })) as [JobsRepository, JobsRepository];
+  const [first, second] = clients.map((db) => new JobsRepository(db, { webhookOutbox: null })) as [JobsRepository, JobsRepository];
   const projects = new ProjectsRepository(clients[0] as PrismaClient);
   const prisma = clients[0] as PrismaClient;
   let seq = 0;

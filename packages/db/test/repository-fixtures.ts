@@ -1,9 +1,13 @@
 import { createPrismaClient } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
 import type { PrismaClient } from '../src/generated/prisma/client';
-import { JobsRepository, type JobsRepositoryOptions, type NewJob } from '../src/repositories/jobs.repository';
+import { JobsRepository, type NewJob } from '../src/repositories/jobs.repository';
 import { ProjectsRepository } from '../src/repositories/projects.repository';
-import { WebhooksRepository } from '../src/repositories/webhooks.repository';
+import { WebhookDeliveriesRepository } from '../src/repositories/webhook-deliveries.repository';
+import { WebhookEndpointsRepository } from '../src/repositories/webhook-endpoints.repository';
+import { WebhookOutbox } from '../src/repositories/webhook-outbox';
+import { WebhookSecretsRepository } from '../src/repositories/webhook-secrets.repository';
+import { fakeFanOut } from './fake-fan-out';
 import { databaseUrl, dropDatabase, randomDatabaseName } from './test-databases';
 
 /** A valid webhook secret, distinct per `n`. */
@@ -33,21 +37,28 @@ export function useMigratedDatabase(prefix: string, poolMax: number): PrismaClie
 export type RepositoryFixture = {
   prisma: PrismaClient;
   jobs: JobsRepository;
-  webhooks: WebhooksRepository;
+  endpoints: WebhookEndpointsRepository;
+  secrets: WebhookSecretsRepository;
+  deliveries: WebhookDeliveriesRepository;
   /** A new project named `<projectPrefix>-<n>`; returns its id. */
   newProject: () => Promise<string>;
 };
 
-/** The repositories the webhook tests work with, over a database of their own (`useMigratedDatabase`). */
-export function useRepositories(prefix: string, options: JobsRepositoryOptions & { projectPrefix: string }): RepositoryFixture {
+/**
+ * The repositories the webhook tests work with, over a database of their own (`useMigratedDatabase`).
+ * Job changes write their deliveries through `fakeFanOut` unless `webhookOutbox` is false.
+ */
+export function useRepositories(prefix: string, options: { projectPrefix: string; webhookOutbox?: boolean }): RepositoryFixture {
   const prisma = useMigratedDatabase(prefix, 5);
-  const jobs = new JobsRepository(prisma, { webhookOutbox: options.webhookOutbox });
+  const jobs = new JobsRepository(prisma, { webhookOutbox: options.webhookOutbox === false ? null : new WebhookOutbox(prisma, fakeFanOut()) });
   const projects = new ProjectsRepository(prisma);
   let seq = 0;
   return {
     prisma,
     jobs,
-    webhooks: new WebhooksRepository(prisma),
+    endpoints: new WebhookEndpointsRepository(prisma),
+    secrets: new WebhookSecretsRepository(prisma),
+    deliveries: new WebhookDeliveriesRepository(prisma),
     newProject: async () => (await projects.create(`${options.projectPrefix}-${(seq += 1)}`)).id,
   };
 }

@@ -8,7 +8,7 @@ import { newJobInput, useMigratedDatabase } from './repository-fixtures';
 /** The pruner's claims: per-project retention, SKIP LOCKED (never waits, never takes a row twice), summaries. */
 describe('RetentionRepository', () => {
   const prisma = useMigratedDatabase('genqueue_test_retention', 5);
-  const jobs = new JobsRepository(prisma, { webhookOutbox: false });
+  const jobs = new JobsRepository(prisma, { webhookOutbox: null });
   const projects = new ProjectsRepository(prisma);
   const retention = new RetentionRepository(prisma);
   let seq = 0;

@@ -51,14 +51,14 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
 
   router.get('/webhook-secret', async (req, res) => {
     const projectId = await projectOf(req);
-    const secrets = await deps.webhooks.getOrCreateProjectSecret(projectId, generateWebhookSecret);
+    const secrets = await deps.webhookSecrets.getOrCreateProjectSecret(projectId, generateWebhookSecret);
     if (!secrets) throw new AppError('not_found', `Project ${projectId} not found`);
     res.json({ object: 'webhook_secret', secret: secrets.secret });
   });
 
   router.post('/webhook-secret/rotate', async (req, res) => {
     const projectId = await projectOf(req);
-    const rotated = await deps.webhooks.rotateProjectSecret(projectId, generateWebhookSecret());
+    const rotated = await deps.webhookSecrets.rotateProjectSecret(projectId, generateWebhookSecret());
     if (!rotated) throw new AppError('not_found', `Project ${projectId} not found`);
     res.json({ object: 'webhook_secret', secret: rotated.secret });
   });
@@ -67,7 +67,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     const projectId = await projectOf(req);
     const body = parseOr400(CreateEndpointSchema, req.body ?? {}, 'request body');
     assertWebhookUrlAllowed(body.url, deps.settings.allowPrivateUrls, 'url');
-    const endpoint = await deps.webhooks.createEndpoint({
+    const endpoint = await deps.webhookEndpoints.createEndpoint({
       projectId,
       url: body.url,
       description: body.description ?? null,
@@ -82,21 +82,21 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.post('/webhook-endpoints/:id/rotate-secret', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    const rotated = ENDPOINT_ID.test(id) ? await deps.webhooks.rotateEndpointSecret(projectId, id, generateWebhookSecret()) : null;
+    const rotated = ENDPOINT_ID.test(id) ? await deps.webhookEndpoints.rotateEndpointSecret(projectId, id, generateWebhookSecret()) : null;
     if (!rotated) throw new AppError('not_found', `Webhook endpoint ${id} not found`);
     res.json({ ...endpointView(rotated, true), previous_secret_expires_at: new Date((rotated.secretRotatedAt ?? new Date()).getTime() + SECRET_ROTATION_OVERLAP_MS).toISOString() });
   });
 
   router.get('/webhook-endpoints', async (req, res) => {
     const projectId = await projectOf(req);
-    const endpoints = await deps.webhooks.listEndpoints(projectId);
+    const endpoints = await deps.webhookEndpoints.listEndpoints(projectId);
     res.json({ object: 'list', data: endpoints.map((endpoint) => endpointView(endpoint)) });
   });
 
   router.delete('/webhook-endpoints/:id', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    if (!ENDPOINT_ID.test(id) || !(await deps.webhooks.deleteEndpoint(projectId, id))) {
+    if (!ENDPOINT_ID.test(id) || !(await deps.webhookEndpoints.deleteEndpoint(projectId, id))) {
       throw new AppError('not_found', `Webhook endpoint ${id} not found`);
     }
     res.json({ id, object: 'webhook_endpoint', deleted: true });
@@ -109,7 +109,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     if (query.cursor && !decodeDeliveryCursor(query.cursor)) {
       throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
     }
-    const page = await deps.webhooks.listDeliveries(
+    const page = await deps.webhookDeliveries.listDeliveries(
       { projectId, jobId: query.job_id, endpointId: query.endpoint_id, status: query.status },
       query.limit,
       query.cursor ?? null,
@@ -120,7 +120,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.get('/webhook-deliveries/:id', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    const delivery = DELIVERY_ID.test(id) ? await deps.webhooks.findForProject(projectId, id) : null;
+    const delivery = DELIVERY_ID.test(id) ? await deps.webhookDeliveries.findForProject(projectId, id) : null;
     if (!delivery) throw new AppError('not_found', `Webhook delivery ${id} not found`);
     res.json(deliveryView(delivery));
   });

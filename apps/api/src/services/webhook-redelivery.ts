@@ -1,4 +1,4 @@
-import type { DeliveryWithAttempts, WebhooksRepository } from '@genqueue/db';
+import type { DeliveryWithAttempts, WebhookDeliveriesRepository } from '@genqueue/db';
 import type { WebhookDeliveryQueue } from '@genqueue/queue';
 import type { Logger } from 'pino';
 
@@ -9,11 +9,11 @@ const DELIVERY_ID = /^whd_[0-9A-Z]{26}$/;
  * schedule), then queued. Null for an unknown id or another project's.
  */
 export async function redeliver(
-  deps: { webhooks: WebhooksRepository; webhookQueue: WebhookDeliveryQueue; logger: Logger },
+  deps: { webhookDeliveries: WebhookDeliveriesRepository; webhookQueue: WebhookDeliveryQueue; logger: Logger },
   projectId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts | null> {
-  const reset = DELIVERY_ID.test(deliveryId) ? await deps.webhooks.resetForRedelivery(projectId, deliveryId) : null;
+  const reset = DELIVERY_ID.test(deliveryId) ? await deps.webhookDeliveries.resetForRedelivery(projectId, deliveryId) : null;
   if (!reset) return null;
   try {
     await deps.webhookQueue.enqueueNew([reset.id]);
@@ -21,5 +21,5 @@ export async function redeliver(
     // the row is pending and due: the sweeper queues it
     deps.logger.warn({ err, deliveryId: reset.id }, 'webhook.redeliver_deferred');
   }
-  return deps.webhooks.findForProject(projectId, deliveryId);
+  return deps.webhookDeliveries.findForProject(projectId, deliveryId);
 }

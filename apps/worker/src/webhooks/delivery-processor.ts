@@ -1,6 +1,6 @@
 import type { Job as BullJob } from 'bullmq';
 import { withSignedArtifactUrls, type PublicJob } from '@genqueue/core';
-import type { AttemptRecord, DeliveryForSending, WebhooksRepository } from '@genqueue/db';
+import type { AttemptRecord, DeliveryForSending, WebhookDeliveriesRepository, WebhookEndpointsRepository } from '@genqueue/db';
 import { attemptOfQueueJobId, WebhookDeliveryRefSchema, type DeliveryEnqueue } from '@genqueue/queue';
 import {
   activeSecrets,
@@ -18,7 +18,9 @@ import {
 import type { Logger } from 'pino';
 
 export type DeliveryDeps = {
-  webhooks: WebhooksRepository;
+  deliveries: Pick<WebhookDeliveriesRepository, 'findForSending' | 'recordAttempt'>;
+  /** disables an endpoint that answered 410 or failed for too long */
+  endpoints: Pick<WebhookEndpointsRepository, 'disableEndpoint'>;
   /** queues the next attempt (a delayed queue job); the sweeper makes up for a lost one */
   enqueue: (items: readonly DeliveryEnqueue[]) => Promise<void>;
   /** the SSRF-guarded agent (createGuardedDispatcher) */
@@ -69,7 +71,7 @@ const notSent = (error: string): SendResult => ({ statusCode: null, durationMs: 
  * happened (a duplicate from the sweeper, an old retry after a redelivery) does nothing.
  */
 export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expectedAttempt: number | null): Promise<DeliveryOutcome> {
-  const found = await deps.webhooks.findForSending(deliveryId);
+  const found = await deps.deliveries.findForSending(deliveryId);
   if (!found || found.delivery.status !== 'pending') return 'skipped';
   if (expectedAttempt !== null && found.delivery.attemptCount !== expectedAttempt) return 'skipped';
   const now = deps.now?.() ?? new Date();
@@ -78,7 +80,7 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
 
   const blocked = blockedReason(found);
   if (blocked) {
-    await deps.webhooks.recordAttempt(deliveryId, { ...notSent(blocked), at: now }, null, 'failed');
+    await deps.deliveries.recordAttempt(deliveryId, { ...notSent(blocked), at: now }, null, 'failed');
     observe('blocked');
     return 'failed';
   }
@@ -96,13 +98,13 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
   const attempt: AttemptRecord = { ...result, at: now };
 
   if (outcome === 'delivered') {
-    await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'succeeded');
+    await deps.deliveries.recordAttempt(deliveryId, attempt, null, 'succeeded');
     observe('delivered');
     return 'delivered';
   }
   if (outcome === 'gone') {
-    await deps.webhooks.recordAttempt(deliveryId, attempt, null, 'failed');
-    if (found.endpoint) await deps.webhooks.disableEndpoint(found.endpoint.id, 'answered 410 Gone');
+    await deps.deliveries.recordAttempt(deliveryId, attempt, null, 'failed');
+    if (found.endpoint) await deps.endpoints.disableEndpoint(found.endpoint.id, 'answered 410 Gone');
     deps.logger.info({ deliveryId, endpointId: found.endpoint?.id ?? null }, 'webhook.gone');
     observe('gone');
     return 'gone';
@@ -110,9 +112,9 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: string, expect
   const attemptsMade = delivery.attemptCount + 1;
   const delayMs = nextAttemptDelayMs(attemptsMade, deps.retryScheduleMs);
   const nextAt = delayMs === null ? null : new Date(Date.now() + delayMs);
-  const recorded = await deps.webhooks.recordAttempt(deliveryId, attempt, nextAt);
+  const recorded = await deps.deliveries.recordAttempt(deliveryId, attempt, nextAt);
   if (found.endpoint && recorded && shouldDisableEndpoint(recorded.endpointFailingSince, now)) {
-    await deps.webhooks.disableEndpoint(found.endpoint.id, 'failed every delivery for 5 days');
+    await deps.endpoints.disableEndpoint(found.endpoint.id, 'failed every delivery for 5 days');
     deps.logger.info({ endpointId: found.endpoint.id }, 'webhook.endpoint_disabled');
   }
   if (delayMs === null || recorded?.delivery.status !== 'pending') {

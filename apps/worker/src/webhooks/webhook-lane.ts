@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Settings } from '@genqueue/config';
-import { ArtifactsRepository, SystemSettingsRepository, WebhooksRepository, type PrismaClient } from '@genqueue/db';
+import { ArtifactsRepository, SystemSettingsRepository, WebhookDeliveriesRepository, WebhookEndpointsRepository, type PrismaClient } from '@genqueue/db';
 import { artifactLinkSigner, servingOf, type ObjectStorage } from '@genqueue/storage';
 import { queuePrefix, WEBHOOK_DELIVER_QUEUE, WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
 import { createGuardedDispatcher, DEFAULT_RETRY_SCHEDULE_MS, parseRetryScheduleMs } from '@genqueue/webhooks';
@@ -54,14 +54,14 @@ type LaneInput = {
 
 export async function startWebhookLane(input: LaneInput): Promise<WebhookLane> {
   const { settings, logger } = input;
-  const webhooks = new WebhooksRepository(input.prisma);
+  const deliveries = new WebhookDeliveriesRepository(input.prisma);
   const queue = new WebhookDeliveryQueue(input.producer, settings.QUEUE_PREFIX, (err) => logger.debug({ err }, 'queue.redis_error'));
   input.events.setDeliveryEnqueuer((ids) => queue.enqueueNew(ids));
   const enqueue = (items: Parameters<WebhookDeliveryQueue['enqueue']>[0]) => queue.enqueue(items);
-  const consumer = input.consume ? await startDeliveryWorker(input, webhooks, enqueue) : null;
+  const consumer = input.consume ? await startDeliveryWorker(input, deliveries, enqueue) : null;
   return {
     worker: consumer?.worker ?? null,
-    sweepDeps: { webhooks, enqueue, logger, batchSize: 500 },
+    sweepDeps: { deliveries, enqueue, logger, batchSize: 500 },
     async close() {
       await queue.close().catch(() => undefined);
       await consumer?.dispatcher.close().catch(() => undefined);
@@ -72,7 +72,7 @@ export async function startWebhookLane(input: LaneInput): Promise<WebhookLane> {
 /** The `webhook-deliver` queue's worker: one attempt per queue job, over the SSRF-guarded agent. */
 async function startDeliveryWorker(
   input: LaneInput,
-  webhooks: WebhooksRepository,
+  deliveries: WebhookDeliveriesRepository,
   enqueue: DeliveryDeps['enqueue'],
 ): Promise<{ worker: Worker; dispatcher: ReturnType<typeof createGuardedDispatcher> }> {
   const { settings, logger } = input;
@@ -90,7 +90,8 @@ async function startDeliveryWorker(
   const worker = new Worker(
     WEBHOOK_DELIVER_QUEUE,
     deliveryProcessor({
-      webhooks,
+      deliveries,
+      endpoints: new WebhookEndpointsRepository(input.prisma),
       enqueue,
       dispatcher,
       retryScheduleMs: settings.WEBHOOK_RETRY_SCHEDULE_MS === undefined ? DEFAULT_RETRY_SCHEDULE_MS : parseRetryScheduleMs(settings.WEBHOOK_RETRY_SCHEDULE_MS),

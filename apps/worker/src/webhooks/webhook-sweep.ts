@@ -1,9 +1,9 @@
-import { DEFAULT_DELIVERY_CLAIM_LEASE_MS, type WebhooksRepository } from '@genqueue/db';
+import { DEFAULT_DELIVERY_CLAIM_LEASE_MS, type WebhookDeliveriesRepository } from '@genqueue/db';
 import type { DeliveryEnqueue } from '@genqueue/queue';
 import type { Logger } from 'pino';
 
 export type WebhookSweepDeps = {
-  webhooks: WebhooksRepository;
+  deliveries: Pick<WebhookDeliveriesRepository, 'claimDue'>;
   enqueue: (items: readonly DeliveryEnqueue[]) => Promise<void>;
   logger: Logger;
   batchSize: number;
@@ -26,7 +26,7 @@ export async function sweepWebhookDeliveries(deps: WebhookSweepDeps, now = new D
   const dueBy = options.redisWasEmptied ? now.getTime() + DEFAULT_DELIVERY_CLAIM_LEASE_MS : now.getTime() - (deps.graceMs ?? DEFAULT_GRACE_MS);
   let queued = 0;
   for (;;) {
-    const due = await deps.webhooks.claimDue(new Date(dueBy), deps.batchSize);
+    const due = await deps.deliveries.claimDue(new Date(dueBy), deps.batchSize);
     if (due.length === 0) break;
     await deps.enqueue(due.map((d) => ({ deliveryId: d.id, attemptCount: d.attemptCount })));
     queued += due.length;

@@ -1,6 +1,6 @@
 import type { Job, JobAttempt, JobEvent, Prisma, PrismaClient, WebhookEndpoint } from '../generated/prisma/client';
 import type { Page } from './job-queries';
-import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryWithAttempts } from './webhooks.repository';
+import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryWithAttempts } from './webhook-deliveries.repository';
 
 export type AdminDeliveryFilter = {
   projectId?: string;

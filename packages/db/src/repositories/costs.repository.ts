@@ -1,5 +1,4 @@
 import { newId, type CostSource } from '@genqueue/core';
-import { newWebhookId } from '@genqueue/webhooks';
 import type pg from 'pg';
 import { poolOf } from '../client';
 import { Prisma, type GatewayBalanceSnapshot, type Job, type JobCost, type PrismaClient } from '../generated/prisma/client';
@@ -257,7 +256,7 @@ export class CostsRepository {
         jobId: '',
         eventId: snapshot.id,
         endpointId: endpoint.id,
-        webhookId: newWebhookId(),
+        webhookId: newId('msg'), // the Standard Webhooks webhook-id, as @genqueue/webhooks makes it
         eventType: GATEWAY_BALANCE_LOW_EVENT,
         url: endpoint.url,
         payload: asJson(payload),

@@ -8,13 +8,6 @@ import {
   type JobEventType,
   type JobStatus,
 } from '@genqueue/core';
-import {
-  endpointWants,
-  generateWebhookSecret,
-  isWebhookEventType,
-  jobUrlWants,
-  PROGRESS_WEBHOOK_MIN_INTERVAL_MS,
-} from '@genqueue/webhooks';
 import type pg from 'pg';
 import { poolOf } from '../client';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
@@ -22,7 +15,7 @@ import { appendEvent } from './job-snapshot';
 import { maxRunningJobsOf } from './projects.repository';
 import { artifactFromJson, jobFromRow } from './raw-rows';
 import { asJson, type Db } from './types';
-import { WebhooksRepository } from './webhooks.repository';
+import type { WebhookOutbox } from './webhook-outbox';
 
 export type NewJob = {
   projectId: string;
@@ -68,32 +61,6 @@ function patchData(patch: JobPatch): Prisma.JobUpdateManyMutationInput {
   if (patch.upstreamState !== undefined) data.upstreamState = asJson(patch.upstreamState);
   if (patch.lastProgressAt !== undefined) data.lastProgressAt = patch.lastProgressAt;
   return data;
-}
-
-/**
- * The outbox step of a change: inside the transaction that wrote `event`, one pending delivery
- * per target that wants it. Costs nothing for job.created/job.retried, and one indexed query of
- * the project's active endpoints otherwise; `job.progress` goes out at most once per 5 s per job.
- */
-async function writeOutbox(tx: Db, webhooks: WebhooksRepository, job: Job, event: JobEvent): Promise<string[]> {
-  if (!isWebhookEventType(event.type)) return [];
-  const endpoints = (await webhooks.listActiveEndpoints(job.projectId, tx)).filter((e) => endpointWants(event.type, e.eventTypes));
-  const jobUrl = job.webhookUrl !== null && jobUrlWants(event.type, job.webhookEvents);
-  if (!jobUrl && endpoints.length === 0) return [];
-  if (event.type === 'job.progress') {
-    const recent = await tx.webhookDelivery.findFirst({
-      where: { jobId: job.id, eventType: 'job.progress', createdAt: { gt: new Date(Date.now() - PROGRESS_WEBHOOK_MIN_INTERVAL_MS) } },
-      select: { id: true },
-    });
-    if (recent) return [];
-  }
-  const rows = await webhooks.createDeliveriesForEvent(tx, {
-    job,
-    event,
-    projectWebhookSecret: jobUrl ? generateWebhookSecret() : '',
-    endpoints,
-  });
-  return rows.filter((row) => row.status === 'pending').map((row) => row.id);
 }
 
 /** The row of a new queued job (its `job.created` event is seq 1); every create path writes through it. */
@@ -199,8 +166,11 @@ export type StaleJob = Pick<Job, 'id' | 'projectId' | 'type' | 'status' | 'prior
 export type StaleCursor = Pick<Job, 'id' | 'updatedAt'>;
 
 export type JobsRepositoryOptions = {
-  /** write webhook deliveries with each change (default); off only where a test fans out by hand */
-  webhookOutbox?: boolean;
+  /**
+   * Writes each change's webhook deliveries in the change's transaction; the composition root
+   * builds it with the fan-out policy. Null only where a test fans out by hand.
+   */
+  webhookOutbox: WebhookOutbox | null;
 };
 
 /** Column ← SQL value of a raw status change: JSON goes as text cast to jsonb, SQL NULL for null. */
@@ -227,20 +197,20 @@ const USE_PRISMA_PATH = Symbol('use-prisma-path');
 const BULK_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
 
 export class JobsRepository {
-  private readonly webhooks: WebhooksRepository | null;
+  private readonly webhookOutbox: WebhookOutbox | null;
   /** the client's pg pool: the hottest statements run through it as raw SQL (Prisma for the rest) */
   private readonly pool: pg.Pool | undefined;
 
   constructor(
     private readonly db: PrismaClient,
-    options: JobsRepositoryOptions = {},
+    options: JobsRepositoryOptions,
   ) {
-    this.webhooks = options.webhookOutbox === false ? null : new WebhooksRepository(db);
+    this.webhookOutbox = options.webhookOutbox;
     this.pool = poolOf(db);
   }
 
   private outbox(tx: Db, job: Job, event: JobEvent): Promise<string[]> {
-    return this.webhooks ? writeOutbox(tx, this.webhooks, job, event) : Promise.resolve([]);
+    return this.webhookOutbox ? this.webhookOutbox.write(tx, job, event) : Promise.resolve([]);
   }
 
   /**
@@ -483,7 +453,7 @@ export class JobsRepository {
       const job = jobFromRow(row);
       const type = eventTypeFor(to, fromStatus);
       const endpointTypes = row['cur$endpoints'] as string[][];
-      if (this.webhooks && isWebhookEventType(type) && ((job.webhookUrl !== null && jobUrlWants(type, job.webhookEvents)) || endpointTypes.some((t) => endpointWants(type, t)))) {
+      if (this.webhookOutbox?.isWanted(type, job, endpointTypes)) {
         await client.query('ROLLBACK');
         return USE_PRISMA_PATH;
       }

@@ -1,38 +1,11 @@
-import { newId, type PublicJob } from '@genqueue/core';
-import {
-  buildWebhookPayload,
-  endpointWants,
-  isWebhookEventType,
-  jobUrlWants,
-  newWebhookId,
-} from '@genqueue/webhooks';
-import {
-  Prisma,
-  type Job,
-  type JobEvent,
-  type PrismaClient,
-  type WebhookAttempt,
-  type WebhookDelivery,
-  type WebhookEndpoint,
-} from '../generated/prisma/client';
+import { newId } from '@genqueue/core';
+import { Prisma, type PrismaClient, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '../generated/prisma/client';
 import type { Page } from './job-queries';
+import type { SigningSecrets } from './webhook-secrets.repository';
 import { asJson, type Db } from './types';
 
-export type NewWebhookEndpoint = {
-  projectId: string;
-  url: string;
-  description: string | null;
-  /** empty = every webhook event type */
-  eventTypes: string[];
-  /** whsec_…, made by the caller (generateWebhookSecret) */
-  secret: string;
-};
-
-/** The secrets a project or an endpoint signs with (see `activeSecrets` in @genqueue/webhooks). */
-export type SigningSecrets = { secret: string; previousSecret: string | null; rotatedAt: Date | null };
-
-/** What the endpoint fan-out needs of an endpoint. */
-export type EndpointTarget = Pick<WebhookEndpoint, 'id' | 'url' | 'eventTypes'>;
+/** A webhook delivery row as the repositories answer it. */
+export type WebhookDeliveryRecord = WebhookDelivery;
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -47,16 +20,16 @@ export type AttemptRecord = {
 };
 
 export type RecordedAttempt = {
-  delivery: WebhookDelivery;
+  delivery: WebhookDeliveryRecord;
   attempt: WebhookAttempt;
   /** the endpoint's unbroken failure run after this attempt (null: not failing, or a job URL) */
   endpointFailingSince: Date | null;
 };
 
-export type DeliveryWithAttempts = WebhookDelivery & { attempts: WebhookAttempt[] };
+export type DeliveryWithAttempts = WebhookDeliveryRecord & { attempts: WebhookAttempt[] };
 
 export type DeliveryForSending = {
-  delivery: WebhookDelivery;
+  delivery: WebhookDeliveryRecord;
   /** null for a job URL; the processor should skip a disabled or deleted endpoint */
   endpoint: Pick<WebhookEndpoint, 'id' | 'disabledAt' | 'deletedAt'> | null;
   /** the endpoint's secrets, or the project's for a job URL; null if the project has none */
@@ -70,15 +43,21 @@ export type DeliveryListFilter = {
   status?: string;
 };
 
-export type NewDeliveriesInput = {
-  job: Pick<Job, 'id' | 'projectId' | 'webhookUrl' | 'webhookEvents'>;
-  event: Pick<JobEvent, 'id' | 'type' | 'data' | 'createdAt'>;
-  /** Becomes the project's secret if it has none yet and the job URL gets a delivery (generateWebhookSecret()). */
-  projectWebhookSecret: string;
-  /** The project's active endpoints (listActiveEndpoints, in the same transaction). */
-  endpoints: readonly EndpointTarget[];
-  /** first attempt due; defaults to now */
-  now?: Date;
+/** One target of an event's deliveries: an endpoint, or the job's own URL (`endpointId` null). */
+export type DeliveryTarget = { endpointId: string | null; url: string; webhookId: string };
+
+/** The deliveries of one event, decided by the caller's fan-out policy (see `WebhookOutbox`). */
+export type NewEventDeliveries = {
+  projectId: string;
+  /** '' for an event that is no job's */
+  jobId: string;
+  eventId: string;
+  eventType: string;
+  /** the webhook body, the same for every target */
+  payload: unknown;
+  targets: readonly DeliveryTarget[];
+  /** first attempt due */
+  now: Date;
 };
 
 /** A claimed delivery is not handed out again by `claimDue` for this long. */
@@ -160,162 +139,45 @@ function deliveryWhere(filter: DeliveryListFilter, cursor: DeliveryCursor | null
   return and.length > 0 ? { AND: and } : {};
 }
 
-/**
- * Webhook endpoints, the project secret, and the delivery outbox with its attempts. Methods that
- * take a `db`/`tx` argument can run inside a caller's transaction.
- */
-export class WebhooksRepository {
+/** The delivery outbox of webhook events and the attempts made at each delivery. */
+export class WebhookDeliveriesRepository {
   constructor(private readonly db: PrismaClient) {}
 
-  // ----- endpoints -------------------------------------------------------------------------------
-
-  createEndpoint(input: NewWebhookEndpoint, now = new Date()): Promise<WebhookEndpoint> {
-    return this.db.webhookEndpoint.create({
-      data: {
-        id: newId('wep'),
-        projectId: input.projectId,
-        url: input.url,
-        description: input.description,
-        eventTypes: input.eventTypes,
-        secret: input.secret,
-        createdAt: now,
-      },
-    });
-  }
-
-  /** A project's endpoint unless deleted (disabled ones included). */
-  findEndpointForProject(projectId: string, id: string): Promise<WebhookEndpoint | null> {
-    return this.db.webhookEndpoint.findFirst({ where: { id, projectId, deletedAt: null } });
-  }
-
-  /** Every endpoint of the project not deleted, disabled ones included, oldest first. */
-  listEndpoints(projectId: string): Promise<WebhookEndpoint[]> {
-    return this.db.webhookEndpoint.findMany({
-      where: { projectId, deletedAt: null },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-  }
-
-  /** The endpoints that receive deliveries: neither deleted nor disabled. */
-  listActiveEndpoints(projectId: string, db: Db = this.db): Promise<WebhookEndpoint[]> {
-    return db.webhookEndpoint.findMany({
-      where: { projectId, deletedAt: null, disabledAt: null },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-  }
-
-  /** Soft delete; false when there is no such endpoint in the project (or it is already deleted). */
-  async deleteEndpoint(projectId: string, id: string, now = new Date()): Promise<boolean> {
-    const { count } = await this.db.webhookEndpoint.updateMany({ where: { id, projectId, deletedAt: null }, data: { deletedAt: now } });
-    return count > 0;
-  }
-
-  /** Stops deliveries to the endpoint (410, or failing for 5 days); false when it was already disabled. */
-  async disableEndpoint(id: string, reason: string, now = new Date(), db: Db = this.db): Promise<boolean> {
-    const { count } = await db.webhookEndpoint.updateMany({
-      where: { id, disabledAt: null },
-      data: { disabledAt: now, disabledReason: reason },
-    });
-    return count > 0;
-  }
-
-  /** A new secret; the old one is kept as `previousSecret` (signed with for 24 h). Null when not found. */
-  async rotateEndpointSecret(projectId: string, id: string, newSecret: string, now = new Date()): Promise<WebhookEndpoint | null> {
-    const updated = await this.db.$executeRaw`
-      UPDATE webhook_endpoints
-         SET previous_secret = secret, secret = ${newSecret}, secret_rotated_at = ${now}
-       WHERE id = ${id} AND project_id = ${projectId} AND deleted_at IS NULL`;
-    return updated > 0 ? this.db.webhookEndpoint.findUnique({ where: { id } }) : null;
-  }
-
-  /** A delivered attempt ends the endpoint's failure run. */
-  async recordEndpointSuccess(id: string, db: Db = this.db): Promise<void> {
-    await db.webhookEndpoint.updateMany({ where: { id, failingSince: { not: null } }, data: { failingSince: null } });
-  }
-
-  /** A failed attempt starts a failure run unless one is going on; answers when the run started. */
-  async recordEndpointFailure(id: string, at: Date, db: Db = this.db): Promise<Date | null> {
-    await db.webhookEndpoint.updateMany({ where: { id, failingSince: null }, data: { failingSince: at } });
-    const endpoint = await db.webhookEndpoint.findUnique({ where: { id }, select: { failingSince: true } });
-    return endpoint?.failingSince ?? null;
-  }
-
-  // ----- the project secret (per-job webhook URLs) -----------------------------------------------
-
-  /** Null when the project has no secret yet (or does not exist). */
-  async getProjectSecrets(projectId: string, db: Db = this.db): Promise<SigningSecrets | null> {
-    const project = await db.project.findUnique({
-      where: { id: projectId },
-      select: { webhookSecret: true, webhookSecretPrevious: true, webhookSecretRotatedAt: true },
-    });
-    if (!project?.webhookSecret) return null;
-    return { secret: project.webhookSecret, previousSecret: project.webhookSecretPrevious, rotatedAt: project.webhookSecretRotatedAt };
-  }
-
-  /** The project's secrets, setting `make()` as its secret if it has none; null when no such project. */
-  async getOrCreateProjectSecret(projectId: string, make: () => string, db: Db = this.db): Promise<SigningSecrets | null> {
-    const existing = await this.getProjectSecrets(projectId, db);
-    if (existing) return existing;
-    // Only the first writer's secret sticks when several ask at once.
-    await db.project.updateMany({ where: { id: projectId, webhookSecret: null }, data: { webhookSecret: make() } });
-    return this.getProjectSecrets(projectId, db);
-  }
-
   /**
-   * Makes `newSecret` the project's secret and keeps the current one as the previous secret (still
-   * signed with for 24 h; a second rotation within that time drops the oldest). Null when no such project.
+   * Inside the transaction that recorded the event, one pending delivery per target. Safe to
+   * repeat for the same event: existing rows are kept. Answers every delivery row of the event
+   * (enqueue the pending ones after the commit; a lost enqueue is made up by the sweeper through
+   * `claimDue`).
    */
-  async rotateProjectSecret(projectId: string, newSecret: string, now = new Date()): Promise<SigningSecrets | null> {
-    const rows = await this.db.$queryRaw<SigningSecrets[]>`
-      UPDATE projects
-         SET webhook_secret_previous = webhook_secret,
-             webhook_secret = ${newSecret},
-             webhook_secret_rotated_at = ${now}
-       WHERE id = ${projectId}
-   RETURNING webhook_secret AS "secret", webhook_secret_previous AS "previousSecret", webhook_secret_rotated_at AS "rotatedAt"`;
-    return rows[0] ?? null;
-  }
-
-  // ----- deliveries ------------------------------------------------------------------------------
-
-  /**
-   * The outbox write: inside the transaction that recorded `event`, inserts one pending delivery per
-   * target that wants the event type: the job's webhook_url (its webhook_events, or job.started and
-   * the final events) and each endpoint (its event types, or all). Safe to repeat for the same event:
-   * existing rows are kept. Answers every delivery row of the event (enqueue the pending ones after
-   * the commit; a lost enqueue is made up by the sweeper through `claimDue`).
-   */
-  async createDeliveriesForEvent(tx: Db, input: NewDeliveriesInput): Promise<WebhookDelivery[]> {
-    const { job, event } = input;
-    if (!isWebhookEventType(event.type)) return [];
-    const now = input.now ?? new Date();
-    const payload = asJson(buildWebhookPayload({ type: event.type, at: event.createdAt, job: event.data as PublicJob }));
+  async createForEvent(tx: Db, input: NewEventDeliveries): Promise<WebhookDeliveryRecord[]> {
+    if (input.targets.length === 0) return [];
+    const { now } = input;
     const common = {
-      projectId: job.projectId,
-      jobId: job.id,
-      eventId: event.id,
-      eventType: event.type,
-      payload,
+      projectId: input.projectId,
+      jobId: input.jobId,
+      eventId: input.eventId,
+      eventType: input.eventType,
+      payload: asJson(input.payload),
       status: 'pending',
       nextAttemptAt: now,
       createdAt: now,
       updatedAt: now,
     } as const;
-    const rows: Prisma.WebhookDeliveryCreateManyInput[] = [];
-    const jobUrl = job.webhookUrl && jobUrlWants(event.type, job.webhookEvents) ? job.webhookUrl : null;
-    if (jobUrl) {
-      rows.push({ ...common, id: jobUrlDeliveryId(event.id), endpointId: null, url: jobUrl, webhookId: newWebhookId() });
-    }
-    for (const endpoint of input.endpoints) {
-      if (!endpointWants(event.type, endpoint.eventTypes)) continue;
-      rows.push({ ...common, id: newId('whd'), endpointId: endpoint.id, url: endpoint.url, webhookId: newWebhookId() });
-    }
-    if (rows.length === 0) return [];
-    if (jobUrl) {
-      await tx.project.updateMany({ where: { id: job.projectId, webhookSecret: null }, data: { webhookSecret: input.projectWebhookSecret } });
-    }
+    const rows: Prisma.WebhookDeliveryCreateManyInput[] = input.targets.map((target) => ({
+      ...common,
+      id: target.endpointId === null ? jobUrlDeliveryId(input.eventId) : newId('whd'),
+      endpointId: target.endpointId,
+      url: target.url,
+      webhookId: target.webhookId,
+    }));
     await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
-    return tx.webhookDelivery.findMany({ where: { eventId: event.id }, orderBy: { id: 'asc' } });
+    return tx.webhookDelivery.findMany({ where: { eventId: input.eventId }, orderBy: { id: 'asc' } });
+  }
+
+  /** Whether the job has a delivery of `eventType` written after `since` (rate-limited event types). */
+  async hasDeliverySince(tx: Db, jobId: string, eventType: string, since: Date): Promise<boolean> {
+    const recent = await tx.webhookDelivery.findFirst({ where: { jobId, eventType, createdAt: { gt: since } }, select: { id: true } });
+    return recent !== null;
   }
 
   /**
@@ -449,7 +311,7 @@ export class WebhooksRepository {
    * (attemptCount counts the attempts since the last (re)start; the attempt rows keep them all).
    * Null for an unknown id or another project's.
    */
-  async resetForRedelivery(projectId: string, deliveryId: string, now = new Date()): Promise<WebhookDelivery | null> {
+  async resetForRedelivery(projectId: string, deliveryId: string, now = new Date()): Promise<WebhookDeliveryRecord | null> {
     const [delivery] = await this.db.webhookDelivery.updateManyAndReturn({
       where: { id: deliveryId, projectId },
       data: { status: 'pending', nextAttemptAt: now, attemptCount: 0, updatedAt: now },

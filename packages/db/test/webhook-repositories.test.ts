@@ -1,12 +1,19 @@
 import { hasPrefix } from '@genqueue/core';
 import type { WebhookDelivery, WebhookEndpoint } from '../src/generated/prisma/client';
 import type { Change } from '../src/repositories/jobs.repository';
-import { decodeDeliveryCursor, jobUrlDeliveryId, WebhooksRepository, type AttemptRecord } from '../src/repositories/webhooks.repository';
+import {
+  decodeDeliveryCursor,
+  jobUrlDeliveryId,
+  type AttemptRecord,
+  type WebhookDeliveriesRepository,
+} from '../src/repositories/webhook-deliveries.repository';
+import { WebhookOutbox } from '../src/repositories/webhook-outbox';
+import { fakeFanOut } from './fake-fan-out';
 import { newJobInput, secretOf, useRepositories } from './repository-fixtures';
 
-describe('WebhooksRepository', () => {
+describe('the webhook repositories (endpoints, project secrets, deliveries) and the outbox write', () => {
   // this file fans out by hand; the repository's own outbox write is tested in jobs-outbox.test.ts
-  const { prisma, webhooks: repo, jobs, newProject } = useRepositories('genqueue_test_webhooks', { projectPrefix: 'webhooks', webhookOutbox: false });
+  const { prisma, endpoints, secrets, deliveries, jobs, newProject } = useRepositories('genqueue_test_webhooks', { projectPrefix: 'webhooks', webhookOutbox: false });
 
   const newJob = (projectId: string, webhook: { url?: string | null; events?: string[] } = {}): Promise<Change> =>
     jobs.create(newJobInput(projectId, webhook.url === undefined ? 'https://example.org/hooks/job' : webhook.url, webhook.events ?? []));
@@ -20,12 +27,11 @@ describe('WebhooksRepository', () => {
   };
 
   const endpoint = (projectId: string, url: string, eventTypes: string[] = [], secret = secretOf(9)): Promise<WebhookEndpoint> =>
-    repo.createEndpoint({ projectId, url, description: null, eventTypes, secret });
+    endpoints.createEndpoint({ projectId, url, description: null, eventTypes, secret });
 
-  const fanOut = (change: Change, endpoints: WebhookEndpoint[], projectWebhookSecret = secretOf(1), now?: Date): Promise<WebhookDelivery[]> =>
-    prisma.$transaction((tx) =>
-      repo.createDeliveriesForEvent(tx, { job: change.job, event: change.event, projectWebhookSecret, endpoints, ...(now ? { now } : {}) }),
-    );
+  /** An event's deliveries to these endpoints (and the job URL), by hand; `projectSecret` is what the project gets if it has none. */
+  const fanOut = (change: Change, targets: WebhookEndpoint[], projectSecret = secretOf(1), now?: Date): Promise<WebhookDelivery[]> =>
+    prisma.$transaction((tx) => new WebhookOutbox(prisma, fakeFanOut({ projectSecret })).writeTo(tx, change.job, change.event, targets, now));
 
   const failure: AttemptRecord = { statusCode: 500, durationMs: 12, error: null, responseBody: 'oops' };
   const success: AttemptRecord = { statusCode: 200, durationMs: 7, error: null, responseBody: 'ok' };
@@ -34,19 +40,19 @@ describe('WebhooksRepository', () => {
     it('creates, lists, finds per project and soft-deletes', async () => {
       const projectId = await newProject();
       const other = await newProject();
-      const a = await repo.createEndpoint({ projectId, url: 'https://a.example/h', description: 'A', eventTypes: ['job.failed'], secret: secretOf(2) });
+      const a = await endpoints.createEndpoint({ projectId, url: 'https://a.example/h', description: 'A', eventTypes: ['job.failed'], secret: secretOf(2) });
       const b = await endpoint(projectId, 'https://b.example/h');
 
       expect(hasPrefix(a.id, 'wep')).toBe(true);
       expect(a).toMatchObject({ projectId, url: 'https://a.example/h', description: 'A', eventTypes: ['job.failed'], secret: secretOf(2), disabledAt: null });
-      expect((await repo.listEndpoints(projectId)).map((e) => e.id)).toEqual([a.id, b.id]);
-      expect(await repo.findEndpointForProject(other, a.id)).toBeNull();
-      expect(await repo.deleteEndpoint(other, a.id)).toBe(false);
+      expect((await endpoints.listEndpoints(projectId)).map((e) => e.id)).toEqual([a.id, b.id]);
+      expect(await endpoints.findEndpointForProject(other, a.id)).toBeNull();
+      expect(await endpoints.deleteEndpoint(other, a.id)).toBe(false);
 
-      expect(await repo.deleteEndpoint(projectId, a.id)).toBe(true);
-      expect(await repo.deleteEndpoint(projectId, a.id)).toBe(false);
-      expect(await repo.findEndpointForProject(projectId, a.id)).toBeNull();
-      expect((await repo.listEndpoints(projectId)).map((e) => e.id)).toEqual([b.id]);
+      expect(await endpoints.deleteEndpoint(projectId, a.id)).toBe(true);
+      expect(await endpoints.deleteEndpoint(projectId, a.id)).toBe(false);
+      expect(await endpoints.findEndpointForProject(projectId, a.id)).toBeNull();
+      expect((await endpoints.listEndpoints(projectId)).map((e) => e.id)).toEqual([b.id]);
       expect(await prisma.webhookEndpoint.findUnique({ where: { id: a.id } })).toMatchObject({ deletedAt: expect.any(Date) });
     });
 
@@ -56,12 +62,12 @@ describe('WebhooksRepository', () => {
       const gone = await endpoint(projectId, 'https://gone.example/h');
       const removed = await endpoint(projectId, 'https://removed.example/h');
 
-      expect(await repo.disableEndpoint(gone.id, 'answered 410 Gone')).toBe(true);
-      expect(await repo.disableEndpoint(gone.id, 'failing for 5 days')).toBe(false);
-      await repo.deleteEndpoint(projectId, removed.id);
+      expect(await endpoints.disableEndpoint(gone.id, 'answered 410 Gone')).toBe(true);
+      expect(await endpoints.disableEndpoint(gone.id, 'failing for 5 days')).toBe(false);
+      await endpoints.deleteEndpoint(projectId, removed.id);
 
-      expect((await repo.listActiveEndpoints(projectId)).map((e) => e.id)).toEqual([live.id]);
-      const listed = await repo.listEndpoints(projectId);
+      expect((await endpoints.listActiveEndpoints(projectId)).map((e) => e.id)).toEqual([live.id]);
+      const listed = await endpoints.listEndpoints(projectId);
       expect(listed.map((e) => e.id)).toEqual([live.id, gone.id]);
       expect(listed[1]).toMatchObject({ disabledAt: expect.any(Date), disabledReason: 'answered 410 Gone' });
     });
@@ -70,9 +76,9 @@ describe('WebhooksRepository', () => {
       const projectId = await newProject();
       const ep = await endpoint(projectId, 'https://r.example/h', [], secretOf(3));
       const at = new Date('2026-11-25T12:00:00.000Z');
-      const rotated = await repo.rotateEndpointSecret(projectId, ep.id, secretOf(4), at);
+      const rotated = await endpoints.rotateEndpointSecret(projectId, ep.id, secretOf(4), at);
       expect(rotated).toMatchObject({ secret: secretOf(4), previousSecret: secretOf(3), secretRotatedAt: at });
-      expect(await repo.rotateEndpointSecret(await newProject(), ep.id, secretOf(5))).toBeNull();
+      expect(await endpoints.rotateEndpointSecret(await newProject(), ep.id, secretOf(5))).toBeNull();
     });
 
     it('tracks the start of an unbroken run of failures', async () => {
@@ -80,38 +86,38 @@ describe('WebhooksRepository', () => {
       const ep = await endpoint(projectId, 'https://f.example/h');
       const t1 = new Date('2026-11-20T10:00:00.000Z');
       const t2 = new Date('2026-11-21T10:00:00.000Z');
-      expect(await repo.recordEndpointFailure(ep.id, t1)).toEqual(t1);
-      expect(await repo.recordEndpointFailure(ep.id, t2)).toEqual(t1);
-      await repo.recordEndpointSuccess(ep.id);
-      expect((await repo.findEndpointForProject(projectId, ep.id))?.failingSince).toBeNull();
-      expect(await repo.recordEndpointFailure(ep.id, t2)).toEqual(t2);
+      expect(await endpoints.recordEndpointFailure(ep.id, t1)).toEqual(t1);
+      expect(await endpoints.recordEndpointFailure(ep.id, t2)).toEqual(t1);
+      await endpoints.recordEndpointSuccess(ep.id);
+      expect((await endpoints.findEndpointForProject(projectId, ep.id))?.failingSince).toBeNull();
+      expect(await endpoints.recordEndpointFailure(ep.id, t2)).toEqual(t2);
     });
   });
 
   describe('project secret', () => {
     it('is created once, by the first caller, and read back the same', async () => {
       const projectId = await newProject();
-      expect(await repo.getProjectSecrets(projectId)).toBeNull();
+      expect(await secrets.getProjectSecrets(projectId)).toBeNull();
 
-      const results = await Promise.all([1, 2, 3, 4, 5].map((n) => repo.getOrCreateProjectSecret(projectId, () => secretOf(10 + n))));
+      const results = await Promise.all([1, 2, 3, 4, 5].map((n) => secrets.getOrCreateProjectSecret(projectId, () => secretOf(10 + n))));
       const secret = results[0]?.secret;
       expect(secret).toMatch(/^whsec_/);
       for (const r of results) expect(r).toEqual({ secret, previousSecret: null, rotatedAt: null });
-      expect(await repo.getOrCreateProjectSecret(projectId, () => secretOf(99))).toEqual({ secret, previousSecret: null, rotatedAt: null });
-      expect(await repo.getOrCreateProjectSecret('prj_missing', () => secretOf(1))).toBeNull();
+      expect(await secrets.getOrCreateProjectSecret(projectId, () => secretOf(99))).toEqual({ secret, previousSecret: null, rotatedAt: null });
+      expect(await secrets.getOrCreateProjectSecret('prj_missing', () => secretOf(1))).toBeNull();
     });
 
     it('rotates, keeping the previous secret and when it was rotated', async () => {
       const projectId = await newProject();
-      await repo.getOrCreateProjectSecret(projectId, () => secretOf(20));
+      await secrets.getOrCreateProjectSecret(projectId, () => secretOf(20));
       const at = new Date('2026-11-25T12:00:00.000Z');
-      expect(await repo.rotateProjectSecret(projectId, secretOf(21), at)).toEqual({ secret: secretOf(21), previousSecret: secretOf(20), rotatedAt: at });
-      expect(await repo.getProjectSecrets(projectId)).toEqual({ secret: secretOf(21), previousSecret: secretOf(20), rotatedAt: at });
-      expect(await repo.rotateProjectSecret('prj_missing', secretOf(22))).toBeNull();
+      expect(await secrets.rotateProjectSecret(projectId, secretOf(21), at)).toEqual({ secret: secretOf(21), previousSecret: secretOf(20), rotatedAt: at });
+      expect(await secrets.getProjectSecrets(projectId)).toEqual({ secret: secretOf(21), previousSecret: secretOf(20), rotatedAt: at });
+      expect(await secrets.rotateProjectSecret('prj_missing', secretOf(22))).toBeNull();
     });
   });
 
-  describe('createDeliveriesForEvent', () => {
+  describe('WebhookOutbox.writeTo', () => {
     it('writes one delivery per matching target with the webhook body, and sets the project secret', async () => {
       const projectId = await newProject();
       const all = await endpoint(projectId, 'https://all.example/h');
@@ -120,13 +126,13 @@ describe('WebhooksRepository', () => {
       const change = await startedJob(projectId);
       const now = new Date('2026-11-25T10:00:00.000Z');
 
-      const deliveries = await fanOut(change, await repo.listActiveEndpoints(projectId), secretOf(30), now);
+      const written = await fanOut(change, await endpoints.listActiveEndpoints(projectId), secretOf(30), now);
 
-      expect(deliveries).toHaveLength(3);
-      expect(new Set(deliveries.map((d) => d.endpointId))).toEqual(new Set([null, all.id, startedOnly.id]));
-      const jobUrl = deliveries.find((d) => d.endpointId === null);
+      expect(written).toHaveLength(3);
+      expect(new Set(written.map((d) => d.endpointId))).toEqual(new Set([null, all.id, startedOnly.id]));
+      const jobUrl = written.find((d) => d.endpointId === null);
       expect(jobUrl).toMatchObject({ id: jobUrlDeliveryId(change.event.id), url: 'https://example.org/hooks/job' });
-      for (const d of deliveries) {
+      for (const d of written) {
         expect(hasPrefix(d.id, 'whd')).toBe(true);
         expect(hasPrefix(d.webhookId, 'msg')).toBe(true);
         expect(d).toMatchObject({
@@ -140,29 +146,29 @@ describe('WebhooksRepository', () => {
         });
         expect(d.payload).toEqual({ type: 'job.started', timestamp: change.event.createdAt.toISOString(), data: change.event.data });
       }
-      expect(new Set(deliveries.map((d) => d.webhookId)).size).toBe(3);
-      expect((await repo.getProjectSecrets(projectId))?.secret).toBe(secretOf(30));
+      expect(new Set(written.map((d) => d.webhookId)).size).toBe(3);
+      expect((await secrets.getProjectSecrets(projectId))?.secret).toBe(secretOf(30));
     });
 
     it('is idempotent per event and target, also for the job URL (null endpoint) and when racing', async () => {
       const projectId = await newProject();
       await endpoint(projectId, 'https://all.example/h');
       const change = await startedJob(projectId);
-      const endpoints = await repo.listActiveEndpoints(projectId);
+      const active = await endpoints.listActiveEndpoints(projectId);
 
-      const first = await fanOut(change, endpoints);
-      const again = await fanOut(change, endpoints, secretOf(31));
-      const raced = await Promise.all([fanOut(change, endpoints), fanOut(change, endpoints)]);
+      const first = await fanOut(change, active);
+      const again = await fanOut(change, active, secretOf(31));
+      const raced = await Promise.all([fanOut(change, active), fanOut(change, active)]);
 
       expect(first).toHaveLength(2);
       expect(again).toEqual(first);
       for (const r of raced) expect(r).toEqual(first);
       expect(await prisma.webhookDelivery.count({ where: { eventId: change.event.id } })).toBe(2);
       // The first secret set stays.
-      expect((await repo.getProjectSecrets(projectId))?.secret).toBe(secretOf(1));
+      expect((await secrets.getProjectSecrets(projectId))?.secret).toBe(secretOf(1));
     });
 
-    it('follows webhook_events for the job URL, and never delivers job.created or job.retried', async () => {
+    it('writes only the targets the fan-out policy picks: none for job.created or job.retried', async () => {
       const projectId = await newProject();
       const ep = await endpoint(projectId, 'https://all.example/h');
       const progressOnly = await startedJob(projectId, { events: ['job.progress'] });
@@ -182,7 +188,7 @@ describe('WebhooksRepository', () => {
       const ep = await endpoint(projectId, 'https://all.example/h');
       const change = await startedJob(projectId, { url: null });
       expect((await fanOut(change, [ep])).map((d) => d.endpointId)).toEqual([ep.id]);
-      expect(await repo.getProjectSecrets(projectId)).toBeNull();
+      expect(await secrets.getProjectSecrets(projectId)).toBeNull();
     });
 
     it('writes nothing when the surrounding transaction rolls back', async () => {
@@ -190,12 +196,12 @@ describe('WebhooksRepository', () => {
       const change = await startedJob(projectId);
       await expect(
         prisma.$transaction(async (tx) => {
-          await repo.createDeliveriesForEvent(tx, { job: change.job, event: change.event, projectWebhookSecret: secretOf(1), endpoints: [] });
+          await new WebhookOutbox(prisma, fakeFanOut({ projectSecret: secretOf(1) })).writeTo(tx, change.job, change.event, []);
           throw new Error('crash before commit');
         }),
       ).rejects.toThrow('crash before commit');
       expect(await prisma.webhookDelivery.count({ where: { eventId: change.event.id } })).toBe(0);
-      expect(await repo.getProjectSecrets(projectId)).toBeNull();
+      expect(await secrets.getProjectSecrets(projectId)).toBeNull();
     });
   });
 
@@ -207,21 +213,21 @@ describe('WebhooksRepository', () => {
       const eps = await Promise.all([1, 2, 3, 4, 5].map((n) => endpoint(projectId, `https://e${n}.example/h`)));
       const change = await startedJob(projectId, { url: null });
       const now = new Date('2026-11-25T10:00:00.000Z');
-      const deliveries = await fanOut(change, eps, secretOf(1), new Date(now.getTime() - 1000));
-      expect(deliveries).toHaveLength(5);
-      const [notDue, done] = deliveries as [WebhookDelivery, WebhookDelivery];
+      const written = await fanOut(change, eps, secretOf(1), new Date(now.getTime() - 1000));
+      expect(written).toHaveLength(5);
+      const [notDue, done] = written as [WebhookDelivery, WebhookDelivery];
       await prisma.webhookDelivery.update({ where: { id: notDue.id }, data: { nextAttemptAt: new Date(now.getTime() + 1) } });
       await prisma.webhookDelivery.update({ where: { id: done.id }, data: { status: 'succeeded' } });
 
-      const [a, b] = await Promise.all([repo.claimDue(now, 2), repo.claimDue(now, 2)]);
+      const [a, b] = await Promise.all([deliveries.claimDue(now, 2), deliveries.claimDue(now, 2)]);
       const claimed = [...(a ?? []), ...(b ?? [])].map((c) => c.id);
-      const expected = deliveries.slice(2).map((d) => d.id);
+      const expected = written.slice(2).map((d) => d.id);
       expect(new Set(claimed)).toEqual(new Set(expected));
       expect(claimed).toHaveLength(3);
       expect(a?.[0]).toEqual({ id: expect.any(String), attemptCount: 0 });
 
-      expect(await repo.claimDue(now, 10)).toEqual([]);
-      const afterLease = await repo.claimDue(new Date(now.getTime() + 60_000), 10, { leaseMs: 5000 });
+      expect(await deliveries.claimDue(now, 10)).toEqual([]);
+      const afterLease = await deliveries.claimDue(new Date(now.getTime() + 60_000), 10, { leaseMs: 5000 });
       expect(new Set(afterLease.map((c) => c.id))).toEqual(new Set([...expected, notDue.id]));
       const leased = await prisma.webhookDelivery.findUnique({ where: { id: notDue.id } });
       expect(leased?.nextAttemptAt).toEqual(new Date(now.getTime() + 65_000));
@@ -232,9 +238,9 @@ describe('WebhooksRepository', () => {
     const setup = async (): Promise<{ projectId: string; ep: WebhookEndpoint; delivery: WebhookDelivery; jobUrl: WebhookDelivery }> => {
       const projectId = await newProject();
       const ep = await endpoint(projectId, 'https://a.example/h');
-      const deliveries = await fanOut(await startedJob(projectId), [ep]);
-      const delivery = deliveries.find((d) => d.endpointId === ep.id);
-      const jobUrl = deliveries.find((d) => d.endpointId === null);
+      const written = await fanOut(await startedJob(projectId), [ep]);
+      const delivery = written.find((d) => d.endpointId === ep.id);
+      const jobUrl = written.find((d) => d.endpointId === null);
       if (!delivery || !jobUrl) throw new Error('missing deliveries');
       return { projectId, ep, delivery, jobUrl };
     };
@@ -244,7 +250,7 @@ describe('WebhooksRepository', () => {
       const t1 = new Date('2026-11-25T10:00:00.000Z');
       const next = new Date('2026-11-25T10:00:05.000Z');
 
-      const first = await repo.recordAttempt(delivery.id, { ...failure, at: t1 }, next);
+      const first = await deliveries.recordAttempt(delivery.id, { ...failure, at: t1 }, next);
       expect(first?.delivery).toMatchObject({ status: 'pending', attemptCount: 1, nextAttemptAt: next, webhookId: delivery.webhookId });
       expect(first?.attempt).toMatchObject({ deliveryId: delivery.id, at: t1, statusCode: 500, durationMs: 12, error: null, responseBody: 'oops' });
       expect(hasPrefix(first?.attempt.id ?? '', 'wha')).toBe(true);
@@ -252,15 +258,15 @@ describe('WebhooksRepository', () => {
 
       const t2 = new Date('2026-11-25T10:00:06.000Z');
       const timedOut: AttemptRecord = { statusCode: null, durationMs: 10_000, error: 'timeout: no complete answer within 10000 ms', responseBody: null, at: t2 };
-      const second = await repo.recordAttempt(delivery.id, timedOut, new Date('2026-11-25T10:05:06.000Z'));
+      const second = await deliveries.recordAttempt(delivery.id, timedOut, new Date('2026-11-25T10:05:06.000Z'));
       expect(second?.endpointFailingSince).toEqual(t1);
 
-      const third = await repo.recordAttempt(delivery.id, { ...success, at: new Date('2026-11-25T10:05:07.000Z') }, null, 'succeeded');
+      const third = await deliveries.recordAttempt(delivery.id, { ...success, at: new Date('2026-11-25T10:05:07.000Z') }, null, 'succeeded');
       expect(third?.delivery).toMatchObject({ status: 'succeeded', attemptCount: 3, nextAttemptAt: null });
       expect(third?.endpointFailingSince).toBeNull();
-      expect((await repo.findEndpointForProject(projectId, ep.id))?.failingSince).toBeNull();
+      expect((await endpoints.findEndpointForProject(projectId, ep.id))?.failingSince).toBeNull();
 
-      const found = await repo.findForProject(projectId, delivery.id);
+      const found = await deliveries.findForProject(projectId, delivery.id);
       expect(found?.attempts.map((a) => [a.statusCode, a.error])).toEqual([
         [500, null],
         [null, 'timeout: no complete answer within 10000 ms'],
@@ -270,41 +276,41 @@ describe('WebhooksRepository', () => {
 
     it('fails the delivery when no next time is given, and never reopens a finished one', async () => {
       const { delivery, jobUrl } = await setup();
-      const last = await repo.recordAttempt(jobUrl.id, failure, null);
+      const last = await deliveries.recordAttempt(jobUrl.id, failure, null);
       expect(last?.delivery).toMatchObject({ status: 'failed', nextAttemptAt: null, attemptCount: 1 });
       expect(last?.endpointFailingSince).toBeNull();
 
-      await repo.recordAttempt(delivery.id, success, null, 'succeeded');
-      const late = await repo.recordAttempt(delivery.id, failure, new Date());
+      await deliveries.recordAttempt(delivery.id, success, null, 'succeeded');
+      const late = await deliveries.recordAttempt(delivery.id, failure, new Date());
       expect(late?.delivery).toMatchObject({ status: 'succeeded', attemptCount: 2, nextAttemptAt: null });
       expect(await prisma.webhookAttempt.count({ where: { deliveryId: delivery.id } })).toBe(2);
 
-      expect(await repo.recordAttempt('whd_missing', failure, null)).toBeNull();
+      expect(await deliveries.recordAttempt('whd_missing', failure, null)).toBeNull();
     });
 
     it('loads a delivery with the secrets to sign it', async () => {
       const { projectId, ep, delivery, jobUrl } = await setup();
-      const forEndpoint = await repo.findForSending(delivery.id);
+      const forEndpoint = await deliveries.findForSending(delivery.id);
       expect(forEndpoint).toEqual({
         delivery,
         endpoint: { id: ep.id, disabledAt: null, deletedAt: null },
         secrets: { secret: ep.secret, previousSecret: null, rotatedAt: null },
       });
-      const forJobUrl = await repo.findForSending(jobUrl.id);
-      expect(forJobUrl).toEqual({ delivery: jobUrl, endpoint: null, secrets: await repo.getProjectSecrets(projectId) });
+      const forJobUrl = await deliveries.findForSending(jobUrl.id);
+      expect(forJobUrl).toEqual({ delivery: jobUrl, endpoint: null, secrets: await secrets.getProjectSecrets(projectId) });
       expect(forJobUrl?.secrets?.secret).toBe(secretOf(1));
-      expect(await repo.findForSending('whd_missing')).toBeNull();
+      expect(await deliveries.findForSending('whd_missing')).toBeNull();
     });
 
     it('redelivers with the same webhook id and a fresh schedule, keeping the attempts', async () => {
       const { projectId, delivery } = await setup();
-      await repo.recordAttempt(delivery.id, success, null, 'succeeded');
+      await deliveries.recordAttempt(delivery.id, success, null, 'succeeded');
       const now = new Date('2026-11-26T09:00:00.000Z');
 
-      expect(await repo.resetForRedelivery(await newProject(), delivery.id, now)).toBeNull();
-      const reset = await repo.resetForRedelivery(projectId, delivery.id, now);
+      expect(await deliveries.resetForRedelivery(await newProject(), delivery.id, now)).toBeNull();
+      const reset = await deliveries.resetForRedelivery(projectId, delivery.id, now);
       expect(reset).toMatchObject({ id: delivery.id, webhookId: delivery.webhookId, status: 'pending', nextAttemptAt: now, attemptCount: 0 });
-      expect((await repo.findForProject(projectId, delivery.id))?.attempts).toHaveLength(1);
+      expect((await deliveries.findForProject(projectId, delivery.id))?.attempts).toHaveLength(1);
     });
   });
 
@@ -319,26 +325,26 @@ describe('WebhooksRepository', () => {
       const b = await fanOut(jobB, [ep]);
       await fanOut(await startedJob(other), []);
       const succeeded = b.find((d) => d.endpointId === ep.id) as WebhookDelivery;
-      await repo.recordAttempt(succeeded.id, failure, new Date());
-      await repo.recordAttempt(succeeded.id, success, null, 'succeeded');
+      await deliveries.recordAttempt(succeeded.id, failure, new Date());
+      await deliveries.recordAttempt(succeeded.id, success, null, 'succeeded');
 
-      const everything = await repo.listDeliveries({ projectId }, 100, null);
+      const everything = await deliveries.listDeliveries({ projectId }, 100, null);
       expect(everything.data).toHaveLength(4);
       expect(everything.nextCursor).toBeNull();
       const keys = everything.data.map((d) => `${d.createdAt.toISOString()}|${d.id}`);
       expect(keys).toEqual([...keys].sort().reverse());
 
-      expect((await repo.listDeliveries({ projectId, jobId: jobA.job.id }, 100, null)).data.map((d) => d.id).sort()).toEqual(a.map((d) => d.id).sort());
-      expect((await repo.listDeliveries({ projectId, endpointId: ep.id }, 100, null)).data).toHaveLength(2);
-      const done = await repo.listDeliveries({ projectId, status: 'succeeded' }, 100, null);
+      expect((await deliveries.listDeliveries({ projectId, jobId: jobA.job.id }, 100, null)).data.map((d) => d.id).sort()).toEqual(a.map((d) => d.id).sort());
+      expect((await deliveries.listDeliveries({ projectId, endpointId: ep.id }, 100, null)).data).toHaveLength(2);
+      const done = await deliveries.listDeliveries({ projectId, status: 'succeeded' }, 100, null);
       expect(done.data.map((d) => d.id)).toEqual([succeeded.id]);
       expect(done.data[0]?.attempts.map((x) => x.statusCode)).toEqual([500, 200]);
-      expect((await repo.listDeliveries({ projectId: other, jobId: jobA.job.id }, 100, null)).data).toEqual([]);
+      expect((await deliveries.listDeliveries({ projectId: other, jobId: jobA.job.id }, 100, null)).data).toEqual([]);
 
       const seen: string[] = [];
       let cursor: string | null = null;
       for (let page = 0; page < 10; page += 1) {
-        const result: Awaited<ReturnType<WebhooksRepository['listDeliveries']>> = await repo.listDeliveries({ projectId }, 3, cursor);
+        const result: Awaited<ReturnType<WebhookDeliveriesRepository['listDeliveries']>> = await deliveries.listDeliveries({ projectId }, 3, cursor);
         seen.push(...result.data.map((d) => d.id));
         cursor = result.nextCursor;
         if (!cursor) break;
@@ -351,8 +357,8 @@ describe('WebhooksRepository', () => {
       const projectId = await newProject();
       const [delivery] = await fanOut(await startedJob(projectId), []);
       expect(delivery).toBeDefined();
-      expect((await repo.findForProject(projectId, delivery?.id ?? ''))?.attempts).toEqual([]);
-      expect(await repo.findForProject(await newProject(), delivery?.id ?? '')).toBeNull();
+      expect((await deliveries.findForProject(projectId, delivery?.id ?? ''))?.attempts).toEqual([]);
+      expect(await deliveries.findForProject(await newProject(), delivery?.id ?? '')).toBeNull();
       expect(decodeDeliveryCursor('garbage')).toBeNull();
     });
   });
