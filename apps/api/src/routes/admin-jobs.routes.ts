@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps';
 import { sendArtifact } from '../services/artifact-content';
 import type { BulkActionKind } from '../services/bulk-actions';
 import { allEvents } from '../services/job-event-stream';
+import { assertProjectExists } from '../services/target-project';
 import { ARTIFACT_ID } from './artifacts.routes';
 import { parseListQuery } from './list-query';
 import { AdminListJobsQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, StatusListSchema } from './schemas';
@@ -96,7 +97,7 @@ export function adminJobsRoutes(deps: ApiDeps): Router {
 
   router.post('/jobs', async (req, res) => {
     const { project_id: projectId, ...body } = parseOr400(AdminSubmitEnvelopeSchema, req.body ?? {}, 'job request');
-    if (!(await deps.projects.findById(projectId))) throw new AppError('not_found', `Project ${projectId} not found`);
+    await assertProjectExists(deps.projects, projectId);
     const rawKey = req.header('Idempotency-Key');
     const key = rawKey === undefined ? null : parseOr400(IdempotencyKeySchema, rawKey, 'Idempotency-Key header', 'Idempotency-Key');
     const { job, created } = await deps.submission.submit(projectId, body, key);

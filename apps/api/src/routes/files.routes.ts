@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { AppError, newId } from '@genqueue/core';
 import type { File } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
-import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { projectIdOf } from '../middleware/auth';
 import { FILE_PURPOSES, receiveUpload } from '../services/multipart-upload';
+import { targetProjectOf } from '../services/target-project';
 
 /** An uploaded file's metadata, as `publicFile` answers it. */
 export const FileSchema = z.object({
@@ -49,10 +50,7 @@ export function filesRoutes(deps: ApiDeps): Router {
   }
 
   router.post('/', async (req, res) => {
-    const projectId = requireProjectId(req);
-    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
-      throw new AppError('not_found', `Project ${projectId} not found`);
-    }
+    const projectId = await targetProjectOf(req, deps.projects);
     const id = newId('file');
     const storageKey = `files/${projectId}/${id}`;
     const upload = await receiveUpload(req, deps.storage, storageKey, deps.settings.uploadLimitBytes);

@@ -3,9 +3,10 @@ import { AppError, isFinalStatus } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { errorBody } from '../middleware/error-handler';
-import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { projectIdOf } from '../middleware/auth';
 import { takeJobSubmissions } from '../middleware/rate-limit';
 import { streamJobEvents } from '../services/job-event-stream';
+import { targetProjectOf } from '../services/target-project';
 import { parseListQuery } from './list-query';
 import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
 import { parseOr400 } from './validation';
@@ -30,13 +31,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
   }
 
   /** The project new jobs go into: the key's own, or for the admin key an existing `?project_id=`. */
-  async function targetProjectId(req: Request): Promise<string> {
-    const projectId = requireProjectId(req);
-    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
-      throw new AppError('not_found', `Project ${projectId} not found`);
-    }
-    return projectId;
-  }
+  const targetProjectId = (req: Request): Promise<string> => targetProjectOf(req, deps.projects);
 
   router.post('/', async (req, res) => {
     const projectId = await targetProjectId(req);

@@ -4,10 +4,11 @@ import { AppError } from '@genqueue/core';
 import { decodeDeliveryCursor } from '@genqueue/db';
 import { generateWebhookSecret, SECRET_ROTATION_OVERLAP_MS, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 import type { ApiDeps } from '../deps';
-import { projectIdOf, requireProjectId } from '../middleware/auth';
+import { projectIdOf } from '../middleware/auth';
 import { deliveryView, endpointView } from '../services/webhook-views';
 import { redeliver } from '../services/webhook-redelivery';
 import { assertWebhookUrlAllowed } from '../services/webhook-urls';
+import { targetProjectOf } from '../services/target-project';
 import { parseOr400 } from './validation';
 
 export const CreateEndpointSchema = z.strictObject({
@@ -41,13 +42,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.use(['/webhook-secret', '/webhook-endpoints', '/webhook-deliveries'], ...guard);
 
   /** The caller's project; for the admin key the one named by ?project_id=, which must exist. */
-  async function projectOf(req: Request): Promise<string> {
-    const projectId = requireProjectId(req);
-    if (req.principal?.kind === 'admin' && !(await deps.projects.findById(projectId))) {
-      throw new AppError('not_found', `Project ${projectId} not found`);
-    }
-    return projectId;
-  }
+  const projectOf = (req: Request): Promise<string> => targetProjectOf(req, deps.projects);
 
   router.get('/webhook-secret', async (req, res) => {
     const projectId = await projectOf(req);

@@ -7,6 +7,7 @@ import { takeJobSubmissions } from '../../middleware/rate-limit';
 import { IdempotencyKeySchema } from '../../routes/schemas';
 import { parseOr400 } from '../../routes/validation';
 import { bodyHash } from '../canonical-json';
+import { assertProjectExists } from '../target-project';
 
 /**
  * The compatible routes (docs/compat.md) are a thin layer over `POST /v1/jobs`: a client's request
@@ -108,9 +109,7 @@ export async function submitCompatJob(
   request: CompatJobRequest,
   options: CompatSubmitOptions,
 ): Promise<{ job: Job; created: boolean }> {
-  if (req.principal?.kind === 'admin' && !(await deps.projects.findById(options.projectId))) {
-    throw new AppError('not_found', `Project ${options.projectId} not found`);
-  }
+  if (req.principal?.kind === 'admin') await assertProjectExists(deps.projects, options.projectId);
   const hash = requestHash(options.clientRequest);
   const metadata = { ...request.metadata, [COMPAT_METADATA.requestHash]: hash };
   const rename = (details: ErrorDetail[]): ErrorDetail[] => details.map((d) => ({ ...d, path: options.fieldOf(d.path) }));
