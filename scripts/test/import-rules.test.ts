@@ -41,6 +41,7 @@ describe('import rules', () => {
     ['not even its generated client', 'packages/queue/src/x.ts', "import type { Job } from '@genqueue/db/src/generated/prisma/client';", 'Prisma is used only inside packages/db'],
     ['Express only in the HTTP apps', 'apps/worker/src/x.ts', "import express from 'express';", 'Express belongs to the HTTP apps'],
     ['no Express in packages', 'packages/webhooks/src/x.ts', "import type { Request } from 'express';", 'Express belongs to the HTTP apps'],
+    ['db takes the webhook fan-out policy, never imports it', 'packages/db/src/x.ts', "import { webhookFanOut } from '@genqueue/webhooks';", 'packages/db holds no webhook policy'],
   ];
   const allowed: Array<[string, string, string]> = [
     ['core imports zod and its own modules', 'packages/core/src/x.ts', "import { z } from 'zod';\nimport { newId } from './ids';"],
@@ -48,6 +49,7 @@ describe('import rules', () => {
     ['the API uses Express and packages', 'apps/api/src/x.ts', "import express from 'express';\nimport { JobsRepository } from '@genqueue/db';"],
     ['the simulator uses Express', 'apps/simulator/src/x.ts', "import express from 'express';"],
     ['the worker uses packages', 'apps/worker/src/x.ts', "import { Worker } from 'bullmq';\nimport { JobQueues } from '@genqueue/queue';"],
+    ['the worker wires the fan-out policy into the outbox', 'apps/worker/src/x.ts', "import { WebhookOutbox } from '@genqueue/db';\nimport { webhookFanOut } from '@genqueue/webhooks';"],
   ];
   let results: string[][];
   beforeAll(() => {
