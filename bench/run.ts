@@ -15,9 +15,11 @@
  *                 worker drains them (jobs/s)
  * Knobs: --quick (under 2 minutes), --only=submit,e2e,… ; BENCH_E2E_JOBS, BENCH_BACKLOG_JOBS;
  * BENCH_CPU_PROF_DIR=dir profiles genqueue's API and worker (read them with bench/support/profile-top.mjs).
+ * genqueue's API and worker run from their compiled bundles (dist/, rebuilt first), as in production.
  * Prints one table and writes bench-results/bench-<date>.json. The other benches stay:
  * bench:tasks, bench:embeddings, bench:webhooks, bench:dashboard.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -157,6 +159,8 @@ async function startFloor(simulatorUrl: string, logDir: string): Promise<Pipelin
 }
 
 async function startGenqueue(simulatorUrl: string): Promise<{ pipeline: Pipeline; stack: TestStack; key: string }> {
+  // the bundles are built from the sources as they are now, so a bench never measures stale code
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-processes.mjs')], { stdio: 'inherit' });
   process.env['GENQUEUE_TEST_DATABASE_URL'] ??= withDatabase(ADMIN_DB, 'genqueue_bench');
   const stack = await TestStack.start({
     env: {
@@ -169,6 +173,8 @@ async function startGenqueue(simulatorUrl: string): Promise<{ pipeline: Pipeline
       DATABASE_POOL_MAX: '20',
       SWEEP_INTERVAL_MS: '15000',
       WEBHOOK_CONCURRENCY: '100',
+      // the API and worker run from their compiled bundles (dist/*.js), as production does
+      GENQUEUE_RUN_BUNDLES: '1',
       // BENCH_CPU_PROF_DIR=dir: the API and worker write <pid>-<entry>.cpuprofile there on exit
       ...(PROFILE_DIR ? { NODE_OPTIONS: `--import ${path.join(__dirname, 'support', 'cpu-profile.mjs')}`, BENCH_CPU_PROF_DIR: PROFILE_DIR } : {}),
     },

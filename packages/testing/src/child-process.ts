@@ -14,6 +14,17 @@ export type ManagedProcess = {
 };
 
 /**
+ * The compiled bundle of each process entry (scripts/build-processes.mjs), which production runs.
+ * With GENQUEUE_RUN_BUNDLES=1 in its env a process runs from it (the benches measure what ships);
+ * the caller makes sure the bundles are current.
+ */
+const BUNDLES: Readonly<Record<string, string>> = {
+  'apps/api/src/main.ts': 'dist/api.js',
+  'apps/worker/src/main.ts': 'dist/worker.js',
+  'apps/simulator/src/main.ts': 'dist/simulator.js',
+};
+
+/**
  * Runs `entry` (a .ts file under the repo) in one node process with tsx's loader, so a signal
  * reaches the program itself (the tsx launcher would survive a SIGKILL's target). Output goes to a
  * log file for post-mortems.
@@ -21,7 +32,9 @@ export type ManagedProcess = {
 export function startTsProcess(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string): ManagedProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const bundle = env['GENQUEUE_RUN_BUNDLES'] === '1' ? BUNDLES[entry] : undefined;
+  const args = bundle ? [path.join(REPO_ROOT, bundle)] : ['--import', 'tsx', path.join(REPO_ROOT, entry)];
+  const child = spawn(process.execPath, args, { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const seen: string[] = [];
   const waiters: Array<{ marker: string; resolve: () => void }> = [];
   let buffer = '';
