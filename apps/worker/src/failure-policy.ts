@@ -60,6 +60,9 @@ export function decideFailure(err: unknown): FailureDecision {
 /** How a held run goes into the attempt log: a 429 as `rate_limited`, an outage or a refused key as `waited`. */
 export const heldOutcome = (decision: { reason: string }): 'rate_limited' | 'waited' => (decision.reason === 'rate_limited' ? 'rate_limited' : 'waited');
 
+/** How a step that will be tried again goes into the attempt log: a 429 as `rate_limited`, anything else as `retried`. */
+export const retriedOutcome = (decision: FailureDecision): 'rate_limited' | 'retried' => (decision.action === 'rate_limited' ? 'rate_limited' : 'retried');
+
 /**
  * A request that fails every time (a "poison" input) looks like an outage when it is the lane's
  * only traffic: the lane holds, and its job would wait for ever. A job (or chunk) whose runs went

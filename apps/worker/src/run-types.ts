@@ -41,5 +41,6 @@ export type RunOutcome =
 /** What the job runner needs of the task runner (gateway task kinds: video, mj). */
 export type TaskRunnerPort = {
   handles(type: string): boolean;
+  /** `job` is running: the job runner starts every job (queue TTL, project limit) before it hands it over */
   run(job: Job, ctx: { isLastAttempt: boolean; signal: AbortSignal }): Promise<RunOutcome>;
 };

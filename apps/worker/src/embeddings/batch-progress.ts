@@ -1,3 +1,4 @@
+import { stepRunning } from '../run-lifecycle';
 import type { EmbeddingServices } from './embedding-services';
 
 /** A batch's progress row is written at most this often per process (every chunk would be thousands of writes). */
@@ -22,8 +23,6 @@ export class BatchProgress {
     if (progress <= last.progress || now - last.writtenAt < WRITE_EVERY_MS) return;
     const withEvent = now - last.eventAt >= EVENT_EVERY_MS;
     this.last.set(jobId, { writtenAt: now, eventAt: withEvent ? now : last.eventAt, progress });
-    const change = await this.svc.jobs.updateRunning(jobId, { progress, lastProgressAt: new Date(now) }, withEvent ? 'job.progress' : undefined);
-    // the whole change: its job.progress webhook deliveries are queued now, not at the next sweep
-    if (change?.event) await this.svc.events.announce({ job: change.job, event: change.event, deliveryIds: 'deliveryIds' in change ? change.deliveryIds : [] });
+    await stepRunning(this.svc, jobId, { progress, lastProgressAt: new Date(now) }, withEvent ? { event: 'job.progress' } : {});
   }
 }

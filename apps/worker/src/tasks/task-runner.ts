@@ -1,8 +1,8 @@
-import { isFinalStatus, type JobError, type JobStatus } from '@genqueue/core';
-import type { Change, Job, JobAttemptOutcome, JobPatch, WriteAlongside } from '@genqueue/db';
-import { attemptLog } from '../attempt-log';
-import { decideFailure, heldOutcome, type FailureDecision } from '../failure-policy';
+import type { JobError } from '@genqueue/core';
+import type { Job, JobPatch } from '@genqueue/db';
+import { decideFailure, heldOutcome, retriedOutcome } from '../failure-policy';
 import { withJitter } from '../jitter';
+import { DEADLINE_ERROR, DONE, RunLifecycle } from '../run-lifecycle';
 import type { JobServices, RunOutcome } from '../run-types';
 import { errorBackoffDelay, nextPollDelay, type PollSchedule } from './poll-schedule';
 import type { TaskCosts } from '../costs/cost-recorder';
@@ -26,7 +26,6 @@ export type TaskRunnerDeps = JobServices & {
   submitGuardMs: number;
 };
 
-const DEADLINE_ERROR: JobError = { code: 'upstream_timeout', message: 'The job passed its deadline', retryable: false };
 const INACTIVITY_ERROR: JobError = { code: 'upstream_timeout', message: 'No progress from the gateway within the inactivity timeout', retryable: false };
 
 type RunContext = { isLastAttempt: boolean; signal: AbortSignal };
@@ -53,7 +52,11 @@ export class TaskRunner {
   /** the cost ledger, set by the worker's composition root when it runs one */
   private costs: TaskCosts | undefined;
 
-  constructor(private readonly deps: TaskRunnerDeps) {}
+  private readonly lifecycle: RunLifecycle;
+
+  constructor(private readonly deps: TaskRunnerDeps) {
+    this.lifecycle = new RunLifecycle(deps);
+  }
 
   setCosts(costs: TaskCosts): void {
     this.costs = costs;
@@ -63,19 +66,9 @@ export class TaskRunner {
     return type in this.deps.kinds;
   }
 
-  async run(found: Job, ctx: RunContext): Promise<RunOutcome> {
+  /** `job` is running: the job runner starts every job (TaskRunnerPort). */
+  async run(job: Job, ctx: RunContext): Promise<RunOutcome> {
     const { jobs } = this.deps;
-    let job: Job = found;
-    if (isFinalStatus(job.status)) return { kind: 'done' };
-    if (job.status === 'queued') {
-      if (job.queueExpiresAt.getTime() < Date.now()) {
-        await this.finish(job, 'expired', { error: { code: 'expired', message: 'The job did not start within its queue TTL', retryable: false } });
-        return { kind: 'done' };
-      }
-      const started = await this.change(() => jobs.transition(job.id, 'running'));
-      if (!started) return { kind: 'done' };
-      job = started;
-    }
     const now = Date.now();
     if (job.deadlineAt && job.deadlineAt.getTime() < now) return this.fail(job, DEADLINE_ERROR);
     if (job.lastProgressAt && job.lastProgressAt.getTime() + job.inactivityTimeoutSec * 1000 < now) return this.fail(job, INACTIVITY_ERROR);
@@ -107,10 +100,10 @@ export class TaskRunner {
     const prepared = await kind.prepare(tctx);
     const submitting: TaskState = { ...state, phase: 'submitting', at: new Date().toISOString(), submits: state.submits + 1 };
     // Compare and set on the state this run read: of two runs of one job, only one goes on to submit.
-    const marked = await jobs.updateRunning(job.id, { upstreamState: submitting }, undefined, job.upstreamState);
+    const marked = await this.lifecycle.step(job.id, { upstreamState: submitting }, { ifUpstreamState: job.upstreamState });
     if (!marked) {
       const current = await jobs.findById(job.id);
-      if (current?.status !== 'running') return { kind: 'done' };
+      if (current?.status !== 'running') return DONE;
       // another run of this job marked it first: look again once that submit has had its chance
       logger.info({ jobId: job.id }, 'task.submit_taken_by_another_run');
       return { kind: 'park', delayMs: SUBMIT_RACE_RECHECK_MS };
@@ -127,7 +120,6 @@ export class TaskRunner {
 
   /** The call itself, once the window is marked open, and what its answer leads to. */
   private async submitMarked(job: Job, kind: TaskKind, submitting: TaskState, tctx: TaskContext, prepared: unknown): Promise<RunOutcome> {
-    const { jobs } = this.deps;
     let answer;
     try {
       answer = await kind.submit(tctx, prepared);
@@ -138,12 +130,10 @@ export class TaskRunner {
       // the gateway answered that it created nothing: the window may close back to `ready`
       const queueFull = (submitting.queueFull ?? 0) + 1;
       const error: JobError = { code: 'upstream_error', message: answer.message, retryable: true };
-      await jobs.updateRunning(
+      await this.lifecycle.step(
         job.id,
         { upstreamStatus: answer.upstreamStatus, upstreamState: { ...submitting, phase: 'ready', at: new Date().toISOString(), queueFull }, error },
-        undefined,
-        undefined,
-        this.logAttempt('retried', error),
+        { attempt: { outcome: 'retried', error } },
       );
       return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, queueFull) };
     }
@@ -169,7 +159,7 @@ export class TaskRunner {
    * a run elsewhere finds `submitting` and treats the outcome as unknown, never submitting again.
    */
   private async saveSubmitted(job: Job, kind: TaskKind, submitting: TaskState, answer: AcceptedAnswer): Promise<RunOutcome> {
-    const { jobs, logger } = this.deps;
+    const { logger } = this.deps;
     this.acceptedNotSaved.set(job.id, { markedAt: submitting.at, answer });
     const at = new Date();
     const patch: JobPatch = {
@@ -184,7 +174,7 @@ export class TaskRunner {
     for (let tries = 1; ; tries += 1) {
       let saved;
       try {
-        saved = await jobs.updateRunning(job.id, patch);
+        saved = await this.lifecycle.step(job.id, patch);
       } catch (err) {
         if (tries < SAVE_SUBMITTED_TRIES) {
           logger.warn({ jobId: job.id, taskId: answer.taskId, err, tries }, 'task.submitted_save_retry');
@@ -198,8 +188,7 @@ export class TaskRunner {
       if (!saved) {
         // canceled (or timed out) while the submit was in flight: the task exists upstream regardless
         logger.warn({ jobId: job.id, taskId: answer.taskId }, 'task.submitted_after_job_ended');
-        kind.release?.(answer.taskId);
-        return { kind: 'done' };
+        return this.ended(kind, answer.taskId);
       }
       return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
     }
@@ -221,7 +210,8 @@ export class TaskRunner {
     if (decision.action === 'wait' && !isUnknownSubmitOutcome(err)) {
       // the submit lane is held (held back before it left, or the gateway answered 429/5xx/401/403):
       // nothing was created; the task waits to submit, counting no error and holding no slot
-      await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...submitting, phase: 'ready' } }, undefined, undefined, decision.sent ? this.logAttempt(heldOutcome(decision), decision.error) : undefined);
+      const held = decision.sent ? { attempt: { outcome: heldOutcome(decision), error: decision.error } } : {};
+      await this.lifecycle.step(job.id, { upstreamState: { ...submitting, phase: 'ready' } }, held);
       return { kind: 'park', delayMs: withJitter(decision.delayMs) };
     }
     // a refusal (banned prompt, bad key): the gateway answered, nothing was created
@@ -231,13 +221,12 @@ export class TaskRunner {
     const errors = (submitting.errors ?? 0) + 1;
     const state: TaskState = { ...submitting, phase: 'ready', errors };
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error, { upstreamState: state });
-    await this.deps.jobs.updateRunning(job.id, { upstreamState: state, error: decision.error }, undefined, undefined, this.logRetry(decision));
+    await this.lifecycle.step(job.id, { upstreamState: state, error: decision.error }, { attempt: { outcome: retriedOutcome(decision), error: decision.error } });
     if (decision.action === 'rate_limited') return { kind: 'rate_limited', error: decision.error };
     return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
   }
 
   private async poll(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext, taskId: string): Promise<RunOutcome> {
-    const { jobs } = this.deps;
     const snapshot = await kind.poll(tctx, taskId);
     const sinceSubmitMs = Date.now() - new Date(state.submittedAt ?? state.at).getTime();
     if (snapshot.state === 'missing') {
@@ -245,7 +234,7 @@ export class TaskRunner {
       if (missing > this.deps.notFoundRetries) {
         return this.fail(job, { code: 'upstream_error', message: `The gateway does not know task ${taskId} (${missing} polls)`, retryable: true }, {}, kind, taskId);
       }
-      await jobs.updateRunning(job.id, { upstreamState: { ...state, missing } });
+      await this.lifecycle.step(job.id, { upstreamState: { ...state, missing } });
       return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, 0) };
     }
     const counters = state.missing || state.errors ? { upstreamState: { ...state, missing: 0, errors: 0 } } : {};
@@ -257,7 +246,7 @@ export class TaskRunner {
 
     const isMoved = snapshot.progress !== job.progress || snapshot.rawStatus !== job.upstreamStatus;
     if (isMoved || counters.upstreamState) {
-      const change = await jobs.updateRunning(
+      const stepped = await this.lifecycle.step(
         job.id,
         {
           progress: snapshot.progress,
@@ -266,28 +255,26 @@ export class TaskRunner {
           ...(snapshot.waitingNote ? { output: snapshot.waitingNote } : {}),
           ...counters,
         },
-        isMoved ? 'job.progress' : undefined,
+        isMoved ? { event: 'job.progress' } : {},
       );
-      if (!change) return this.ended(kind, taskId);
-      if (change.event) await this.deps.events.announce(change as Change);
+      if (!stepped) return this.ended(kind, taskId);
     }
     return { kind: 'park', delayMs: nextPollDelay(this.deps.schedule, sinceSubmitMs) };
   }
 
   private async collect(job: Job, kind: TaskKind, state: TaskState, tctx: TaskContext, taskId: string, snapshot: TaskSnapshot): Promise<RunOutcome> {
-    const { jobs, artifacts } = this.deps;
-    const marked = await jobs.updateRunning(job.id, {
+    const marked = await this.lifecycle.step(job.id, {
       upstreamStatus: snapshot.rawStatus,
       upstreamState: { ...state, phase: 'downloading', at: new Date().toISOString(), missing: 0, errors: 0 },
       lastProgressAt: new Date(),
     });
     if (!marked) return this.ended(kind, taskId);
     // a download interrupted by a crash may have stored a copy already: it is not this run's output
-    await artifacts.detachFromJob(job.id);
+    await this.deps.artifacts.detachFromJob(job.id);
     const output = await kind.collect(tctx, taskId, snapshot);
     kind.release?.(taskId);
-    if (!(await this.finish(job, 'succeeded', { output, error: null, upstreamStatus: snapshot.rawStatus }))) await this.discardOutputs(job.id);
-    return { kind: 'done' };
+    await this.lifecycle.succeed(job.id, { output, upstreamStatus: snapshot.rawStatus });
+    return DONE;
   }
 
   private async afterError(job: Job, state: TaskState, err: unknown, ctx: RunContext): Promise<RunOutcome> {
@@ -301,46 +288,20 @@ export class TaskRunner {
     // 429 / 5xx / network on a poll or a download: keep the state, back off, try again
     const errors = (state.errors ?? 0) + 1;
     if (errors > this.deps.maxConsecutiveErrors) return this.fail(job, decision.error);
-    const updated = await this.deps.jobs.updateRunning(job.id, { upstreamState: { ...state, errors } }, undefined, undefined, this.logRetry(decision));
-    if (!updated) return { kind: 'done' };
+    const updated = await this.lifecycle.step(job.id, { upstreamState: { ...state, errors } }, { attempt: { outcome: retriedOutcome(decision), error: decision.error } });
+    if (!updated) return DONE;
     return { kind: 'park', delayMs: errorBackoffDelay(this.deps.schedule, errors) };
   }
 
   private ended(kind: TaskKind, taskId: string): RunOutcome {
     kind.release?.(taskId);
-    return { kind: 'done' };
+    return DONE;
   }
 
   private async fail(job: Job, error: JobError, patch: JobPatch = {}, kind?: TaskKind, taskId?: string): Promise<RunOutcome> {
     if (kind && taskId) kind.release?.(taskId);
-    if (await this.finish(job, 'failed', { ...patch, error }, this.logAttempt('failed', error))) await this.deps.artifacts.detachFromJob(job.id);
-    return { kind: 'done' };
-  }
-
-  /** The attempt log row of a failed step, written with the change that records it. */
-  private logAttempt(outcome: JobAttemptOutcome, error: JobError): WriteAlongside {
-    return attemptLog(this.deps.attempts, outcome, error);
-  }
-
-  /** A step that failed and will be tried again: a 429 is logged as `rate_limited`, anything else as `retried`. */
-  private logRetry(decision: FailureDecision): WriteAlongside {
-    return this.logAttempt(decision.action === 'rate_limited' ? 'rate_limited' : 'retried', decision.error);
-  }
-
-  private async discardOutputs(jobId: string): Promise<void> {
-    const current = await this.deps.jobs.findById(jobId);
-    if (current && isFinalStatus(current.status) && current.status !== 'succeeded') await this.deps.artifacts.detachFromJob(jobId);
-  }
-
-  private async finish(job: Job, to: JobStatus, patch: JobPatch, alongside?: WriteAlongside): Promise<boolean> {
-    return (await this.change(() => this.deps.jobs.transition(job.id, to, patch, undefined, alongside))) !== null;
-  }
-
-  private async change(apply: () => Promise<Change | null>): Promise<Job | null> {
-    const change = await apply();
-    if (!change) return null;
-    await this.deps.events.announce(change);
-    return change.job;
+    await this.lifecycle.fail(job.id, error, patch);
+    return DONE;
   }
 }
 
