@@ -179,5 +179,14 @@ export {
   type MjTask,
   type MjTaskStatus,
 } from './mj';
+export {
+  classifyMjSubmitRefusal,
+  classifyMjTaskFailure,
+  classifyResultGone,
+  classifyVideoTaskFailure,
+  isUnknownTask,
+  type TaskFailure,
+  type TaskFailureCode,
+} from './task-failures';
 export { GATEWAY_LANES, gatewayLaneOf, type GatewayLane } from './gateway-lanes';
 export { outcomeOfStatus, retryAfterMs, type GateHold, type GateOutcome, type LaneHold, type RequestGate } from './request-gate';

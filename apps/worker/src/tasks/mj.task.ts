@@ -1,5 +1,5 @@
 import type { MjActionInput, MjBlendInput, MjDescribeInput, MjImagineInput, MjModalInput } from '@genqueue/core';
-import { MjSubmitError, toDataUrl, UpstreamError, type MjSubmitResult, type MjTask } from '@genqueue/upstream';
+import { classifyMjSubmitRefusal, classifyMjTaskFailure, classifyResultGone, toDataUrl, type MjSubmitResult, type MjTask } from '@genqueue/upstream';
 import { inputOf } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
 import type { MjPollCoordinator } from './mj-poll-coordinator';
@@ -44,13 +44,6 @@ function answerOf(result: MjSubmitResult, jobId: string): SubmitAnswer {
     return { kind: 'accepted', taskId: result.taskId as string, upstreamStatus: MJ_MODAL_STATUS, waitingNote: modalNote(jobId) };
   }
   return { kind: 'accepted', taskId: result.taskId as string, upstreamStatus: 'SUBMITTED' };
-}
-
-function failureOf(task: MjTask): TaskSnapshot['error'] {
-  const reason = task.failReason ?? `the gateway reports ${task.rawStatus}`;
-  if (task.isTimeout) return { code: 'upstream_timeout', message: `The gateway timed the task out: ${reason}`, retryable: false };
-  if (task.rawStatus.toUpperCase().startsWith('CANCEL')) return { code: 'upstream_error', message: `The task was canceled upstream: ${reason}`, retryable: true };
-  return { code: 'upstream_error', message: reason, retryable: true };
 }
 
 /** `mj.imagine` and `mj.action` may ask for the image's seed (`"seed": true`). */
@@ -105,13 +98,9 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
         }
         return answer;
       } catch (err) {
-        if (err instanceof MjSubmitError && err.mjCode === 24) {
-          const word = err.bannedWord ? ` (banned word "${err.bannedWord}")` : '';
-          throw new JobFailure('upstream_rejected', `Midjourney refused the prompt${word}: ${err.description}`);
-        }
-        if (err instanceof MjSubmitError && err.kind === 'rejected' && err.mjCode === 9) {
-          throw new JobFailure('upstream_error', `Midjourney system error (code 9): ${err.description}`, true);
-        }
+        // a banned prompt (24) or the proxy's system error (9) fails the job at once
+        const refusal = classifyMjSubmitRefusal(err);
+        if (refusal) throw new JobFailure(refusal.code, refusal.message, refusal.retryable);
         throw err;
       }
     },
@@ -127,7 +116,7 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
         case 'failed':
           // the gateway refunds a task that ends in FAILURE (docs/gateway.md §9.7)
           await ctx.costs?.refunded(ctx.job, taskId, `mj task ${rawStatus}`);
-          return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+          return { state: 'failed', rawStatus, progress: task.progress, error: classifyMjTaskFailure(task), data: task };
         case 'modal':
           // an mj.modal job polls the same task: for it MODAL only means "not yet picked up"
           return ctx.job.type === 'mj.modal'
@@ -156,9 +145,8 @@ export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
           signal: ctx.signal,
         });
       } catch (err) {
-        if (err instanceof UpstreamError && err.kind === 'not_found') {
-          throw new JobFailure('upstream_error', `The Midjourney image is no longer available upstream: ${err.message}`);
-        }
+        const gone = classifyResultGone(err, 'Midjourney image');
+        if (gone) throw new JobFailure(gone.code, gone.message, gone.retryable);
         throw err;
       }
       return {

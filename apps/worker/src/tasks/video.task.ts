@@ -1,22 +1,11 @@
-import type { JobError, VideoGenerateInput } from '@genqueue/core';
-import type { VideoTask } from '@genqueue/upstream';
-import { UpstreamError } from '@genqueue/upstream';
+import type { VideoGenerateInput } from '@genqueue/core';
+import { classifyResultGone, classifyVideoTaskFailure, isUnknownTask, type VideoTask } from '@genqueue/upstream';
 import { inputOf } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
 import type { ResolvedMedia } from '../media/media-resolver';
 import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 
 type Prepared = { input: VideoGenerateInput; reference?: ResolvedMedia };
-
-/** Codes of a failed video that mean the input was refused, not that the gateway broke. */
-const REJECTION_CODES = new Set(['moderation_blocked', 'content_policy_violation', 'invalid_value', 'invalid_request', 'invalid_size', 'prompt_blocked']);
-
-function failureOf(task: VideoTask): JobError {
-  const message = task.error?.message ?? `the gateway reports the video as ${task.rawStatus}`;
-  if (task.error?.isTimeout) return { code: 'upstream_timeout', message: `The gateway timed the task out: ${message}`, retryable: false };
-  if (task.error?.code && REJECTION_CODES.has(task.error.code)) return { code: 'upstream_rejected', message, retryable: false };
-  return { code: 'upstream_error', message: `${message} (upstream status ${task.rawStatus || 'empty'})`, retryable: true };
-}
 
 /** `video.generate`: POST /v1/videos once, poll GET /v1/videos/{id}, stream /content into storage. */
 export const videoTaskKind: TaskKind = {
@@ -46,7 +35,7 @@ export const videoTaskKind: TaskKind = {
       task = await ctx.upstream.videos.get(taskId, { signal: ctx.signal });
     } catch (err) {
       // 400 task_not_exist: the gateway's insert may lag the submit answer; the runner counts these
-      if (err instanceof UpstreamError && err.kind === 'not_found') return { state: 'missing', rawStatus: 'task_not_exist', progress: 0 };
+      if (isUnknownTask(err)) return { state: 'missing', rawStatus: 'task_not_exist', progress: 0 };
       throw err;
     }
     if (!task.isKnownStatus) ctx.logger.warn({ taskId, rawStatus: task.rawStatus }, 'video.unknown_status');
@@ -55,7 +44,7 @@ export const videoTaskKind: TaskKind = {
     if (task.status === 'failed') {
       // the gateway refunds a failed task (docs/gateway.md §8.1, §12.1)
       await ctx.costs?.refunded(ctx.job, taskId, `video task ${rawStatus}`);
-      return { state: 'failed', rawStatus, progress: task.progress, error: failureOf(task), data: task };
+      return { state: 'failed', rawStatus, progress: task.progress, error: classifyVideoTaskFailure(task), data: task };
     }
     return { state: 'pending', rawStatus, progress: Math.min(99, task.progress), data: task };
   },
@@ -75,9 +64,8 @@ export const videoTaskKind: TaskKind = {
         signal: ctx.signal,
       });
     } catch (err) {
-      if (err instanceof UpstreamError && err.kind === 'not_found') {
-        throw new JobFailure('upstream_error', `The finished video is no longer available upstream: ${err.message}`);
-      }
+      const gone = classifyResultGone(err, 'finished video');
+      if (gone) throw new JobFailure(gone.code, gone.message, gone.retryable);
       throw err;
     }
     return { video: { artifact_id: artifact.id }, upstream_id: taskId };
