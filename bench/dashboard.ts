@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createPrismaClient, encodeCursor, jobListSql, Prisma, type JobListFilter } from '@genqueue/db';
+import { encodeListCursor } from '@genqueue/core';
+import { createPrismaClient, jobListSql, Prisma, type JobListFilter } from '@genqueue/db';
 import { freePort, startTsProcess, testRedisUrl } from '@genqueue/testing';
 import { countJobs, DEFAULT_HISTORY_DATABASE_URL, seedHistory } from '../scripts/seed-history/seed';
 import { COMMON_WORD, RARE_WORD } from '../scripts/seed-history/vocabulary';
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     const [sample] = await prisma.$queryRaw<Array<{ id: string }>>`
       SELECT id FROM jobs WHERE created_at < now() - interval '15 days' ORDER BY created_at DESC LIMIT 1`;
     if (!sample) throw new Error('the history has no job older than 15 days');
-    const twentyDaysBack = encodeCursor({ createdAt: new Date(Date.now() - 20 * DAY_MS), id: `job_${'Z'.repeat(26)}` });
+    const twentyDaysBack = encodeListCursor({ createdAt: new Date(Date.now() - 20 * DAY_MS), id: `job_${'Z'.repeat(26)}` });
     const deepCursor = await cursorAfterPages(client, 50);
 
     const routes: Array<[string, string]> = [

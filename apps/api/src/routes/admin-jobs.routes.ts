@@ -1,23 +1,19 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, JOB_STATUSES, JobErrorSchema, MetadataSchema } from '@genqueue/core';
+import { AppError, idSchema, isId, JOB_STATUSES, JobErrorSchema, MetadataSchema } from '@genqueue/core';
 import type { Job, JobAttempt, JobListFilter } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { sendArtifact } from '../services/artifact-content';
 import type { BulkActionKind } from '../services/bulk-actions';
 import { allEvents } from '../services/job-event-stream';
 import { assertProjectExists } from '../services/target-project';
-import { ARTIFACT_ID } from './artifacts.routes';
 import { parseListQuery } from './list-query';
-import { AdminListJobsQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, StatusListSchema } from './schemas';
+import { AdminListJobsQuerySchema, IdempotencyKeySchema, StatusListSchema } from './schemas';
 import { parseOr400 } from './validation';
-
-const PROJECT_ID = /^prj_[0-9A-Z]{26}$/;
-const BULK_ID = /^bulk_[0-9A-Z]{26}$/;
 
 /** `POST /admin/v1/jobs`: the body of `POST /v1/jobs` plus the project it goes into. */
 export const AdminSubmitEnvelopeSchema = z.looseObject({
-  project_id: z.string().regex(PROJECT_ID, 'must be a project id (prj_…)'),
+  project_id: idSchema('prj', 'a project id'),
 });
 
 /** The list filters of `GET /admin/v1/jobs`, as a JSON object (metadata as an object). */
@@ -34,7 +30,7 @@ export const BulkJobFilterSchema = z.strictObject({
 /** `POST /admin/v1/jobs/bulk-cancel` and `bulk-retry`: the jobs by id, or every job a filter matches. */
 export const BulkActionRequestSchema = z
   .strictObject({
-    ids: z.array(z.string().regex(JOB_ID_PATTERN, 'must be a job id')).min(1, 'needs at least one id').max(1000, 'at most 1000 ids').optional(),
+    ids: z.array(idSchema('job', 'a job id')).min(1, 'needs at least one id').max(1000, 'at most 1000 ids').optional(),
     filter: BulkJobFilterSchema.optional(),
   })
   .refine((body) => (body.ids === undefined) !== (body.filter === undefined), { message: 'send either ids or filter', path: ['ids'] });
@@ -72,7 +68,7 @@ export function adminJobsRoutes(deps: ApiDeps): Router {
 
   async function jobOf(req: Request): Promise<Job> {
     const id = String(req.params['id']);
-    const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.findById(id) : null;
+    const job = isId('job', id) ? await deps.jobs.findById(id) : null;
     if (!job) throw new AppError('not_found', `Job ${id} not found`);
     return job;
   }
@@ -117,14 +113,14 @@ export function adminJobsRoutes(deps: ApiDeps): Router {
 
   router.get('/bulk-actions/:id', async (req, res) => {
     const id = String(req.params['id']);
-    const view = BULK_ID.test(id) ? await deps.bulkActions.get(id) : null;
+    const view = isId('bulk', id) ? await deps.bulkActions.get(id) : null;
     if (!view) throw new AppError('not_found', `Bulk action ${id} not found (they are kept for 24 h)`);
     res.json(view);
   });
 
   router.get('/jobs/:id', async (req, res) => {
     const id = String(req.params['id']);
-    const job = JOB_ID_PATTERN.test(id) ? await deps.adminQueries.jobWithProjectName(id) : null;
+    const job = isId('job', id) ? await deps.adminQueries.jobWithProjectName(id) : null;
     if (!job) throw new AppError('not_found', `Job ${id} not found`);
     res.json({ ...(await viewOf(job)), project_name: job.projectName, upstream_state: job.upstreamState ?? null });
   });
@@ -157,7 +153,7 @@ export function adminJobsRoutes(deps: ApiDeps): Router {
 
   router.get('/artifacts/:id/content', async (req, res) => {
     const id = String(req.params['id']);
-    const artifact = ARTIFACT_ID.test(id) ? await deps.artifacts.findById(id) : null;
+    const artifact = isId('art', id) ? await deps.artifacts.findById(id) : null;
     if (!artifact) throw new AppError('not_found', `Artifact ${id} not found`);
     await sendArtifact(deps, artifact, req, res);
   });

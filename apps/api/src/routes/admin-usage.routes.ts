@@ -1,9 +1,8 @@
 import { Router } from 'express';
-import { AppError } from '@genqueue/core';
+import { AppError, isId } from '@genqueue/core';
 import { CostsRepository } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { balanceView, jobCostsView, UsageQuerySchema, usageView } from '../services/usage-views';
-import { JOB_ID_PATTERN } from './schemas';
 import { parseOr400 } from './validation';
 
 /**
@@ -22,7 +21,7 @@ export function adminUsageRoutes(deps: ApiDeps): Router {
 
   router.get('/usage/jobs/:id', async (req, res) => {
     const id = String(req.params['id']);
-    const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.findById(id) : null;
+    const job = isId('job', id) ? await deps.jobs.findById(id) : null;
     if (!job) throw new AppError('not_found', `No job ${id}`);
     res.json(jobCostsView(job.id, await costs.forJob(job.id)));
   });

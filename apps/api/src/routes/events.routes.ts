@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { idPattern } from '@genqueue/core';
 import type { ApiDeps } from '../deps';
 import { requireProjectId } from '../middleware/auth';
 import { streamProjectEvents } from '../services/project-event-stream';
@@ -9,7 +10,7 @@ import { parseOr400 } from './validation';
 export const ProjectLastEventIdSchema = z
   .string()
   .trim()
-  .regex(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be the id of an event (evt_…)');
+  .regex(idPattern('evt'), 'must be the id of an event (evt_…)');
 
 /** `GET /v1/events`: the live events of every job of the project (api.md; resumable by event id). */
 export function eventsRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {

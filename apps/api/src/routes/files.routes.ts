@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, newId } from '@genqueue/core';
+import { AppError, isId, newId } from '@genqueue/core';
 import type { File } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { projectIdOf } from '../middleware/auth';
@@ -41,7 +41,7 @@ export function filesRoutes(deps: ApiDeps): Router {
     const id = String(req.params['id']);
     const projectId = projectIdOf(req);
     let file: File | null = null;
-    if (/^file_[0-9A-Z]{26}$/.test(id)) {
+    if (isId('file', id)) {
       if (projectId) file = await deps.files.findForProject(projectId, id);
       else if (req.principal?.kind === 'admin') file = await deps.prisma.file.findFirst({ where: { id, deletedAt: null } });
     }

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, isFinalStatus } from '@genqueue/core';
+import { AppError, isFinalStatus, isId } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { errorBody } from '../middleware/error-handler';
@@ -8,7 +8,7 @@ import { takeJobSubmissions } from '../middleware/rate-limit';
 import { streamJobEvents } from '../services/job-event-stream';
 import { targetProjectOf } from '../services/target-project';
 import { parseListQuery } from './list-query';
-import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, JOB_ID_PATTERN, LastEventIdSchema, WaitQuerySchema } from './schemas';
+import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, LastEventIdSchema, WaitQuerySchema } from './schemas';
 import { parseOr400 } from './validation';
 
 export function jobsRoutes(deps: ApiDeps): Router {
@@ -22,7 +22,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
     const id = String(req.params['id']);
     const projectId = projectIdOf(req);
     let job: Job | null = null;
-    if (JOB_ID_PATTERN.test(id)) {
+    if (isId('job', id)) {
       if (projectId) job = await deps.jobs.findForProject(projectId, id);
       else if (req.principal?.kind === 'admin') job = await deps.jobs.findById(id);
     }

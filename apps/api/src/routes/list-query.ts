@@ -1,7 +1,6 @@
 import type { Request } from 'express';
 import { AppError, MetadataSchema } from '@genqueue/core';
 import type { JobListFilter } from '@genqueue/db';
-import { decodeCursor } from '@genqueue/db';
 import { parseOr400 } from './validation';
 import { AdminListJobsQuerySchema, ListJobsQuerySchema } from './schemas';
 
@@ -24,9 +23,6 @@ export function parseListQuery(req: Request, schema: ListQuerySchema = ListJobsQ
   const query = req.query as Record<string, unknown>;
   const known = Object.fromEntries(Object.entries(query).filter(([k]) => !k.startsWith('metadata[')));
   const parsed = parseOr400(schema, known, 'query');
-  if (parsed.cursor && !decodeCursor(parsed.cursor)) {
-    throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-  }
   return {
     filter: {
       type: parsed.type,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from '@genqueue/core';
-
-export const JOB_ID_PATTERN = /^job_[0-9A-Z]{26}$/;
+import { JOB_STATUSES, listCursorSchema } from '@genqueue/core';
 
 export const ListJobsQuerySchema = z.object({
   type: z.string().max(64).optional(),
@@ -9,7 +7,7 @@ export const ListJobsQuerySchema = z.object({
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: listCursorSchema('job').optional(),
   project_id: z.string().max(64).optional(),
   q: z.string().trim().min(1).max(200).optional(),
 });

@@ -1,10 +1,9 @@
 import { Router, type RequestHandler } from 'express';
-import { AppError } from '@genqueue/core';
+import { AppError, isId } from '@genqueue/core';
 import { CostsRepository } from '@genqueue/db';
 import type { ApiDeps } from '../deps';
 import { requireProjectId } from '../middleware/auth';
 import { jobCostsView, UsageQuerySchema, usageView } from '../services/usage-views';
-import { JOB_ID_PATTERN } from './schemas';
 import { parseOr400 } from './validation';
 
 /**
@@ -26,7 +25,7 @@ export function usageRoutes(deps: ApiDeps, guards: RequestHandler[]): Router {
   router.get('/usage/jobs/:id', ...guards, async (req, res) => {
     const projectId = requireProjectId(req);
     const id = String(req.params['id']);
-    const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.findForProject(projectId, id) : null;
+    const job = isId('job', id) ? await deps.jobs.findForProject(projectId, id) : null;
     if (!job) throw new AppError('not_found', `No job ${id}`);
     res.json(jobCostsView(job.id, await costs.forJob(job.id)));
   });

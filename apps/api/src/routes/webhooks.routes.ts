@@ -1,7 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { AppError } from '@genqueue/core';
-import { decodeDeliveryCursor } from '@genqueue/db';
+import { AppError, idSchema, isId, listCursorSchema } from '@genqueue/core';
 import { generateWebhookSecret, SECRET_ROTATION_OVERLAP_MS, WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 import type { ApiDeps } from '../deps';
 import { projectIdOf } from '../middleware/auth';
@@ -22,16 +21,13 @@ export const CreateEndpointSchema = z.strictObject({
 });
 
 export const ListDeliveriesQuerySchema = z.object({
-  job_id: z.string().regex(/^job_[0-9A-Z]{26}$/, 'must be a job id').optional(),
-  endpoint_id: z.string().regex(/^wep_[0-9A-Z]{26}$/, 'must be an endpoint id').optional(),
+  job_id: idSchema('job', 'a job id').optional(),
+  endpoint_id: idSchema('wep', 'an endpoint id').optional(),
   status: z.enum(['pending', 'succeeded', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: listCursorSchema('whd').optional(),
   project_id: z.string().max(64).optional(),
 });
-
-const ENDPOINT_ID = /^wep_[0-9A-Z]{26}$/;
-const DELIVERY_ID = /^whd_[0-9A-Z]{26}$/;
 
 /**
  * The project's webhook secret, its endpoints, and its deliveries with their attempts (api.md,
@@ -77,7 +73,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.post('/webhook-endpoints/:id/rotate-secret', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    const rotated = ENDPOINT_ID.test(id) ? await deps.webhookEndpoints.rotateEndpointSecret(projectId, id, generateWebhookSecret()) : null;
+    const rotated = isId('wep', id) ? await deps.webhookEndpoints.rotateEndpointSecret(projectId, id, generateWebhookSecret()) : null;
     if (!rotated) throw new AppError('not_found', `Webhook endpoint ${id} not found`);
     res.json({ ...endpointView(rotated, true), previous_secret_expires_at: new Date((rotated.secretRotatedAt ?? new Date()).getTime() + SECRET_ROTATION_OVERLAP_MS).toISOString() });
   });
@@ -91,7 +87,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.delete('/webhook-endpoints/:id', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    if (!ENDPOINT_ID.test(id) || !(await deps.webhookEndpoints.deleteEndpoint(projectId, id))) {
+    if (!isId('wep', id) || !(await deps.webhookEndpoints.deleteEndpoint(projectId, id))) {
       throw new AppError('not_found', `Webhook endpoint ${id} not found`);
     }
     res.json({ id, object: 'webhook_endpoint', deleted: true });
@@ -101,9 +97,6 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
     // A project key lists its own project; the admin key every project, or the one it names.
     const projectId = projectIdOf(req) ?? undefined;
     const query = parseOr400(ListDeliveriesQuerySchema, req.query, 'query');
-    if (query.cursor && !decodeDeliveryCursor(query.cursor)) {
-      throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-    }
     const page = await deps.webhookDeliveries.listDeliveries(
       { projectId, jobId: query.job_id, endpointId: query.endpoint_id, status: query.status },
       query.limit,
@@ -115,7 +108,7 @@ export function webhooksRoutes(deps: ApiDeps, guard: RequestHandler[]): Router {
   router.get('/webhook-deliveries/:id', async (req, res) => {
     const projectId = await projectOf(req);
     const id = String(req.params['id']);
-    const delivery = DELIVERY_ID.test(id) ? await deps.webhookDeliveries.findForProject(projectId, id) : null;
+    const delivery = isId('whd', id) ? await deps.webhookDeliveries.findForProject(projectId, id) : null;
     if (!delivery) throw new AppError('not_found', `Webhook delivery ${id} not found`);
     res.json(deliveryView(delivery));
   });

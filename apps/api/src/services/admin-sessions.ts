@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { newId } from '@genqueue/core';
+import { isId, newId } from '@genqueue/core';
 import type { AdminSession, AdminSessionsRepository } from '@genqueue/db';
 
 /** WARNING: the dashboard's cookie; renaming it signs every operator out. */
@@ -77,7 +77,7 @@ export class AdminSessions {
     const dot = cookieValue.lastIndexOf('.');
     if (dot <= 0) return null;
     const id = cookieValue.slice(0, dot);
-    if (!/^ses_[0-9A-Z]{26}$/.test(id)) return null;
+    if (!isId('ses', id)) return null;
     return sameText(cookieValue.slice(dot + 1), this.sign(id)) ? id : null;
   }
 }

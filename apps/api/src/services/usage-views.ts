@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { unitsToUsd } from '@genqueue/core';
+import { idSchema, unitsToUsd } from '@genqueue/core';
 import type { GatewayBalanceSnapshot, JobCost, UsageRow } from '@genqueue/db';
 
 const DAY_MS = 86_400_000;
@@ -12,7 +12,7 @@ const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-
 export const UsageQueryObjectSchema = z.object({
   from: isoDate.optional().describe('start of the range (inclusive); default: 30 days before `to`'),
   to: isoDate.optional().describe('end of the range (exclusive); default: now'),
-  project_id: z.string().regex(/^prj_[0-9A-Z]{26}$/, 'must be a project id').optional().describe('admin: one project only'),
+  project_id: idSchema('prj', 'a project id').optional().describe('admin: one project only'),
 });
 
 /** `from`/`to` of the usage routes: [from, to), default the last 30 days. */

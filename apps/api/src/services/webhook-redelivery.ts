@@ -1,8 +1,7 @@
+import { isId } from '@genqueue/core';
 import type { DeliveryWithAttempts, WebhookDeliveriesRepository } from '@genqueue/db';
 import type { WebhookDeliveryQueue } from '@genqueue/queue';
 import type { Logger } from 'pino';
-
-const DELIVERY_ID = /^whd_[0-9A-Z]{26}$/;
 
 /**
  * Sends a delivery of the project again now: pending and due again (same webhook-id, fresh
@@ -13,7 +12,7 @@ export async function redeliver(
   projectId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts | null> {
-  const reset = DELIVERY_ID.test(deliveryId) ? await deps.webhookDeliveries.resetForRedelivery(projectId, deliveryId) : null;
+  const reset = isId('whd', deliveryId) ? await deps.webhookDeliveries.resetForRedelivery(projectId, deliveryId) : null;
   if (!reset) return null;
   try {
     await deps.webhookQueue.enqueueNew([reset.id]);

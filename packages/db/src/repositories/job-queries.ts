@@ -1,3 +1,4 @@
+import { decodeListCursor, encodeListCursor, type ListCursor } from '@genqueue/core';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 
 export type JobListFilter = {
@@ -20,21 +21,8 @@ export type JobListFilter = {
 
 export type Page<T> = { data: T[]; nextCursor: string | null };
 
-type Cursor = { createdAt: Date; id: string };
-
 /** More words than this add nothing to a search but cost: the rest are ignored. */
 export const MAX_SEARCH_WORDS = 8;
-
-export function encodeCursor(job: Pick<Job, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): Cursor | null {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!iso || !id || !/^job_[0-9A-Z]{26}$/.test(id)) return null;
-  const createdAt = new Date(iso);
-  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
-}
 
 /** The lower-cased, distinct words of a search, at most MAX_SEARCH_WORDS. */
 export function searchWords(q: string): string[] {
@@ -66,7 +54,7 @@ const statusesOf = (status: string | string[] | undefined): string[] =>
   status === undefined ? [] : [...new Set(Array.isArray(status) ? status : [status])];
 
 /** The WHERE conditions of a filter (and a page start), as SQL over the jobs table. */
-function conditionsOf(filter: JobListFilter, cursor: Cursor | null): Prisma.Sql[] {
+function conditionsOf(filter: JobListFilter, cursor: ListCursor | null): Prisma.Sql[] {
   const and: Prisma.Sql[] = [];
   if (filter.projectId) and.push(Prisma.sql`project_id = ${filter.projectId}`);
   if (filter.type) and.push(Prisma.sql`type = ${filter.type}`);
@@ -91,7 +79,7 @@ const whereClause = (conditions: Prisma.Sql[]): Prisma.Sql =>
 /** The SQL of one page's ids (what `list` runs; exported so a benchmark can EXPLAIN it). */
 export function jobListSql(filter: JobListFilter, limit: number, cursor: string | null): Prisma.Sql {
   return Prisma.sql`
-    SELECT id, created_at AS "createdAt" FROM jobs ${whereClause(conditionsOf(filter, cursor ? decodeCursor(cursor) : null))}
+    SELECT id, created_at AS "createdAt" FROM jobs ${whereClause(conditionsOf(filter, cursor ? decodeListCursor(cursor, 'job') : null))}
      ORDER BY created_at DESC, id DESC
      LIMIT ${limit + 1}`;
 }
@@ -118,7 +106,7 @@ export class JobQueries {
     // a job deleted between the two reads is left out rather than failing the page
     const data = page.flatMap((hit) => byId.get(hit.id) ?? []);
     const last = page[page.length - 1];
-    return { data, nextCursor: hits.length > limit && last ? encodeCursor(last) : null };
+    return { data, nextCursor: hits.length > limit && last ? encodeListCursor(last) : null };
   }
 
   /**

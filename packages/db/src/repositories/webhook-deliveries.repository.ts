@@ -1,4 +1,4 @@
-import { newId } from '@genqueue/core';
+import { decodeListCursor, encodeListCursor, newId, type ListCursor } from '@genqueue/core';
 import { Prisma, type PrismaClient, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '../generated/prisma/client';
 import type { Page } from './job-queries';
 import type { SigningSecrets } from './webhook-secrets.repository';
@@ -63,18 +63,15 @@ export type NewEventDeliveries = {
 /** A claimed delivery is not handed out again by `claimDue` for this long. */
 export const DEFAULT_DELIVERY_CLAIM_LEASE_MS = 60_000;
 
-type DeliveryCursor = { createdAt: Date; id: string };
+type DeliveryCursor = ListCursor;
 
 export function encodeDeliveryCursor(delivery: Pick<WebhookDelivery, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${delivery.createdAt.toISOString()}|${delivery.id}`).toString('base64url');
+  return encodeListCursor(delivery);
 }
 
-/** Null when the cursor is not one of ours. */
+/** Null when the cursor is not one of ours (the list-cursor codec of @genqueue/core, for `whd_` ids). */
 export function decodeDeliveryCursor(cursor: string): DeliveryCursor | null {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!iso || !id || !/^whd_[0-9A-Z]{26}$/.test(id)) return null;
-  const createdAt = new Date(iso);
-  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
+  return decodeListCursor(cursor, 'whd');
 }
 
 /**

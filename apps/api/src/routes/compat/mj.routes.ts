@@ -1,5 +1,5 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { AppError } from '@genqueue/core';
+import { AppError, isId } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../../deps';
 import { authenticate, requireProjectId } from '../../middleware/auth';
@@ -15,7 +15,6 @@ import { parseOr400 } from '../validation';
 
 const SUBMIT_KINDS: readonly MjSubmitKind[] = ['imagine', 'action', 'blend', 'describe', 'modal'];
 const MJ_JOB_TYPES = ['mj.imagine', 'mj.action', 'mj.blend', 'mj.describe', 'mj.modal'];
-const TASK_ID = /^job_[0-9A-Z]{26}$/;
 
 /**
  * midjourney-proxy clients send their key as `mj-api-secret` (the gateway also takes it when
@@ -40,7 +39,7 @@ export function mjCompatRoutes(deps: ApiDeps): Router {
   async function ownedTask(req: Request): Promise<Job> {
     const id = String(req.params['id']);
     const projectId = requireProjectId(req);
-    const job = TASK_ID.test(id) ? await deps.jobs.findForProject(projectId, id) : null;
+    const job = isId('job', id) ? await deps.jobs.findForProject(projectId, id) : null;
     if (!job || !MJ_JOB_TYPES.includes(job.type)) throw new AppError('not_found', `Task ${id} not found`);
     return job;
   }
@@ -77,7 +76,7 @@ export function mjCompatRoutes(deps: ApiDeps): Router {
   router.post('/task/list-by-condition', async (req, res) => {
     const projectId = requireProjectId(req);
     const { ids = [] } = parseOr400(MjListByConditionSchema, req.body ?? {}, 'condition');
-    const wanted = [...new Set(ids.filter((id) => TASK_ID.test(id)))];
+    const wanted = [...new Set(ids.filter((id) => isId('job', id)))];
     const found = wanted.length === 0 ? [] : await deps.prisma.job.findMany({ where: { projectId, id: { in: wanted }, type: { in: MJ_JOB_TYPES } } });
     const byId = new Map(found.map((job) => [job.id, job]));
     res.json(await tasksOf(wanted.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))));

@@ -1,5 +1,5 @@
 import express, { Router, type Request } from 'express';
-import { AppError } from '@genqueue/core';
+import { AppError, isId } from '@genqueue/core';
 import { DEFAULT_RETENTION_DAYS, retentionDaysOf, type Job } from '@genqueue/db';
 import type { ApiDeps } from '../../deps';
 import { authenticate, requireProjectId } from '../../middleware/auth';
@@ -9,8 +9,6 @@ import { sendArtifact } from '../../services/artifact-content';
 import { compatErrorHandler, openAiErrorBody } from '../../services/compat/compat-errors';
 import { idempotencyKeyOf, submitCompatJob } from '../../services/compat/compat-submit';
 import { readCreateRequest, toOpenAiVideo, videoFieldOf } from '../../services/compat/openai-videos';
-
-const VIDEO_ID = /^job_[0-9A-Z]{26}$/;
 
 /** OpenAI's video API (docs/compat.md): `/v1/videos` over video.generate jobs, errors in OpenAI's shape. */
 export function openAiVideoRoutes(deps: ApiDeps): Router {
@@ -25,7 +23,7 @@ export function openAiVideoRoutes(deps: ApiDeps): Router {
   async function ownedVideo(req: Request): Promise<Job> {
     const id = String(req.params['id']);
     const projectId = requireProjectId(req);
-    const job = VIDEO_ID.test(id) ? await deps.jobs.findForProject(projectId, id) : null;
+    const job = isId('job', id) ? await deps.jobs.findForProject(projectId, id) : null;
     if (!job || job.type !== 'video.generate') throw new AppError('not_found', `Video with id '${id}' not found.`, [{ path: 'video_id', message: 'not found' }]);
     return job;
   }

@@ -1,4 +1,4 @@
-import { AppError, type PublicJob } from '@genqueue/core';
+import { AppError, isId, type PublicJob } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import { COMPAT_METADATA, decodeImageDataUrl, inlineSlot, type CompatJobRequest, type InlineImage } from './compat-submit';
 
@@ -57,8 +57,6 @@ export function mjFieldOf(kind: MjSubmitKind): (path: string) => string {
   };
 }
 
-const TASK_ID = /^job_[0-9A-Z]{26}$/;
-
 /**
  * A submit body as a job request. Fields genqueue does not use (`accountFilter`, `enableRemix`,
  * `strong`, …) are ignored as the gateway ignores them; `state` and `notifyHook` go into metadata.
@@ -89,7 +87,7 @@ export function mjJobRequest(kind: MjSubmitKind, body: unknown, imageLimitBytes:
     const id = b[key];
     if (typeof id !== 'string' || id === '') throw new AppError('invalid_request', `${key} is required`, [{ path: key, message: 'required: the id of an earlier task' }]);
     // an id that is not one of ours can only be unknown (a midjourney-proxy numeric id, say)
-    if (!TASK_ID.test(id)) throw new AppError('not_found', `Task ${id} not found`, [{ path: key, message: 'no such task' }]);
+    if (!isId('job', id)) throw new AppError('not_found', `Task ${id} not found`, [{ path: key, message: 'no such task' }]);
     return id;
   };
 
