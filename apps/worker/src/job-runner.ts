@@ -1,8 +1,9 @@
-import { findJobType, isFinalStatus, type JobError } from '@genqueue/core';
+import { isFinalStatus, type JobError } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { GatewayLaneGovernor } from '@genqueue/queue';
 import { decideFailure, heldOutcome, unlessTriedTooOften } from './failure-policy';
-import { HANDLER_LANES, HANDLERS } from './handlers';
+import { handlerOf, laneOfJobType } from './handlers';
+import { typedJob } from './handlers/typed-job';
 import { storableError, storableOutput } from './handlers/storable';
 import { DEADLINE_ERROR, DONE, RunLifecycle } from './run-lifecycle';
 import type { JobServices, RunOutcome, TaskRunnerPort } from './run-types';
@@ -49,7 +50,7 @@ export class JobRunner {
     this.deps.logger.debug({ type: job.type, status: job.status, attempts: job.attempts }, 'job.run');
     // A job that will call the gateway takes its lane's place first: when the lane is at its rate
     // (or held) the job waits as it is, without a start, an attempt or a write. A kept result needs no call.
-    const lane = job.receivedOutput == null ? HANDLER_LANES[job.type] : undefined;
+    const lane = job.receivedOutput == null ? laneOfJobType(job.type) : undefined;
     const gate = this.deps.gate;
     if (!lane || !gate) return this.runJob(job, ctx);
     let grant: Awaited<ReturnType<typeof gate.acquire>>;
@@ -99,8 +100,8 @@ export class JobRunner {
       return DONE;
     }
 
-    const handler = HANDLERS[job.type];
-    if (!handler || !findJobType(job.type)) {
+    const handler = handlerOf(job.type);
+    if (!handler) {
       await this.lifecycle.fail(job.id, { code: 'internal_error', message: `No worker handles ${job.type}`, retryable: false });
       return DONE;
     }
@@ -119,6 +120,7 @@ export class JobRunner {
     let output: Record<string, unknown>;
     try {
       const result = await handler({
+        ...typedJob(job),
         job,
         upstream: this.deps.upstream,
         media: this.deps.media,

@@ -1,5 +1,4 @@
-import type { EmbeddingBatchInput } from '@genqueue/core';
-import { inputOf, type JobHandler } from '../handlers/handler';
+import type { JobHandler } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
 import { finaliseBatch } from './batch-finaliser';
 import { splitBatch } from './batch-split';
@@ -12,11 +11,11 @@ export const CHUNKED = 'chunked';
  * own queue under the lane's limits; the last chunk wakes the batch, which assembles the output.
  * The batch holds no worker slot while its chunks run.
  */
-export const embeddingBatchHandler: JobHandler = async (ctx) => {
+export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) => {
   const svc = ctx.embeddings;
   if (!svc) throw new JobFailure('internal_error', 'This worker runs no embedding lane', true);
   const job = ctx.job;
-  const input = inputOf<EmbeddingBatchInput>(job);
+  const input = ctx.input;
   if (job.upstreamStatus !== CHUNKED) {
     // A retry runs the chunks that did not succeed again; succeeded ones keep their results.
     await svc.chunks.reopenUnsucceeded(job.id);

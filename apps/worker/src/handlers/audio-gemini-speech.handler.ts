@@ -1,14 +1,13 @@
-import type { AudioGeminiSpeechInput } from '@genqueue/core';
 import { wavFromPcm16 } from '@genqueue/upstream';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 import { geminiUsage, usageField } from './usage';
 
 /**
  * Gemini TTS answers raw PCM (16-bit, mono, usually 24 kHz); the job stores a playable WAV around
  * it, with the sample rate the answer named.
  */
-export const audioGeminiSpeechHandler: JobHandler = async (ctx) => {
-  const input = inputOf<AudioGeminiSpeechInput>(ctx.job);
+export const audioGeminiSpeechHandler: JobHandler<'audio.gemini_speech'> = async (ctx) => {
+  const input = ctx.input;
   const speech = await ctx.upstream.gemini.speech(
     input.model,
     { text: input.text, ...(input.voice ? { voice: input.voice } : {}), ...(input.speakers ? { speakers: input.speakers } : {}) },

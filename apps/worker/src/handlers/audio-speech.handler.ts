@@ -1,8 +1,7 @@
-import type { AudioSpeechInput } from '@genqueue/core';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 
-export const audioSpeechHandler: JobHandler = async (ctx) => {
-  const input = inputOf<AudioSpeechInput>(ctx.job);
+export const audioSpeechHandler: JobHandler<'audio.speech'> = async (ctx) => {
+  const input = ctx.input;
   const result = await ctx.upstream.audio.speech(
     {
       model: input.model,

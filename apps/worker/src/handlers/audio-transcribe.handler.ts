@@ -1,7 +1,7 @@
-import type { AudioTranscribeInput, AudioTranslateInput } from '@genqueue/core';
+import type { AudioTranscribeInput } from '@genqueue/core';
 import { extensionFor } from '@genqueue/storage';
 import type { AudioFile, TranscriptionResult } from '@genqueue/upstream';
-import { inputOf, type HandlerContext, type JobHandler } from './handler';
+import type { HandlerContext, JobHandler } from './handler';
 
 /** WARNING: persisted artifact content types of subtitle files. */
 const SUBTITLE_TYPES = { srt: 'application/x-subrip', vtt: 'text/vtt' } as const;
@@ -32,8 +32,8 @@ async function audioFile(ctx: HandlerContext, source: AudioTranscribeInput['audi
   return { filename, contentType: media.contentType, data: media.data };
 }
 
-export const audioTranscribeHandler: JobHandler = async (ctx) => {
-  const input = inputOf<AudioTranscribeInput>(ctx.job);
+export const audioTranscribeHandler: JobHandler<'audio.transcribe'> = async (ctx) => {
+  const input = ctx.input;
   const file = await audioFile(ctx, input.audio);
   const result = await ctx.upstream.audio.transcribe(
     {
@@ -50,8 +50,8 @@ export const audioTranscribeHandler: JobHandler = async (ctx) => {
   return { output: await transcriptionOutput(ctx, result) };
 };
 
-export const audioTranslateHandler: JobHandler = async (ctx) => {
-  const input = inputOf<AudioTranslateInput>(ctx.job);
+export const audioTranslateHandler: JobHandler<'audio.translate'> = async (ctx) => {
+  const input = ctx.input;
   const file = await audioFile(ctx, input.audio);
   const result = await ctx.upstream.audio.translate(
     { file, model: input.model, prompt: input.prompt, responseFormat: input.response_format, temperature: input.temperature },

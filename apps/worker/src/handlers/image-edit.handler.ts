@@ -1,10 +1,9 @@
-import type { ImageEditInput } from '@genqueue/core';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 import { storeGatewayImages } from './image-output';
 import { imageUsage, usageField } from './usage';
 
-export const imageEditHandler: JobHandler = async (ctx) => {
-  const input = inputOf<ImageEditInput>(ctx.job);
+export const imageEditHandler: JobHandler<'image.edit'> = async (ctx) => {
+  const input = ctx.input;
   const projectId = ctx.job.projectId;
   const images = [];
   for (const [i, source] of input.images.entries()) {

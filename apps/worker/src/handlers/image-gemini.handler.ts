@@ -1,10 +1,9 @@
-import type { ImageGeminiInput } from '@genqueue/core';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 import { JobFailure } from './job-failure';
 import { geminiUsage, usageField } from './usage';
 
-export const imageGeminiHandler: JobHandler = async (ctx) => {
-  const input = inputOf<ImageGeminiInput>(ctx.job);
+export const imageGeminiHandler: JobHandler<'image.gemini'> = async (ctx) => {
+  const input = ctx.input;
   const images = [];
   for (const [i, source] of (input.images ?? []).entries()) {
     const media = await ctx.media.resolve(ctx.job.projectId, source, `image-${i}`, ctx.signal);

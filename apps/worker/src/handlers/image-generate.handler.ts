@@ -1,10 +1,9 @@
-import type { ImageGenerateInput } from '@genqueue/core';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 import { storeGatewayImages } from './image-output';
 import { imageUsage, usageField } from './usage';
 
-export const imageGenerateHandler: JobHandler = async (ctx) => {
-  const input = inputOf<ImageGenerateInput>(ctx.job);
+export const imageGenerateHandler: JobHandler<'image.generate'> = async (ctx) => {
+  const input = ctx.input;
   const extra: Record<string, unknown> = {};
   if (input.background) extra['background'] = input.background;
   if (input.output_format) extra['output_format'] = input.output_format;

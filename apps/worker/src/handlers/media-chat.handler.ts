@@ -1,12 +1,11 @@
-import type { MediaChatInput } from '@genqueue/core';
 import { storeChatMedia } from '../media/chat-media';
-import { inputOf, type JobHandler } from './handler';
+import type { JobHandler } from './handler';
 import { chatUsage, usageField } from './usage';
 
 const DATA_URL_IN_TEXT = /data:[\w.+-]+\/[\w.+-]+;base64,[A-Za-z0-9+/=]+/g;
 
-export const mediaChatHandler: JobHandler = async (ctx) => {
-  const input = inputOf<MediaChatInput>(ctx.job);
+export const mediaChatHandler: JobHandler<'media.chat'> = async (ctx) => {
+  const input = ctx.input;
   const extra: Record<string, unknown> = {};
   if (input.temperature !== undefined) extra['temperature'] = input.temperature;
   if (input.max_tokens !== undefined) extra['max_tokens'] = input.max_tokens;

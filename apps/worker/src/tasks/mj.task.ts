@@ -1,12 +1,10 @@
-import type { MjActionInput, MjBlendInput, MjDescribeInput, MjImagineInput, MjModalInput } from '@genqueue/core';
+import { MJ_MODAL_STATUS, type JobTypesOf, type MjBlendInput, type MjDescribeInput, type MjImagineInput } from '@genqueue/core';
 import { classifyMjSubmitRefusal, classifyMjTaskFailure, classifyResultGone, toDataUrl, type MjSubmitResult, type MjTask } from '@genqueue/upstream';
-import { inputOf } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
 import type { MjPollCoordinator } from './mj-poll-coordinator';
 import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 
-/** The upstream status a task shows while it waits for a modal submit. */
-export const MJ_MODAL_STATUS = 'MODAL';
+type MjJobType = JobTypesOf<'mj'>;
 
 type Prepared =
   | { kind: 'imagine'; body: { prompt: string; base64Array?: string[]; botType?: MjImagineInput['bot_type'] } }
@@ -47,46 +45,44 @@ function answerOf(result: MjSubmitResult, jobId: string): SubmitAnswer {
 }
 
 /** `mj.imagine` and `mj.action` may ask for the image's seed (`"seed": true`). */
-function wantsSeed(ctx: TaskContext): boolean {
-  if (ctx.job.type !== 'mj.imagine' && ctx.job.type !== 'mj.action') return false;
-  return inputOf<MjImagineInput | MjActionInput>(ctx.job).seed === true;
+function wantsSeed(ctx: TaskContext<MjJobType>): boolean {
+  if (ctx.type !== 'mj.imagine' && ctx.type !== 'mj.action') return false;
+  return ctx.input.seed === true;
 }
 
 /** The Midjourney job types; status reads go through the process's batch coordinator. */
-export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind {
+export function mjTaskKind(coordinator: MjPollCoordinator): TaskKind<MjJobType, Prepared> {
   return {
     async prepare(ctx): Promise<Prepared> {
-      switch (ctx.job.type) {
+      switch (ctx.type) {
         case 'mj.imagine': {
-          const input = inputOf<MjImagineInput>(ctx.job);
+          const input = ctx.input;
           const images = input.images?.length ? await dataUrls(ctx, input.images) : undefined;
           return { kind: 'imagine', body: { prompt: input.prompt, ...(images ? { base64Array: images } : {}), ...(input.bot_type ? { botType: input.bot_type } : {}) } };
         }
         case 'mj.action': {
-          const input = inputOf<MjActionInput>(ctx.job);
+          const input = ctx.input;
           return { kind: 'action', body: { taskId: await parentTaskId(ctx), customId: input.custom_id } };
         }
         case 'mj.modal': {
-          const input = inputOf<MjModalInput>(ctx.job);
+          const input = ctx.input;
           const [mask] = input.mask ? await dataUrls(ctx, [input.mask]) : [];
           return { kind: 'modal', body: { taskId: await parentTaskId(ctx), ...(input.prompt ? { prompt: input.prompt } : {}), ...(mask ? { maskBase64: mask } : {}) } };
         }
         case 'mj.blend': {
-          const input = inputOf<MjBlendInput>(ctx.job);
+          const input = ctx.input;
           return { kind: 'blend', body: { base64Array: await dataUrls(ctx, input.images), ...(input.dimensions ? { dimensions: input.dimensions } : {}), ...(input.bot_type ? { botType: input.bot_type } : {}) } };
         }
         case 'mj.describe': {
-          const input = inputOf<MjDescribeInput>(ctx.job);
+          const input = ctx.input;
           const [image] = await dataUrls(ctx, [input.image]);
           return { kind: 'describe', body: { base64: image as string, ...(input.bot_type ? { botType: input.bot_type } : {}) } };
         }
-        default:
-          throw new JobFailure('internal_error', `not a Midjourney job type: ${ctx.job.type}`);
       }
     },
 
     async submit(ctx, prepared) {
-      const { kind, body } = prepared as Prepared;
+      const { kind, body } = prepared;
       try {
         // `state` carries the job id: the gateway stores it, so a task can be traced back to its job
         const result = await ctx.upstream.mj.submit(kind, { ...body, state: ctx.job.id } as never);

@@ -1,12 +1,14 @@
-import type { JobError } from '@genqueue/core';
+import type { JobError, JobType } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import type { TaskCosts } from '../costs/cost-recorder';
 import type { ArtifactWriter } from '../media/artifact-writer';
 import type { MediaResolver } from '../media/media-resolver';
+import type { TypedJob } from '../handlers/typed-job';
 
-export type TaskContext = {
+/** What every task kind is given, whatever its job type. */
+export type TaskKindServices = {
   job: Job;
   upstream: UpstreamClient;
   media: MediaResolver;
@@ -19,6 +21,9 @@ export type TaskContext = {
   /** the cost ledger: charges at submit, refunds of failed tasks (absent: nothing recorded) */
   costs?: TaskCosts;
 };
+
+/** The context of a job of type `T`: `input` is its stored input typed by the catalog; a union for several types. */
+export type TaskContext<T extends JobType = JobType> = TaskKindServices & TypedJob<T>;
 
 export type SubmitAnswer =
   | {
@@ -45,15 +50,19 @@ export type TaskSnapshot = {
   data?: unknown;
 };
 
-/** A gateway task family (video, MJ): how to submit, poll and collect one job's task. */
-export interface TaskKind {
+/**
+ * A gateway task family (video, MJ): how to submit, poll and collect one job's task. `T` is the job
+ * types it runs, `Prepared` what `prepare` hands to `submit`. Methods: a kind of several types
+ * (MJ) serves each of them, and the runner hands `submit` only what this kind's `prepare` returned.
+ */
+export interface TaskKind<T extends JobType = JobType, Prepared = unknown> {
   /** everything that may fail on our side (media, parent lookups) runs before the submit window opens */
-  prepare(ctx: TaskContext): Promise<unknown>;
+  prepare(ctx: TaskContext<T>): Promise<Prepared>;
   /** exactly one gateway submit; throws UpstreamError / JobFailure */
-  submit(ctx: TaskContext, prepared: unknown): Promise<SubmitAnswer>;
-  poll(ctx: TaskContext, taskId: string): Promise<TaskSnapshot>;
+  submit(ctx: TaskContext<T>, prepared: Prepared): Promise<SubmitAnswer>;
+  poll(ctx: TaskContext<T>, taskId: string): Promise<TaskSnapshot>;
   /** downloads the result into storage and returns the job's output */
-  collect(ctx: TaskContext, taskId: string, snapshot: TaskSnapshot): Promise<Record<string, unknown>>;
+  collect(ctx: TaskContext<T>, taskId: string, snapshot: TaskSnapshot): Promise<Record<string, unknown>>;
   /** the job ended (any way): release per-task resources such as poll registrations */
   release?(taskId: string): void;
 }

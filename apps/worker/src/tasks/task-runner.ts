@@ -9,10 +9,11 @@ import type { TaskCosts } from '../costs/cost-recorder';
 import type { SubmitAnswer, TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 import { describeUnknownOutcome, isUnknownSubmitOutcome } from './submit-outcome';
 import { readTaskState, type TaskState } from './task-state';
+import { typedJob } from '../handlers/typed-job';
 
 export type TaskRunnerDeps = JobServices & {
-  /** job type → its task family */
-  kinds: Record<string, TaskKind>;
+  /** job type → its task family (createTaskKinds: the gateway task types of the worker's registry) */
+  kinds: ReadonlyMap<string, TaskKind>;
   schedule: PollSchedule;
   /** consecutive failed calls (429, 5xx, network) before the job fails */
   maxConsecutiveErrors: number;
@@ -63,7 +64,7 @@ export class TaskRunner {
   }
 
   handles(type: string): boolean {
-    return type in this.deps.kinds;
+    return this.deps.kinds.has(type);
   }
 
   /** `job` is running: the job runner starts every job (TaskRunnerPort). */
@@ -73,9 +74,10 @@ export class TaskRunner {
     if (job.deadlineAt && job.deadlineAt.getTime() < now) return this.fail(job, DEADLINE_ERROR);
     if (job.lastProgressAt && job.lastProgressAt.getTime() + job.inactivityTimeoutSec * 1000 < now) return this.fail(job, INACTIVITY_ERROR);
 
-    const kind = this.deps.kinds[job.type] as TaskKind;
+    const kind = this.deps.kinds.get(job.type) as TaskKind;
     const state = readTaskState(job.upstreamState);
     const tctx: TaskContext = {
+      ...typedJob(job),
       job,
       upstream: this.deps.upstream,
       media: this.deps.media,

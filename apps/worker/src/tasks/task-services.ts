@@ -5,10 +5,9 @@ import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 import type { ArtifactWriter } from '../media/artifact-writer';
 import type { MediaResolver } from '../media/media-resolver';
+import { createTaskKinds } from '../handlers';
 import { MjPollCoordinator } from './mj-poll-coordinator';
-import { mjTaskKind } from './mj.task';
 import { TaskRunner } from './task-runner';
-import { videoTaskKind } from './video.task';
 
 export type TaskServicesDeps = {
   settings: Settings;
@@ -49,7 +48,6 @@ export function createTaskServices(deps: TaskServicesDeps): TaskServices {
     },
     deps.logger,
   );
-  const mj = mjTaskKind(mjPoll);
   const runner = new TaskRunner({
     jobs: deps.jobs,
     attempts: deps.attempts,
@@ -59,14 +57,8 @@ export function createTaskServices(deps: TaskServicesDeps): TaskServices {
     media: deps.media,
     artifactWriter: deps.artifactWriter,
     logger: deps.logger,
-    kinds: {
-      'video.generate': videoTaskKind,
-      'mj.imagine': mj,
-      'mj.action': mj,
-      'mj.modal': mj,
-      'mj.blend': mj,
-      'mj.describe': mj,
-    },
+    // the gateway task types of the worker's registry (RUNNERS)
+    kinds: createTaskKinds({ mjPoll }),
     schedule,
     maxConsecutiveErrors: Math.max(5, settings.JOB_MAX_ATTEMPTS),
     notFoundRetries: 5,

@@ -1,6 +1,5 @@
 import type { VideoGenerateInput } from '@genqueue/core';
 import { classifyResultGone, classifyVideoTaskFailure, isUnknownTask, type VideoTask } from '@genqueue/upstream';
-import { inputOf } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
 import type { ResolvedMedia } from '../media/media-resolver';
 import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
@@ -8,15 +7,15 @@ import type { TaskContext, TaskKind, TaskSnapshot } from './task-kind';
 type Prepared = { input: VideoGenerateInput; reference?: ResolvedMedia };
 
 /** `video.generate`: POST /v1/videos once, poll GET /v1/videos/{id}, stream /content into storage. */
-export const videoTaskKind: TaskKind = {
-  async prepare(ctx: TaskContext): Promise<Prepared> {
-    const input = inputOf<VideoGenerateInput>(ctx.job);
+export const videoTaskKind: TaskKind<'video.generate', Prepared> = {
+  async prepare(ctx: TaskContext<'video.generate'>): Promise<Prepared> {
+    const input = ctx.input;
     const reference = input.input_reference ? await ctx.media.resolve(ctx.job.projectId, input.input_reference, 'reference.png', ctx.signal) : undefined;
     return { input, ...(reference ? { reference } : {}) };
   },
 
   async submit(ctx, prepared) {
-    const { input, reference } = prepared as Prepared;
+    const { input, reference } = prepared;
     const created = await ctx.upstream.videos.create({
       model: input.model,
       prompt: input.prompt,

@@ -25,8 +25,10 @@ export type JobSpec = (typeof JOB_TYPES)[number];
 /** The union of the job type names: `'image.generate' | 'video.generate' | …`. */
 export type JobType = JobSpec['type'];
 export type JobSpecOf<T extends JobType> = Extract<JobSpec, { type: T }>;
-/** The stored input of a job of type `T`: its schema's output, defaults filled in. */
-export type JobInput<T extends JobType> = z.output<JobSpecOf<T>['input']>;
+/** Each type's stored input: its schema's output, defaults filled in. */
+export type JobInputs = { [S in JobSpec as S['type']]: z.output<S['input']> };
+/** The stored input of a job of type `T`. */
+export type JobInput<T extends JobType> = JobInputs[T];
 /** Types whose jobs are gateway tasks (submit once, then poll): video and MJ. */
 export type GatewayTaskType = Extract<JobSpec, { isGatewayTask: true }>['type'];
 /** Types whose jobs run one synchronous call (or their own chunks). */
