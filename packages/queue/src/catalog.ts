@@ -1,10 +1,10 @@
 import type { QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import { idSchema, JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 
 export const JobRefSchema = z.object({
-  jobId: z.string().regex(/^job_[0-9A-Z]{26}$/),
+  jobId: idSchema('job', 'a job id'),
   /** the API request that submitted (or retried) the job: its log lines carry it */
   requestId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional(),
 });
@@ -28,7 +28,7 @@ export const MAINTENANCE_QUEUE = 'maintenance';
  * `embedding.batch` job; runs under the embedding lane's limits.
  */
 export const EMBEDDING_CHUNK_QUEUE = 'embedding-chunk';
-export const EmbeddingChunkRefSchema = z.object({ jobId: z.string().regex(/^job_[0-9A-Z]{26}$/), index: z.int().min(0) });
+export const EmbeddingChunkRefSchema = z.object({ jobId: idSchema('job', 'a job id'), index: z.int().min(0) });
 export type EmbeddingChunkRef = z.infer<typeof EmbeddingChunkRefSchema>;
 
 /**
@@ -36,7 +36,7 @@ export type EmbeddingChunkRef = z.infer<typeof EmbeddingChunkRefSchema>;
  * one webhook delivery; the payload is only the delivery id, the row is the truth.
  */
 export const WEBHOOK_DELIVER_QUEUE = 'webhook-deliver';
-export const WebhookDeliveryRefSchema = z.object({ deliveryId: z.string().regex(/^whd_[0-9A-Z]{26}$/) });
+export const WebhookDeliveryRefSchema = z.object({ deliveryId: idSchema('whd', 'a delivery id') });
 export type WebhookDeliveryRef = z.infer<typeof WebhookDeliveryRefSchema>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from '../ids';
 import { modelSchema, type JobClocks, type JobTypeSpec } from './common';
 
 /** A batch waits for its chunks, which wait for the lane's rate limit: long clocks. */
@@ -34,7 +35,7 @@ export const EmbeddingBatchInputSchema = z
     model: modelSchema.default('text-embedding-3-small'),
     inputs: z.array(inputTextSchema).min(1, 'needs at least one input').max(EMBEDDING_MAX_INLINE_INPUTS).optional(),
     /** a JSONL upload (purpose batch) of `{"custom_id", "input"}` lines */
-    file_id: z.string().regex(/^file_[0-9A-Z]{26}$/, 'must be a file id (file_…)').optional(),
+    file_id: idSchema('file', 'a file id').optional(),
     dimensions: z.int().min(1).max(4_096).optional(),
     /**
      * inputs per gateway request: at least 10, so a 1,000,000-line file cannot become a million

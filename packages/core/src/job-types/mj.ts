@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { idSchema } from '../ids';
 import { MediaSourceSchema } from '../media-source';
 import { promptSchema, type JobClocks, type JobTypeSpec } from './common';
 
 /** The gateway gives up on an MJ task after 1 h (MODAL ones too); we allow a little more. */
 export const MJ_CLOCKS: JobClocks = { ttlSec: 86_400, inactivitySec: 1_800, deadlineSec: 3_900 };
 
-const jobIdSchema = z.string().regex(/^job_[0-9A-Z]{26}$/, 'must be a job id (job_…)');
+const jobIdSchema = idSchema('job', 'a job id');
 const botTypeSchema = z.enum(['MID_JOURNEY', 'NIJI_JOURNEY']);
 
 export const MjImagineInputSchema = z.strictObject({
