@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeliveryWithAttempts, WebhookEndpoint } from '@genqueue/db';
+import type { DeliveryWithAttempts, WebhookEndpointRecord } from '@genqueue/db';
 import { WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 
 /** Enough of a secret to tell two apart (`whsec_` and four characters), never enough to sign. */
@@ -68,7 +68,7 @@ export const AdminWebhookDeliverySchema = WebhookDeliverySchema.extend({ project
  * Wire shape of an endpoint (snake_case). The secret itself is shown once, when it is made (at
  * creation and by rotate-secret: `withSecret`); everywhere else only its prefix.
  */
-export function endpointView(endpoint: WebhookEndpoint, withSecret = false): WebhookEndpointView {
+export function endpointView(endpoint: WebhookEndpointRecord, withSecret = false): WebhookEndpointView {
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',

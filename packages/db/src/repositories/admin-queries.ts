@@ -1,6 +1,7 @@
-import type { Job, JobAttempt, JobEvent, Prisma, PrismaClient, WebhookEndpoint } from '../generated/prisma/client';
+import type { Job, JobAttempt, JobEvent, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { Page } from './job-queries';
 import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryWithAttempts } from './webhook-deliveries.repository';
+import type { WebhookEndpointRecord } from './webhook-endpoints.repository';
 
 export type AdminDeliveryFilter = {
   projectId?: string;
@@ -41,7 +42,7 @@ export class AdminQueries {
   }
 
   /** Endpoints that are not deleted, of one project or all, oldest first. */
-  listEndpoints(projectId?: string): Promise<WebhookEndpoint[]> {
+  listEndpoints(projectId?: string): Promise<WebhookEndpointRecord[]> {
     return this.db.webhookEndpoint.findMany({
       where: { deletedAt: null, ...(projectId ? { projectId } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -49,7 +50,7 @@ export class AdminQueries {
   }
 
   /** Re-enables an endpoint and forgets its failure run; null when no such endpoint (or deleted). */
-  async enableEndpoint(id: string): Promise<WebhookEndpoint | null> {
+  async enableEndpoint(id: string): Promise<WebhookEndpointRecord | null> {
     const { count } = await this.db.webhookEndpoint.updateMany({
       where: { id, deletedAt: null },
       data: { disabledAt: null, disabledReason: null, failingSince: null },
