@@ -5,13 +5,15 @@
  * simulator, API, worker, database and BullMQ prefix. Prints a table, writes bench-results/*.json.
  *
  * Knobs (env): BENCH_INPUTS, BENCH_CHUNK_SIZE (1000), BENCH_RPM (600), BENCH_DIMENSIONS (8),
- * BENCH_CONCURRENCY (4, the embedding lane).
+ * BENCH_CONCURRENCY (4, the embedding lane). genqueue's API and worker run from their compiled
+ * bundles (dist/, rebuilt first), as in production; BENCH_RUN_TS=1 runs the TypeScript under tsx.
  */
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TEST_ENV, TestStack } from '@genqueue/testing';
+import { REPO_ROOT, TEST_ENV, TestStack } from '@genqueue/testing';
 import { memory } from './support/proc';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -20,6 +22,7 @@ const CHUNK_SIZE = num('BENCH_CHUNK_SIZE', 1_000);
 const RPM = num('BENCH_RPM', 600);
 const DIMENSIONS = num('BENCH_DIMENSIONS', 8);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 4);
+const RUN_BUNDLES = process.env['BENCH_RUN_TS'] !== '1';
 const MB = 1024 * 1024;
 
 async function writeInputs(file: string): Promise<number> {
@@ -42,8 +45,11 @@ async function main(): Promise<void> {
   const fileBytes = await writeInputs(inputFile);
   console.log(`generated ${INPUTS} lines (${(fileBytes / MB).toFixed(1)} MiB) in ${inputFile}`);
 
+  // the bundles are built from the sources as they are now, so a bench never measures stale code
+  if (RUN_BUNDLES) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-processes.mjs')], { stdio: 'inherit' });
   const stack = await TestStack.start({
     env: {
+      ...(RUN_BUNDLES ? { GENQUEUE_RUN_BUNDLES: '1' } : {}),
       LANE_EMBEDDING_RPM: String(RPM),
       LANE_EMBEDDING_CONCURRENCY: String(CONCURRENCY),
       RATE_LIMIT_PAUSE_MS: '1000',
@@ -97,7 +103,7 @@ async function main(): Promise<void> {
     const spanFloorMs = ((chunks - 1) / RPM) * 60_000;
 
     const result = {
-      parameters: { inputs: INPUTS, chunk_size: CHUNK_SIZE, dimensions: DIMENSIONS, requests_per_minute: RPM, lane_concurrency: CONCURRENCY, model: 'text-embedding-3-small' },
+      parameters: { inputs: INPUTS, chunk_size: CHUNK_SIZE, dimensions: DIMENSIONS, requests_per_minute: RPM, lane_concurrency: CONCURRENCY, model: 'text-embedding-3-small', processes: RUN_BUNDLES ? 'bundles' : 'tsx' },
       job: { id: jobId, status: job.status, output: job.output, error: job.error },
       file_mib: +(fileBytes / MB).toFixed(1),
       upload_s: +(uploadMs / 1000).toFixed(1),

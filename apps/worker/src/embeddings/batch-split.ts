@@ -5,7 +5,10 @@ import { batchItems } from './batch-source';
 import { ChunkPlanner, type PlannedChunk } from './chunk-planner';
 import type { EmbeddingServices } from './embedding-services';
 
-/** Chunks are recorded and enqueued in groups of this many, so the first ones run while the rest is cut. */
+/**
+ * Chunks are recorded and enqueued in groups: the first group is one chunk (it is in flight while
+ * the rest is cut), each next one twice the last, up to this many (one insert and one addBulk each).
+ */
 const RECORD_GROUP = 100;
 
 export type SplitResult = { chunks: number; inputs: number };
@@ -18,6 +21,7 @@ export type SplitResult = { chunks: number; inputs: number };
 export async function splitBatch(job: Job, input: EmbeddingBatchInput, svc: EmbeddingServices): Promise<SplitResult> {
   const planner = new ChunkPlanner(input.model, input.chunk_size);
   let group: NewChunk[] = [];
+  let groupSize = 1;
   let chunks = 0;
 
   const flush = async (): Promise<void> => {
@@ -32,12 +36,13 @@ export async function splitBatch(job: Job, input: EmbeddingBatchInput, svc: Embe
       backoffDelayMs: svc.retry.baseDelayMs,
     });
     group = [];
+    groupSize = Math.min(RECORD_GROUP, groupSize * 2);
   };
   const store = async (chunk: PlannedChunk): Promise<void> => {
     await svc.storage.put(chunkInputKey(job.projectId, job.id, chunk.index), Buffer.from(chunk.lines.join(''), 'utf8'));
     group.push({ index: chunk.index, firstInput: chunk.firstInput, inputCount: chunk.lines.length });
     chunks += 1;
-    if (group.length >= RECORD_GROUP) await flush();
+    if (group.length >= groupSize) await flush();
   };
 
   for await (const item of batchItems(input, job.projectId, svc)) {

@@ -1,5 +1,6 @@
 import type { JobHandler } from '../handlers/handler';
 import { JobFailure } from '../handlers/job-failure';
+import { parkBeforeAssembly } from './assembly-start';
 import { finaliseBatch } from './batch-finaliser';
 import { splitBatch } from './batch-split';
 
@@ -8,8 +9,8 @@ export const CHUNKED = 'chunked';
 
 /**
  * `embedding.batch`: the first run cuts the batch into chunk jobs and parks; chunks run on their
- * own queue under the lane's limits; the last chunk wakes the batch, which assembles the output.
- * The batch holds no worker slot while its chunks run.
+ * own queue under the lane's limits. The batch wakes for its last chunks (or is woken by the last
+ * one) and assembles the output in order as they finish. It holds no worker slot while the others run.
  */
 export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) => {
   const svc = ctx.embeddings;
@@ -31,7 +32,8 @@ export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) 
       await svc.chunkQueue.requeue(job.id, open, { priority: job.priority, maxAttempts: svc.retry.maxAttempts, backoffDelayMs: svc.retry.baseDelayMs });
     }
   }
-  const counts = await svc.chunks.counts(job.id);
-  if (counts.finished < counts.total) return { park: { delayMs: svc.parkMs } };
-  return { output: await finaliseBatch(job, svc) };
+  // Parked until its last chunks run; then it assembles the finished ones while those run.
+  const parkMs = parkBeforeAssembly(await svc.chunks.counts(job.id), svc);
+  if (parkMs > 0) return { park: { delayMs: parkMs } };
+  return { output: await finaliseBatch(job, svc, { signal: ctx.signal }) };
 };

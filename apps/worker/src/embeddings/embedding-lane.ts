@@ -40,6 +40,7 @@ export function createEmbeddingLane(deps: EmbeddingLaneDeps) {
     events: deps.events,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
     parkMs: PARK_MS,
+    requestsPerMinute: settings.lanes.embedding.requestsPerMinute,
   };
   return {
     services,

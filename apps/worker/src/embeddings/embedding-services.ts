@@ -14,4 +14,6 @@ export type EmbeddingServices = {
   retry: { maxAttempts: number; baseDelayMs: number };
   /** how long a batch sleeps between checks while its chunks run (the last chunk wakes it earlier) */
   parkMs: number;
+  /** the lane's request limit: one chunk is one request, so it tells when a batch's last chunks start */
+  requestsPerMinute: number;
 };
