@@ -95,7 +95,7 @@ const COMPACT_COUNTS_EVERY_MS = 10_000;
 
 /** The API's composition root: every connection is made here and handed down. */
 export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
-  const prisma = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX });
+  const prisma = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX, preparedStatements: settings.DATABASE_PREPARED_STATEMENTS });
   const redis = createRedis(settings.REDIS_URL, 'producer');
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   redis.on('error', () => undefined);

@@ -76,7 +76,7 @@ export function lanesToRun(settings: Pick<Settings, 'WORKER_QUEUES'>): { familie
 
 /** The worker's composition root: connections, one BullMQ worker per family, and the sweeper's timer. */
 export async function startWorkers(settings: Settings, logger: Logger): Promise<WorkerHost> {
-  const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX });
+  const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX, preparedStatements: settings.DATABASE_PREPARED_STATEMENTS });
   const connection = createRedis(settings.REDIS_URL, 'worker');
   const publisher = createRedis(settings.REDIS_URL, 'worker');
   // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.

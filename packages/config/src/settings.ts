@@ -35,6 +35,11 @@ export const SettingsSchema = z.object({
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/genqueue'),
   /** Postgres connections per process (API or worker); the worker's webhook lane and job lanes share them */
   DATABASE_POOL_MAX: positiveInt.default(20),
+  /**
+   * our raw statements run as named prepared statements (parsed and planned once per connection);
+   * false behind a pooler in transaction mode that does not carry them (PgBouncer before 1.21)
+   */
+  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /**
    * Redis key prefix. Each queue adds its own hash tag (`gq:{job-image}:…`) so a Redis Cluster spreads

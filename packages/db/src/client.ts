@@ -1,12 +1,18 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
+import { PreparingClient } from './prepared-statements';
 
 export type PrismaClientOptions = {
   /** pg pool size of this process (pg's default is 10). */
   poolMax?: number;
   /** Give up opening a connection after this long instead of waiting forever on a dead host. */
   connectionTimeoutMs?: number;
+  /**
+   * Run our raw statements as named prepared statements (default). Off behind a connection pooler
+   * in transaction mode that does not carry prepared statements across backends.
+   */
+  preparedStatements?: boolean;
 };
 
 const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
@@ -25,6 +31,7 @@ export function poolOf(client: PrismaClient): pg.Pool | undefined {
  */
 export function createPrismaClient(databaseUrl: string, opts: PrismaClientOptions = {}): PrismaClient {
   const pool = new pg.Pool({
+    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
     connectionString: databaseUrl,
     max: opts.poolMax,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
