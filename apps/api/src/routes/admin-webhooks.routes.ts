@@ -1,15 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '@genqueue/core';
-import { decodeDeliveryCursor, type DeliveryWithAttempts, type WebhookEndpointRecord } from '@genqueue/db';
+import { AppError, isId } from '@genqueue/core';
+import type { DeliveryWithAttempts, WebhookEndpointRecord } from '@genqueue/db';
 import { WEBHOOK_EVENT_TYPES } from '@genqueue/webhooks';
 import type { ApiDeps } from '../deps';
 import { redeliver } from '../services/webhook-redelivery';
 import { deliveryView, endpointView } from '../services/webhook-views';
 import { ListDeliveriesQuerySchema } from './webhooks.routes';
 import { parseOr400 } from './validation';
-
-const ENDPOINT_ID = /^wep_[0-9A-Z]{26}$/;
 
 export const AdminListEndpointsQuerySchema = z.object({ project_id: z.string().max(64).optional() });
 
@@ -38,16 +36,13 @@ export function adminWebhooksRoutes(deps: ApiDeps): Router {
 
   router.post('/webhook-endpoints/:id/enable', async (req, res) => {
     const id = String(req.params['id']);
-    const endpoint = ENDPOINT_ID.test(id) ? await deps.adminQueries.enableEndpoint(id) : null;
+    const endpoint = isId('wep', id) ? await deps.adminQueries.enableEndpoint(id) : null;
     if (!endpoint) throw new AppError('not_found', `Webhook endpoint ${id} not found`);
     res.json(adminEndpointView(endpoint));
   });
 
   router.get('/webhook-deliveries', async (req, res) => {
     const query = parseOr400(AdminListDeliveriesQuerySchema, req.query, 'query');
-    if (query.cursor && !decodeDeliveryCursor(query.cursor)) {
-      throw new AppError('invalid_request', 'The cursor is invalid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-    }
     const page = await deps.adminQueries.listDeliveries(
       { projectId: query.project_id, jobId: query.job_id, endpointId: query.endpoint_id, status: query.status, eventType: query.event_type },
       query.limit,
@@ -58,7 +53,7 @@ export function adminWebhooksRoutes(deps: ApiDeps): Router {
 
   router.post('/webhook-deliveries/:id/redeliver', async (req, res) => {
     const id = String(req.params['id']);
-    const projectId = /^whd_[0-9A-Z]{26}$/.test(id) ? await deps.adminQueries.deliveryProjectId(id) : null;
+    const projectId = isId('whd', id) ? await deps.adminQueries.deliveryProjectId(id) : null;
     const delivery = projectId ? await redeliver(deps, projectId, id) : null;
     if (!delivery) throw new AppError('not_found', `Webhook delivery ${id} not found`);
     res.status(202).json(adminDeliveryView(delivery));
