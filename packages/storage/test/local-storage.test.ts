@@ -23,6 +23,15 @@ describe('LocalDirectoryStorage', () => {
 
   storageContract(() => ({ storage, listKeys: async () => filesUnder(dir) }));
 
+  test('a directory removed from outside is made again (the next put after the failed one succeeds)', async () => {
+    await storage.put('gone/a.bin', Buffer.from('a'));
+    rmSync(path.join(dir, 'gone'), { recursive: true, force: true });
+    // the first put may fail on the missing directory; it must not keep failing
+    await storage.put('gone/b.bin', Buffer.from('b')).catch(() => undefined);
+    await expect(storage.put('gone/c.bin', Buffer.from('c'))).resolves.toMatchObject({ bytes: 1 });
+    expect(await storage.size('gone/c.bin')).toBe(1);
+  });
+
   test('a key may not leave the directory', async () => {
     await expect(storage.put('../outside', Buffer.from('x'))).rejects.toThrow(/escapes/);
   });
