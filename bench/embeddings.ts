@@ -24,6 +24,23 @@ const DIMENSIONS = num('BENCH_DIMENSIONS', 8);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 4);
 const RUN_BUNDLES = process.env['BENCH_RUN_TS'] !== '1';
 const MB = 1024 * 1024;
+/** lets the bench read the worker's /metrics (its heap, beside the RSS read from /proc) */
+const METRICS_TOKEN = 'bench-embeddings-metrics';
+
+type HeapSample = { heapUsedMb: number; heapTotalMb: number; externalMb: number };
+
+/** The worker's V8 heap and external memory from its /metrics (prom-client's default metrics); null when unreadable. */
+async function workerHeap(workerUrl: string | null): Promise<HeapSample | null> {
+  if (!workerUrl) return null;
+  try {
+    const res = await fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const text = await res.text();
+    const gauge = (name: string) => Number(new RegExp(`^genqueue_worker_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / MB;
+    return { heapUsedMb: gauge('nodejs_heap_size_used_bytes'), heapTotalMb: gauge('nodejs_heap_size_total_bytes'), externalMb: gauge('nodejs_external_memory_bytes') };
+  } catch {
+    return null;
+  }
+}
 
 async function writeInputs(file: string): Promise<number> {
   const out = createWriteStream(file);
@@ -54,7 +71,9 @@ async function main(): Promise<void> {
       LANE_EMBEDDING_CONCURRENCY: String(CONCURRENCY),
       RATE_LIMIT_PAUSE_MS: '1000',
       UPLOAD_LIMIT_BATCH_MB: '512',
+      METRICS_TOKEN,
     },
+    withWorkerHttp: true,
     simulatorEnv: { SIMULATOR_FAST_TIME: '0' },
   });
   const apiPid = (stack as unknown as { processes: { api: { child: { pid?: number } } } }).processes.api.child.pid;
@@ -83,12 +102,12 @@ async function main(): Promise<void> {
     const validateMs = Date.now() - submitStart;
     const jobId = submitted.body.id as string;
 
-    const samples: Array<{ t: number; api: number; worker: number; progress: number }> = [];
+    const samples: Array<{ t: number; api: number; worker: number; progress: number; heap: HeapSample | null }> = [];
     let job: any;
     for (;;) {
       const res = await stack.api.get(`/v1/jobs/${jobId}?wait=1`, { key: project.key });
       job = res.body;
-      samples.push({ t: Date.now() - submitStart, api: memory(apiPid).rssMb, worker: memory(workerPid).rssMb, progress: job.progress });
+      samples.push({ t: Date.now() - submitStart, api: memory(apiPid).rssMb, worker: memory(workerPid).rssMb, progress: job.progress, heap: await workerHeap(stack.workerUrl) });
       if (['succeeded', 'failed', 'canceled', 'expired'].includes(job.status)) break;
       if (samples.length % 10 === 0) console.log(`  ${((Date.now() - submitStart) / 1000).toFixed(0)} s progress ${job.progress}%`);
     }
@@ -124,8 +143,21 @@ async function main(): Promise<void> {
         worker_peak: +peak.worker.toFixed(0),
         api_max_sampled: +Math.max(...samples.map((s) => s.api)).toFixed(0),
         worker_max_sampled: +Math.max(...samples.map((s) => s.worker)).toFixed(0),
+        worker_heap_used_max: +Math.max(...samples.map((s) => s.heap?.heapUsedMb ?? 0)).toFixed(0),
+        worker_heap_total_max: +Math.max(...samples.map((s) => s.heap?.heapTotalMb ?? 0)).toFixed(0),
+        worker_external_max: +Math.max(...samples.map((s) => s.heap?.externalMb ?? 0)).toFixed(0),
       },
-      rss_timeline: samples.filter((_, i) => i % 5 === 0).map((s) => ({ t_s: +(s.t / 1000).toFixed(0), api_mb: +s.api.toFixed(0), worker_mb: +s.worker.toFixed(0), progress: s.progress })),
+      rss_timeline: samples
+        .filter((_, i) => i % 5 === 0)
+        .map((s) => ({
+          t_s: +(s.t / 1000).toFixed(0),
+          api_mb: +s.api.toFixed(0),
+          worker_mb: +s.worker.toFixed(0),
+          worker_heap_used_mb: +(s.heap?.heapUsedMb ?? 0).toFixed(0),
+          worker_heap_total_mb: +(s.heap?.heapTotalMb ?? 0).toFixed(0),
+          worker_external_mb: +(s.heap?.externalMb ?? 0).toFixed(0),
+          progress: s.progress,
+        })),
     };
 
     const rows: Array<[string, string]> = [
@@ -140,6 +172,7 @@ async function main(): Promise<void> {
       ['429s met (limiter)', String(limits.limited ?? 0)],
       ['API RSS idle → peak', `${result.rss_mb.api_idle} → ${result.rss_mb.api_peak} MB`],
       ['worker RSS idle → peak', `${result.rss_mb.worker_idle} → ${result.rss_mb.worker_peak} MB`],
+      ['worker heap used / total / external (max)', `${result.rss_mb.worker_heap_used_max} / ${result.rss_mb.worker_heap_total_max} / ${result.rss_mb.worker_external_max} MB`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`\nembedding.batch bench\n${'-'.repeat(width + 40)}`);
