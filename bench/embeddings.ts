@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, TEST_ENV, TestStack } from '@genqueue/testing';
-import { memory } from './support/proc';
+import { cpuSecondsOf, memory } from './support/proc';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const INPUTS = num('BENCH_INPUTS', 1_000_000);
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${JSON.stringify(file)}`);
     const uploadMs = Date.now() - uploadStart;
 
+    const workerCpuStart = cpuSecondsOf(workerPid);
     const submitStart = Date.now();
     const submitted = await stack.api.post('/v1/jobs', {
       key: project.key,
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       if (samples.length % 10 === 0) console.log(`  ${((Date.now() - submitStart) / 1000).toFixed(0)} s progress ${job.progress}%`);
     }
     const wallMs = Date.now() - submitStart;
+    const workerCpuS = cpuSecondsOf(workerPid) - workerCpuStart;
     const limits = (await stack.sim.get('/_sim/limits')).body.keys?.embeddings ?? {};
     const embedTotals = (await stack.sim.get('/_sim/embeddings?recent=1')).body.totals;
     const peak = { api: memory(apiPid).peakMb, worker: memory(workerPid).peakMb };
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
       request_span_floor_s: +(spanFloorMs / 1000).toFixed(1),
       rate_used_pct: +((100 * spanFloorMs) / Math.max(1, requestSpanMs)).toFixed(1),
       rate_used_overall_pct: +((100 * floorMs) / wallMs).toFixed(1),
+      worker_cpu_s: +workerCpuS.toFixed(1),
       gateway: { allowed: limits.allowed, limited_429: limits.limited, embedded: embedTotals?.embedded, failed_requests: embedTotals?.failed },
       rss_mb: {
         api_idle: +idle.api.rssMb.toFixed(0),
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
       ['first → last request', `${result.request_span_s} s (floor ${result.request_span_floor_s} s)`],
       ['share of allowed rate used', `${result.rate_used_pct} % while requesting, ${result.rate_used_overall_pct} % overall`],
       ['429s met (limiter)', String(limits.limited ?? 0)],
+      ['worker CPU (submit → final)', `${result.worker_cpu_s} s`],
       ['API RSS idle → peak', `${result.rss_mb.api_idle} → ${result.rss_mb.api_peak} MB`],
       ['worker RSS idle → peak', `${result.rss_mb.worker_idle} → ${result.rss_mb.worker_peak} MB`],
       ['worker heap used / total / external (max)', `${result.rss_mb.worker_heap_used_max} / ${result.rss_mb.worker_heap_total_max} / ${result.rss_mb.worker_external_max} MB`],
