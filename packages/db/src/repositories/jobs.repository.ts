@@ -187,8 +187,71 @@ function rawPatchSets(patch: JobPatch, sets: RawSets): void {
   if (patch.lastProgressAt !== undefined) sets.set('last_progress_at', { value: patch.lastProgressAt });
 }
 
+/**
+ * The columns a status change to `to` sets (besides the patch), for the raw paths. `params` gets the
+ * values the SQL refers to by number; the caller's own parameters must already be in it.
+ */
+function statusChangeSets(to: JobStatus, patch: JobPatch, now: Date, params: unknown[]): RawSets {
+  const sets: RawSets = new Map();
+  rawPatchSets(patch, sets);
+  sets.set('status', { value: to });
+  sets.set('event_seq', { sql: 'j.event_seq + 1' });
+  sets.set('updated_at', { value: now });
+  // a kept result belongs to the run that received it: any status change ends it
+  sets.set('received_output', { sql: 'NULL' });
+  if (to === 'running') {
+    sets.set('started_at', { value: now });
+    sets.set('last_progress_at', { value: now });
+    sets.set('attempts', { sql: 'j.attempts + 1' });
+    sets.set('finished_at', { sql: 'NULL' });
+    params.push(now);
+    sets.set('deadline_at', { sql: `$${params.length}::timestamptz + make_interval(secs => j.deadline_sec)` });
+  }
+  if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') sets.set('finished_at', { value: now });
+  if (to === 'succeeded') sets.set('progress', { value: 100 });
+  return sets;
+}
+
+/** `column = value` for each set, its values appended to `params`. */
+function rawAssignments(sets: RawSets, params: unknown[]): string {
+  return [...sets]
+    .map(([column, v]) => {
+      if ('sql' in v) return `${column} = ${v.sql}`;
+      params.push(v.value);
+      return `${column} = $${params.length}${v.cast ? `::${v.cast}` : ''}`;
+    })
+    .join(', ');
+}
+
 /** Signals the raw path to give the change to the Prisma path (a limited project's start, an outbox to write). */
 const USE_PRISMA_PATH = Symbol('use-prisma-path');
+
+/**
+ * Signals the one-statement path to give the change to the two-statement transaction: the job may
+ * have webhooks to write (its own URL or its project's endpoints), a start may need its project's
+ * running slot, or the job has no earlier event to take the snapshot's input from.
+ */
+const USE_TRANSACTION_PATH = Symbol('use-transaction-path');
+
+/** A timestamptz column as `Date.toISOString()` writes it (the columns hold milliseconds). */
+const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * `toEventSnapshot` (@genqueue/core) of the updated row `u`, built by Postgres. The input is the
+ * previous event's: a job's input never changes, and its first event (written at submission by
+ * `toEventSnapshot`) holds it already capped. jobs-transition.test.ts keeps the two equal.
+ */
+const EVENT_SNAPSHOT_SQL = `jsonb_build_object(
+  'id', u.id, 'object', 'job', 'type', u.type, 'status', u.status, 'progress', u.progress,
+  'input', u.prev_input, 'output', u.output, 'error', u.error,
+  'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'object', 'artifact', 'kind', a.kind,
+      'content_type', a.content_type, 'bytes', a.bytes, 'sha256', a.sha256) ORDER BY a.created_at)
+    FROM artifacts a WHERE a.job_id = u.id), '[]'::jsonb),
+  'metadata', coalesce(u.metadata, '{}'::jsonb), 'webhook_url', u.webhook_url, 'webhook_events', to_jsonb(u.webhook_events),
+  'priority', u.priority, 'attempts', u.attempts,
+  'upstream', jsonb_build_object('task_id', u.upstream_task_id, 'status', u.upstream_status),
+  'parent_id', u.parent_id, 'created_at', ${isoSql('u.created_at')}, 'started_at', ${isoSql('u.started_at')},
+  'finished_at', ${isoSql('u.finished_at')}, 'pruned_at', ${isoSql('u.pruned_at')})`;
 
 /**
  * A bulk insert writes 1,000 jobs and their events (each with indexes and the counts trigger): on a
@@ -346,6 +409,8 @@ export class JobsRepository {
     // The common change (a start of a job whose project has no running limit, an end with no
     // webhook to write, no rows alongside) as raw SQL; everything else on the Prisma path below.
     if (this.pool && !alongside && to !== 'queued') {
+      const once = await this.transitionInOneStatement(this.pool, jobId, to, patch, allowed);
+      if (once !== USE_TRANSACTION_PATH) return once;
       const done = await this.transitionRaw(this.pool, jobId, to, patch, allowed);
       if (done !== USE_PRISMA_PATH) return done;
     }
@@ -390,6 +455,57 @@ export class JobsRepository {
   }
 
   /**
+   * `transition` as one statement, for the common change: no webhook could be wanted (the job has no
+   * URL, its project no active endpoint) and a start needs no running slot. The guarded update and
+   * the event insert, its snapshot built by Postgres (EVENT_SNAPSHOT_SQL), go in one round trip and
+   * one implicit transaction, where the path below takes four. USE_TRANSACTION_PATH when the change
+   * needs more; null when the job is gone or in a status the change does not start from.
+   */
+  private async transitionInOneStatement(
+    pool: pg.Pool,
+    jobId: string,
+    to: JobStatus,
+    patch: JobPatch,
+    allowed: readonly JobStatus[],
+  ): Promise<Change | null | typeof USE_TRANSACTION_PATH> {
+    const now = new Date();
+    const type = eventTypeFor(to);
+    const eventId = newId('evt');
+    const params: unknown[] = [jobId, [...allowed], to === 'running', eventId, type, now];
+    const assignments = rawAssignments(statusChangeSets(to, patch, now, params), params);
+    const { rows } = await pool.query(
+      `WITH cur AS (
+         SELECT j.id, j.status, j.webhook_url, p.limits,
+                EXISTS (SELECT 1 FROM webhook_endpoints e
+                         WHERE e.project_id = j.project_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL) AS has_endpoints,
+                (SELECT e.data -> 'input' FROM job_events e WHERE e.job_id = j.id ORDER BY e.seq DESC LIMIT 1) AS prev_input
+           FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1 FOR UPDATE OF j
+       ), upd AS (
+         UPDATE jobs j SET ${assignments}
+           FROM cur
+          WHERE j.id = cur.id AND cur.status = ANY($2::text[])
+            AND NOT ($3::boolean AND coalesce(jsonb_typeof(cur.limits -> 'max_running_jobs'), '') = 'number')
+            AND cur.webhook_url IS NULL AND NOT cur.has_endpoints AND cur.prev_input IS NOT NULL
+         RETURNING j.*, cur.prev_input
+       ), ev AS (
+         INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at)
+         SELECT $4, u.id, u.project_id, u.event_seq, $5, ${EVENT_SNAPSHOT_SQL}, $6::timestamptz FROM upd u
+         RETURNING data
+       )
+       SELECT cur.status AS "cur$status", (SELECT data FROM ev) AS "ev$data", upd.*
+         FROM cur LEFT JOIN upd ON true`,
+      params,
+    );
+    const row = rows[0] as Record<string, unknown> | undefined;
+    const fromStatus = row?.['cur$status'] as JobStatus | undefined;
+    if (!row || !fromStatus || !allowed.includes(fromStatus)) return null;
+    if (row['id'] == null) return USE_TRANSACTION_PATH;
+    const job = jobFromRow(row);
+    const event: JobEvent = { id: eventId, jobId, projectId: job.projectId, seq: job.eventSeq, type, data: row['ev$data'] as JobEvent['data'], createdAt: now };
+    return { job, event, deliveryIds: [] };
+  }
+
+  /**
    * `transition` in one transaction of two statements: the guarded update (which also reads the
    * status it came from, the project's limits, the job's artifacts for the event's snapshot and
    * the project's active endpoints), then the event insert. Rolls back and answers USE_PRISMA_PATH
@@ -399,28 +515,7 @@ export class JobsRepository {
   private async transitionRaw(pool: pg.Pool, jobId: string, to: JobStatus, patch: JobPatch, allowed: readonly JobStatus[]): Promise<Change | null | typeof USE_PRISMA_PATH> {
     const now = new Date();
     const params: unknown[] = [jobId, [...allowed], to === 'running'];
-    const sets: RawSets = new Map();
-    rawPatchSets(patch, sets);
-    sets.set('status', { value: to });
-    sets.set('event_seq', { sql: 'j.event_seq + 1' });
-    sets.set('updated_at', { value: now });
-    // a kept result belongs to the run that received it: any status change ends it
-    sets.set('received_output', { sql: 'NULL' });
-    if (to === 'running') {
-      sets.set('started_at', { value: now });
-      sets.set('last_progress_at', { value: now });
-      sets.set('attempts', { sql: 'j.attempts + 1' });
-      sets.set('finished_at', { sql: 'NULL' });
-      params.push(now);
-      sets.set('deadline_at', { sql: `$${params.length}::timestamptz + make_interval(secs => j.deadline_sec)` });
-    }
-    if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') sets.set('finished_at', { value: now });
-    if (to === 'succeeded') sets.set('progress', { value: 100 });
-    const assignments = [...sets].map(([column, v]) => {
-      if ('sql' in v) return `${column} = ${v.sql}`;
-      params.push(v.value);
-      return `${column} = $${params.length}${v.cast ? `::${v.cast}` : ''}`;
-    });
+    const assignments = rawAssignments(statusChangeSets(to, patch, now, params), params);
     const client = await pool.connect();
     let failed = false;
     try {
@@ -429,7 +524,7 @@ export class JobsRepository {
         `WITH cur AS (
            SELECT j.id, j.status, p.limits FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1 FOR UPDATE OF j
          ), upd AS (
-           UPDATE jobs j SET ${assignments.join(', ')}
+           UPDATE jobs j SET ${assignments}
              FROM cur
             WHERE j.id = cur.id AND cur.status = ANY($2::text[])
               AND NOT ($3::boolean AND coalesce(jsonb_typeof(cur.limits -> 'max_running_jobs'), '') = 'number')
