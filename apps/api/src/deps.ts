@@ -32,6 +32,7 @@ import { ArtifactUrls } from './services/artifact-urls';
 import { BulkActions } from './services/bulk-actions';
 import { JobActions } from './services/job-actions';
 import { JobSubmission } from './services/job-submission';
+import { activeKeyCache, keyChangesChannel } from './services/key-change-signal';
 import { JobViews } from './services/job-views';
 import { ConnectionSlots } from './services/connection-slots';
 import { JobWaiter } from './services/job-waiter';
@@ -102,7 +103,7 @@ export async function buildApiDeps(settings: Settings, logger: Logger): Promise<
   subscriber.on('error', () => undefined);
   const storage = storageFromSettings(settings);
   const projects = new ProjectsRepository(prisma);
-  const apiKeys = new ApiKeysRepository(prisma);
+  const apiKeys = new ApiKeysRepository(prisma, activeKeyCache(redis, subscriber, keyChangesChannel(settings.QUEUE_PREFIX)));
   const jobs = new JobsRepository(prisma, { webhookOutbox: new WebhookOutbox(prisma, webhookFanOut) });
   const jobQueries = new JobQueries(prisma);
   const artifacts = new ArtifactsRepository(prisma);

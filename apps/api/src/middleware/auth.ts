@@ -19,10 +19,14 @@ function bearerOf(req: Request): string | null {
   return match?.[1] ?? null;
 }
 
-/** Best effort and off the request's path: the dashboard's "last used" is a hint, not a ledger. */
+/**
+ * Best effort and off the request's path: the dashboard's "last used" is a hint, not a ledger. The
+ * record may be the key cache's: noting the use on it keeps the next requests from writing again.
+ */
 function noteKeyUse(apiKeys: ApiKeysRepository, record: { id: string; lastUsedAt: Date | null }): void {
   const now = new Date();
   if (record.lastUsedAt && now.getTime() - record.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  record.lastUsedAt = now;
   apiKeys.touchLastUsed(record.id, now).catch(() => undefined);
 }
 

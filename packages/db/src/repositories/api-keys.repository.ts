@@ -54,12 +54,73 @@ function activeKeyFromRow(r: Row): ActiveKey {
   };
 }
 
+/** How an API process learns that keys or their projects changed elsewhere (Redis pub/sub in the API). */
+export type KeyChangeSignal = {
+  /** false while a change made elsewhere could go unheard (not subscribed, Redis down): nothing is cached then */
+  isListening: () => boolean;
+  /** tells every other process; best effort (the TTL bounds what a lost signal costs) */
+  announce: () => Promise<void>;
+};
+
+/**
+ * Active keys by hash for a few seconds, so a busy key costs no read per request. A revocation or a
+ * project change empties it here at once and in every other process through `signal`; while the
+ * signal cannot be heard every lookup reads the table, as without a cache.
+ */
+export class ActiveKeyCache {
+  private readonly entries = new Map<string, { record: ActiveKey; until: number }>();
+  /** bumped by every `forget`: a read that started before it does not refill the cache with what it saw */
+  private generation = 0;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly signal: KeyChangeSignal,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** The cached record, or a function that keeps what the caller then reads from the table. */
+  lookup(hash: string, now = Date.now()): { hit: ActiveKey } | { keep: (record: ActiveKey | null) => void } {
+    if (!this.signal.isListening()) return { keep: () => undefined };
+    const entry = this.entries.get(hash);
+    if (entry && entry.until > now) return { hit: entry.record };
+    const generation = this.generation;
+    return {
+      keep: (record) => {
+        if (!record || generation !== this.generation) return;
+        if (this.entries.size >= this.maxEntries) this.entries.clear();
+        this.entries.set(hash, { record, until: now + this.ttlMs });
+      },
+    };
+  }
+
+  /** Drops every entry of this process (a change was heard, or the signal was down a while). */
+  forget(): void {
+    this.generation += 1;
+    this.entries.clear();
+  }
+
+  /** A key or a project changed: forgets here, then tells the other processes. */
+  async changed(): Promise<void> {
+    this.forget();
+    await this.signal.announce().catch(() => undefined);
+  }
+}
+
 export class ApiKeysRepository {
   /** the client's pg pool: the per-request key lookup runs through it as raw SQL */
   private readonly pool: pg.Pool | undefined;
 
-  constructor(private readonly db: PrismaClient) {
+  constructor(
+    private readonly db: PrismaClient,
+    /** the API's: lookups answered from memory for a few seconds; none elsewhere (every lookup reads) */
+    private readonly cache: ActiveKeyCache | null = null,
+  ) {
     this.pool = poolOf(db);
+  }
+
+  /** A project's limits changed: keys cached with the old ones are read again, here and elsewhere. */
+  async projectChanged(): Promise<void> {
+    await this.cache?.changed();
   }
 
   /** Stores only the hash; the key itself is returned this once. `key` may be supplied (ADMIN_API_KEY). */
@@ -79,10 +140,21 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Read on every request, never cached: a revoked key is refused at once, on every API process.
-   * Raw SQL on the pool (one indexed read) where the client has one.
+   * The active key and its project. With a cache, from memory for a few seconds: a revocation
+   * empties it (here at once, elsewhere through the cache's signal). Raw SQL on the pool (one
+   * indexed read) where the client has one.
    */
   async findActiveByKey(key: string): Promise<ActiveKey | null> {
+    const hash = hashApiKey(key);
+    if (!this.cache) return this.readActiveByHash(hash);
+    const cached = this.cache.lookup(hash);
+    if ('hit' in cached) return cached.hit;
+    const record = await this.readActiveByHash(hash);
+    cached.keep(record);
+    return record;
+  }
+
+  private async readActiveByHash(hash: string): Promise<ActiveKey | null> {
     if (this.pool) {
       const { rows } = await this.pool.query(
         `SELECT k.*, p.id AS p_id, p.name AS p_name, p.limits AS p_limits, p.webhook_secret AS p_webhook_secret,
@@ -91,12 +163,12 @@ export class ApiKeysRepository {
            FROM api_keys k LEFT JOIN projects p ON p.id = k.project_id
           WHERE k.key_hash = $1 AND k.revoked_at IS NULL
           LIMIT 1`,
-        [hashApiKey(key)],
+        [hash],
       );
       return rows[0] ? activeKeyFromRow(rows[0]) : null;
     }
     return this.db.apiKey.findFirst({
-      where: { keyHash: hashApiKey(key), revokedAt: null },
+      where: { keyHash: hash, revokedAt: null },
       include: { project: true },
     });
   }
@@ -134,6 +206,7 @@ export class ApiKeysRepository {
       where: { kind: 'admin', name, revokedAt: null, id: { not: keepId } },
       data: { revokedAt: new Date() },
     });
+    if (count > 0) await this.cache?.changed();
     return count;
   }
 
@@ -147,6 +220,7 @@ export class ApiKeysRepository {
     if (!existing) return false;
     if (!existing.revokedAt) {
       await this.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+      await this.cache?.changed();
     }
     return true;
   }
