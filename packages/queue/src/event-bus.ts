@@ -23,6 +23,14 @@ export type CommittedChange = {
   deliveryIds?: readonly string[];
 };
 
+const signalOf = (change: CommittedChange): JobSignal => ({
+  jobId: change.job.id,
+  projectId: change.job.projectId,
+  seq: change.event.seq,
+  status: change.job.status,
+  type: change.event.type,
+});
+
 /** Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth. */
 export class JobEventBus {
   private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
@@ -56,13 +64,7 @@ export class JobEventBus {
   /** Announces a committed change; null (another actor won the race) announces nothing. */
   async announce(change: CommittedChange | null): Promise<void> {
     if (!change) return;
-    for (const observer of this.observers) {
-      try {
-        observer(change);
-      } catch {
-        // an observer's fault never stops an announcement
-      }
-    }
+    this.observeChange(change);
     if (change.deliveryIds && change.deliveryIds.length > 0 && this.deliveryEnqueuer) {
       // best effort: the sweeper queues pending deliveries that Redis never got
       await this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined);
@@ -71,13 +73,31 @@ export class JobEventBus {
       // best effort: a waiting job whose wake is lost starts when its backstop delay runs out
       await this.slotReleaser(change.job.projectId).catch(() => undefined);
     }
-    await this.publish({
-      jobId: change.job.id,
-      projectId: change.job.projectId,
-      seq: change.event.seq,
-      status: change.job.status,
-      type: change.event.type,
-    });
+    await this.publish(signalOf(change));
+  }
+
+  /** `announce` for many changes (a bulk submission): their signals go out in one round trip. */
+  async announceMany(changes: readonly CommittedChange[]): Promise<void> {
+    const needsMore = changes.some((c) => (c.deliveryIds?.length ?? 0) > 0 || isFinalStatus(c.job.status));
+    if (needsMore || this.publisher.status !== 'ready') {
+      // deliveries and freed slots go the one-by-one way; plain signals need only the publish
+      await Promise.all(changes.map((change) => this.announce(change)));
+      return;
+    }
+    for (const change of changes) this.observeChange(change);
+    const pipeline = this.publisher.pipeline();
+    for (const change of changes) pipeline.publish(this.channel, JSON.stringify(signalOf(change)));
+    await pipeline.exec().catch(() => undefined);
+  }
+
+  private observeChange(change: CommittedChange): void {
+    for (const observer of this.observers) {
+      try {
+        observer(change);
+      } catch {
+        // an observer's fault never stops an announcement
+      }
+    }
   }
 
   async publish(signal: JobSignal): Promise<void> {

@@ -39,7 +39,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
     const key = rawKey === undefined ? null : parseOr400(IdempotencyKeySchema, rawKey, 'Idempotency-Key header', 'Idempotency-Key');
     await takeJobSubmissions(deps.rateLimits, req, 1);
     const { job, created } = await deps.submission.submit(projectId, req.body, key);
-    res.status(created ? 202 : 200).json(await deps.views.one(job));
+    res.status(created ? 202 : 200).json(created ? deps.views.created(job) : await deps.views.one(job));
   });
 
   router.post('/bulk', async (req, res) => {
@@ -47,10 +47,7 @@ export function jobsRoutes(deps: ApiDeps): Router {
     const { jobs } = parseOr400(BulkRequestSchema, req.body, 'bulk request');
     await takeJobSubmissions(deps.rateLimits, req, jobs.length);
     const results = await deps.submission.submitMany(projectId, jobs);
-    // One artifact query for the whole list instead of one per job.
-    const views = await deps.views.many(results.flatMap((r) => ('job' in r ? [r.job] : [])));
-    const byId = new Map(views.map((view) => [view.id, view]));
-    res.status(202).json({ object: 'list', data: results.map((r) => ('job' in r ? byId.get(r.job.id) : errorBody(r.error))) });
+    res.status(202).json({ object: 'list', data: results.map((r) => ('job' in r ? deps.views.created(r.job) : errorBody(r.error))) });
   });
 
   router.get('/', async (req, res) => {

@@ -87,9 +87,13 @@ export class JobSubmission {
     const good = prepared.filter((p): p is Prepared => !('error' in p));
     const changes = await this.deps.jobs.createMany(good.map((p) => p.job));
     const byFamily = new Map<JobFamily, Job[]>();
-    good.forEach((p, i) => byFamily.set(p.family, [...(byFamily.get(p.family) ?? []), changes[i]!.job]));
-    for (const [family, jobs] of byFamily) await this.enqueueMany(family, jobs);
-    await Promise.all(changes.map((change) => this.deps.events.announce(change)));
+    good.forEach((p, i) => {
+      const jobs = byFamily.get(p.family);
+      if (jobs) jobs.push(changes[i]!.job);
+      else byFamily.set(p.family, [changes[i]!.job]);
+    });
+    // the signals need not wait for the queues: both only follow the commit
+    await Promise.all([...[...byFamily].map(([family, jobs]) => this.enqueueMany(family, jobs)), this.deps.events.announceMany(changes)]);
     let next = 0;
     return prepared.map((p) => ('error' in p ? { error: p.error } : { job: changes[next++]!.job }));
   }

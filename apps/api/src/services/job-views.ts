@@ -44,6 +44,11 @@ export class JobViews {
     return toPublicJob(job, artifacts, await this.urls.signerFor(artifacts));
   }
 
+  /** A job this request just created: it has no artifacts yet, so nothing is read. */
+  created(job: Job): PublicJob {
+    return toPublicJob(job, []);
+  }
+
   async many(jobs: Job[]): Promise<PublicJob[]> {
     const byJob = await this.artifacts.listForJobs(jobs.map((j) => j.id));
     const sign = await this.urls.signerFor([...byJob.values()].flat());

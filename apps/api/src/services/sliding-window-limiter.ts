@@ -34,6 +34,15 @@ end
 return {0, math.floor(used), math.ceil(wait)}
 `;
 
+type TakeCommand = { gqWindowTake(currentKey: string, previousKey: string, ...args: Array<string | number>): Promise<unknown> };
+
+/** The script as a command of the connection: sent once, then run by its SHA (ioredis falls back on NOSCRIPT). */
+function withTakeCommand(redis: Redis): TakeCommand {
+  const client = redis as Redis & Partial<TakeCommand>;
+  if (!client.gqWindowTake) redis.defineCommand('gqWindowTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
+  return client as Redis & TakeCommand;
+}
+
 export type Take = { allowed: boolean; used: number; retryAfterSec: number | null };
 
 /** Sliding-window counters in Redis, shared by every API instance. */
@@ -51,9 +60,7 @@ export class SlidingWindowLimiter {
     // both minutes of a key in one Redis Cluster slot: the script reads them together
     const tagged = `{${key}}`;
     try {
-      const [allowed, used, waitMs] = (await this.redis.eval(
-        TAKE_SCRIPT,
-        2,
+      const [allowed, used, waitMs] = (await withTakeCommand(this.redis).gqWindowTake(
         `${tagged}:${minute}`,
         `${tagged}:${minute - 1}`,
         limit,
