@@ -25,7 +25,7 @@ type Balance = Awaited<ReturnType<CollectorSources['balance']>>;
 type Snapshot = { queues: QueueFigures[] | null; lanes: LaneStatus[] | null; figures: OperationalFigures | null; balance: Balance };
 
 /** Every type gets a sample (0 when none), so an alert on a series never meets an absent one. */
-const TASK_TYPES = JOB_TYPES.filter((spec) => spec.family === 'video' || spec.family === 'mj').map((spec) => spec.type);
+const TASK_TYPES = JOB_TYPES.filter((spec) => spec.isGatewayTask).map((spec) => spec.type);
 const ALL_TYPES = JOB_TYPES.map((spec) => spec.type);
 const HOLD_REASONS = ['rate_limited', 'outage', 'refused'] as const;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;

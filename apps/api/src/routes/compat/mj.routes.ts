@@ -1,5 +1,5 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { AppError, isId } from '@genqueue/core';
+import { AppError, isId, JOB_TYPES } from '@genqueue/core';
 import type { Job } from '@genqueue/db';
 import type { ApiDeps } from '../../deps';
 import { authenticate, requireProjectId } from '../../middleware/auth';
@@ -14,7 +14,8 @@ import { assertWebhookUrlAllowed } from '../../services/webhook-urls';
 import { parseOr400 } from '../validation';
 
 const SUBMIT_KINDS: readonly MjSubmitKind[] = ['imagine', 'action', 'blend', 'describe', 'modal'];
-const MJ_JOB_TYPES = ['mj.imagine', 'mj.action', 'mj.blend', 'mj.describe', 'mj.modal'];
+/** The job types a midjourney-proxy client sees as its tasks: the catalog's `mj` family. */
+const MJ_JOB_TYPES: string[] = JOB_TYPES.filter((spec) => spec.family === 'mj').map((spec) => spec.type);
 
 /**
  * midjourney-proxy clients send their key as `mj-api-secret` (the gateway also takes it when
