@@ -1,24 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { testDatabaseUrl } from '@genqueue/testing';
 import { PreparingClient, statementName } from '../src/prepared-statements';
+import { databaseUrl, dropDatabase, randomDatabaseName, withPg } from './test-databases';
 
 /** Named prepared statements on a real Postgres: what gets prepared, and a migration mid-run. */
 describe('PreparingClient', () => {
-  const table = `prep_${randomBytes(4).toString('hex')}`;
+  const table = 'prep_rows';
+  const database = randomDatabaseName('genqueue_test_prepared');
   // one connection, so pg_prepared_statements shows what this pool's client prepared
-  const pool = new pg.Pool({ Client: PreparingClient, connectionString: testDatabaseUrl(), max: 1 });
+  const pool = new pg.Pool({ Client: PreparingClient, connectionString: databaseUrl(database), max: 1 });
   const prepared = async () =>
     (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
 
   beforeAll(async () => {
+    await withPg(databaseUrl('postgres'), (client) => client.query(`CREATE DATABASE "${database}"`));
     await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, label text)`);
     await pool.query(`INSERT INTO ${table} VALUES (1, 'one'), (2, 'two')`);
   });
 
   afterAll(async () => {
-    await pool.query(`DROP TABLE IF EXISTS ${table}`);
     await pool.end();
+    await dropDatabase(database);
   });
 
   it('prepares a parameterised text statement once and reuses it', async () => {
