@@ -41,8 +41,15 @@ export async function* readLines(stream: Readable, maxLineBytes: number): AsyncG
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      add(buf.subarray(start, nl));
-      yield emit();
+      if (length === 0 && !tooLong && nl - start <= maxLineBytes) {
+        // the whole line is in this piece: decoded in place, no copy of its bytes first
+        lineNo += 1;
+        const text = buf.toString('utf8', start, nl);
+        yield { lineNo, text: text.endsWith('\r') ? text.slice(0, -1) : text };
+      } else {
+        add(buf.subarray(start, nl));
+        yield emit();
+      }
       start = nl + 1;
     }
     // copy: the stream may reuse its buffer
