@@ -13,6 +13,7 @@ export const ROUTE_KEYS = [
   'not_found',
   // long-running tasks (video §8, Midjourney §9)
   'videos.create',
+  'videos.remix',
   'videos.status',
   'videos.content',
   'mj.submit',

@@ -14,6 +14,7 @@ const ROUTES: { method: string; pattern: RegExp; lane: GatewayLane }[] = [
   { method: 'POST', pattern: /^\/v1\/chat\/completions$/, lane: 'image' },
   { method: 'POST', pattern: /^\/v1beta\/models\/[^/]+:(?:stream)?generateContent$/i, lane: 'image' },
   { method: 'POST', pattern: /^\/v1\/videos$/, lane: 'video_submit' },
+  { method: 'POST', pattern: /^\/v1\/videos\/[^/]+\/remix$/, lane: 'video_submit' },
   { method: 'GET', pattern: /^\/v1\/videos?\/[^/]+(?:\/content)?$/, lane: 'video_poll' },
   { method: 'GET', pattern: /^\/v1\/video\/generations\/[^/]+$/, lane: 'video_poll' },
   { method: 'POST', pattern: new RegExp(`^${MJ_MODE}/submit/`), lane: 'mj_submit' },

@@ -16,8 +16,8 @@ import {
 } from './task-common';
 
 /**
- * Sora-format videos (docs/gateway.md §8): `POST /v1/videos`, `GET /v1/videos/{id}` in every
- * shape the gateway produces, and `GET /v1/videos/{id}/content`.
+ * Sora-format videos (docs/gateway.md §8): `POST /v1/videos`, `POST /v1/videos/{id}/remix`,
+ * `GET /v1/videos/{id}` in every shape the gateway produces, and `GET /v1/videos/{id}/content`.
  */
 
 export interface VideoInputReference {
@@ -91,6 +91,12 @@ export interface VideoTask {
 export interface VideosApi {
   /** One submit; never retried here. Throws UpstreamError (E1/E3/E2 shapes, classified). */
   create(request: VideoCreateRequest, options?: CallOptions): Promise<VideoSubmitResult>;
+  /**
+   * `POST /v1/videos/{id}/remix` (§8.4): a new task from a finished one, on its channel, model,
+   * seconds and size; billed and answered like `create`. Never retried here. An unknown id is
+   * `not_found` (400 `task_not_exist`).
+   */
+  remix(id: string, request: { prompt: string }, options?: CallOptions): Promise<VideoSubmitResult>;
   /** `GET /v1/videos/{id}`. Unknown ids are `not_found` (400 `task_not_exist`; may be insert lag right after submit). */
   get(id: string, options?: CallOptions): Promise<VideoTask>;
   /**
@@ -140,6 +146,18 @@ export function createVideosApi(http: UpstreamHttp, apiOptions: VideosApiOptions
       }
       const json = parseJsonResponse(res, 'videos.create');
       return parseVideoSubmit(json, res.headers['x-new-api-other-ratios'], res.status, res.requestId);
+    },
+
+    async remix(id, request, options = {}) {
+      const res = await http.request({
+        ...withTimeout(options, timeouts.submitMs),
+        method: 'POST',
+        path: `/v1/videos/${encodeURIComponent(id)}/remix`,
+        profile: 'long',
+        json: { prompt: request.prompt },
+      });
+      const json = parseJsonResponse(res, 'videos.remix');
+      return parseVideoSubmit(json, res.headers['x-new-api-other-ratios'], res.status, res.requestId, 'videos.remix');
     },
 
     async get(id, options = {}) {
@@ -209,8 +227,8 @@ function readOtherRatios(header: string | undefined): Record<string, number> | u
   }
 }
 
-/** Reads a `POST /v1/videos` answer. A 200 without an id is `rejected`: there is nothing to poll, and resubmitting may pay twice. */
-export function parseVideoSubmit(json: unknown, otherRatiosHeader?: string, httpStatus = 200, requestId?: string): VideoSubmitResult {
+/** Reads a `POST /v1/videos` (or `/remix`) answer. A 200 without an id is `rejected`: there is nothing to poll, and resubmitting may pay twice. */
+export function parseVideoSubmit(json: unknown, otherRatiosHeader?: string, httpStatus = 200, requestId?: string, call = 'videos.create'): VideoSubmitResult {
   const body = asRecord(json) ?? {};
   const id = asText(body['id']) ?? asText(body['task_id']);
   if (id === undefined) {
@@ -218,7 +236,7 @@ export function parseVideoSubmit(json: unknown, otherRatiosHeader?: string, http
       kind: 'rejected',
       httpStatus,
       ...(requestId !== undefined ? { requestId } : {}),
-      message: `videos.create: HTTP ${httpStatus} without a task id`,
+      message: `${call}: HTTP ${httpStatus} without a task id`,
     });
   }
   const rawStatus = statusText(body['status']);

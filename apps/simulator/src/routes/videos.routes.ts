@@ -30,7 +30,7 @@ const upstreamRefusal = (message: string, param: string | null, code: string): s
   JSON.stringify({ error: { message, type: 'invalid_request_error', param, code } });
 
 /**
- * Sora-format video (docs/gateway.md §8): `POST /v1/videos` (JSON or multipart), status in every shape
+ * Sora-format video (docs/gateway.md §8): `POST /v1/videos` (JSON or multipart), `POST /v1/videos/{id}/remix`, status in every shape
  * (`/v1/videos/{id}` and new-api's `/v1/video/generations/{id}` wrapper), and `/content`.
  */
 export function videosRoutes(state: SimulatorState): Router {
@@ -39,6 +39,10 @@ export function videosRoutes(state: SimulatorState): Router {
   router.post('/v1/videos', ...relayRoute(state, 'videos.create', 'task_submit'), async (req, res) => {
     const form = await readCreateRequest(state, req, res);
     if (form) createVideo(state, req, res, form);
+  });
+
+  router.post('/v1/videos/:id/remix', ...relayRoute(state, 'videos.remix', 'task_submit'), (req, res) => {
+    remixVideo(state, req, res);
   });
 
   router.get('/v1/videos/:id', ...relayRoute(state, 'videos.status', 'task'), (req, res) => {
@@ -165,15 +169,24 @@ function createVideo(state: SimulatorState, req: Request, res: Response, form: C
     res.status(400).json(taskError('fail_to_fetch_task', upstreamRefusal(`invalid duration: ${seconds}`, 'duration', 'invalid_value')));
     return;
   }
+  storeVideoTask(state, res, { model: modelId, isSora, prompt, seconds, size, inputSha256s: form.inputSha256s, action: form.inputSha256s.length > 0 ? 'generate' : 'textGenerate' });
+}
+
+type NewVideoTask = Pick<VideoTask, 'model' | 'isSora' | 'prompt' | 'seconds' | 'size' | 'inputSha256s' | 'action' | 'remixedFromId'>;
+
+/** The end of a submit or a remix: the balance, moderation, then the task, the charge and the ratios header (§8.1). */
+function storeVideoTask(state: SimulatorState, res: Response, spec: NewVideoTask): void {
+  const requestId = requestIdOf(res);
   const o = state.options.tasks;
-  const sizeRatio = BIG_SIZES.has(size) ? 1.666667 : 1;
+  const sizeRatio = BIG_SIZES.has(spec.size) ? 1.666667 : 1;
+  const secondsNumber = Number(spec.seconds);
   const cost = Math.round(secondsNumber * o.videoCostQuotaPerSecond * sizeRatio);
   if (!state.balance.canAfford(cost)) {
     const message = withRequestId(`用户额度不足, 剩余额度: ＄${(state.balance.available / 500_000).toFixed(6)}`, requestId);
     res.status(403).json(taskError('insufficient_user_quota', message));
     return;
   }
-  if (findBannedWord(prompt, state.options.bannedWords)) {
+  if (findBannedWord(spec.prompt, state.options.bannedWords)) {
     res.status(400).json(taskError('fail_to_fetch_task', upstreamRefusal('Your request was blocked by our moderation system.', null, 'moderation_blocked')));
     return;
   }
@@ -182,25 +195,19 @@ function createVideo(state: SimulatorState, req: Request, res: Response, form: C
   const seq = state.tasks.nextSeq();
   const id = o.videoIdStyle === 'upstream' ? `video_${state.ids.hex(32)}` : state.ids.id('task_', 32);
   const task: Omit<VideoTask, 'counters' | 'isRefunded'> = {
+    ...spec,
     id,
     family: 'video',
     seq,
-    key: prompt,
-    prompt,
+    key: spec.prompt,
     state: '',
     submittedAtMs: now,
     grid: state.tasks.gridFor(seq, state.durationMs(o.pollTickMs), state.durationMs(o.pollSpacingMs)),
     durationMs: state.durationMs(o.videoDurationMs),
     timeoutMs: state.durationMs(o.videoTimeoutMinutes * 60_000),
     costQuota: cost,
-    inputSha256s: form.inputSha256s,
-    mediaSeed: videoSeed(modelId, prompt, seconds, size, form.inputSha256s),
-    model: modelId,
-    isSora,
-    seconds,
-    size,
-    action: form.inputSha256s.length > 0 ? 'generate' : 'textGenerate',
-    outcome: outcomeOf(prompt),
+    mediaSeed: videoSeed(spec.model, spec.prompt, spec.seconds, spec.size, spec.inputSha256s),
+    outcome: outcomeOf(spec.prompt),
     createdAt: o.videoCreatedAtUnit === 'ms' ? Math.floor(now) : Math.floor(now / 1000),
     contentTtlMs: state.durationMs(o.videoContentTtlSec * 1000),
     isStaleAfterTimeout: o.soraStaleAfterTimeout,
@@ -209,6 +216,28 @@ function createVideo(state: SimulatorState, req: Request, res: Response, form: C
   state.balance.charge(cost);
   res.setHeader('X-New-Api-Other-Ratios', JSON.stringify({ seconds: secondsNumber, size: sizeRatio }));
   res.json(videoSubmitBody(stored));
+}
+
+/**
+ * `POST /v1/videos/{id}/remix` (§8.4): body `{"prompt"}`; a new task on the original's model,
+ * seconds and size, with the original video as its input (its media seed feeds the new one).
+ * An unknown original is 400 `task_not_exist`, as for a status read.
+ */
+function remixVideo(state: SimulatorState, req: Request, res: Response): void {
+  const fields = asObject(req.body);
+  const prompt = text(fields['prompt']);
+  state.tasks.countAttempt(prompt);
+  const original = state.tasks.video(String(req.params['id']));
+  if (!original) {
+    res.status(400).json(taskError('task_not_exist', 'task_not_exist'));
+    return;
+  }
+  if (prompt === '') {
+    res.status(400).json(taskError('invalid_request', 'prompt is required'));
+    return;
+  }
+  const { model, isSora, seconds, size } = original;
+  storeVideoTask(state, res, { model, isSora, prompt, seconds, size, inputSha256s: [sha256Hex(original.mediaSeed)], action: 'remix', remixedFromId: original.id });
 }
 
 /** Unknown ids (and, with `videoInsertLagRequests`, the first reads of a fresh task) are 400 `task_not_exist`. */

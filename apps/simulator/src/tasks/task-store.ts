@@ -50,7 +50,10 @@ export type VideoTask = TaskBase & {
   isSora: boolean;
   seconds: string;
   size: string;
-  action: 'textGenerate' | 'generate';
+  /** `remix`: made by `POST /v1/videos/{id}/remix` from an earlier task */
+  action: 'textGenerate' | 'generate' | 'remix';
+  /** the task a remix was made from (sora's `remixed_from_video_id`) */
+  remixedFromId?: string;
   outcome: VideoOutcome;
   /** `created_at` as the task reports it (seconds or milliseconds). */
   createdAt: number;

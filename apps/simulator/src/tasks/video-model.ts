@@ -149,7 +149,7 @@ export function soraVideoBody(task: VideoTask, view: VideoView): Record<string, 
     model: task.model,
     progress: view.raw.progress,
     prompt: task.prompt,
-    remixed_from_video_id: null,
+    remixed_from_video_id: task.remixedFromId ?? null,
     seconds: task.seconds,
     size: task.size,
   };
