@@ -1,5 +1,5 @@
-import type { PublicJob } from '@genqueue/core';
-import { buildWebhookPayload, endpointWants, isWebhookEventType, jobUrlWants, type WebhookPayload } from './payload';
+import { QUOTA_UNITS_PER_USD, type PublicJob } from '@genqueue/core';
+import { buildWebhookPayload, endpointWants, isWebhookEventType, jobUrlWants, type WebhookEventType, type WebhookPayload } from './payload';
 import { PROGRESS_WEBHOOK_MIN_INTERVAL_MS } from './schedule';
 import { generateWebhookSecret, newWebhookId } from './signing';
 
@@ -47,3 +47,37 @@ export const webhookFanOut = {
 };
 
 export type WebhookFanOutPolicy = typeof webhookFanOut;
+
+/** The admin event a gateway balance under GATEWAY_BALANCE_ALERT_USD sends. */
+export const BALANCE_LOW_EVENT = 'gateway.balance_low' satisfies WebhookEventType;
+
+/**
+ * Who gets a balance alert and what they are sent: the endpoints that name `gateway.balance_low`
+ * (an empty event list does not: it is no job's event). The worker hands it to the costs
+ * repository, which writes the rows in the snapshot's transaction.
+ */
+export const balanceAlertFanOut = {
+  eventType: BALANCE_LOW_EVENT,
+
+  wants(endpointEventTypes: readonly string[]): boolean {
+    return endpointWants(BALANCE_LOW_EVENT, endpointEventTypes);
+  },
+
+  /** WARNING: a public webhook body (docs/api.md): {"type", "timestamp", "data": the balance}. */
+  payloadOf(alert: { availableUnits: number | null; availableUsd: number | null; thresholdUnits: number; takenAt: Date; snapshotId: string }) {
+    return {
+      type: BALANCE_LOW_EVENT,
+      timestamp: alert.takenAt.toISOString(),
+      data: {
+        object: 'gateway_balance',
+        available_units: alert.availableUnits,
+        available_usd: alert.availableUsd,
+        threshold_usd: alert.thresholdUnits / QUOTA_UNITS_PER_USD,
+        taken_at: alert.takenAt.toISOString(),
+        snapshot_id: alert.snapshotId,
+      },
+    };
+  },
+
+  newWebhookId,
+};

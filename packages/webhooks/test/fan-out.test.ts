@@ -1,4 +1,4 @@
-import { webhookFanOut } from '../src';
+import { balanceAlertFanOut, webhookFanOut } from '../src';
 
 const endpoint = (id: string, eventTypes: string[]) => ({ id, url: `https://${id}.example/h`, eventTypes });
 
@@ -51,5 +51,26 @@ describe('webhookFanOut', () => {
   it('holds job.progress to one delivery per job per 5 s, and every other event to none', () => {
     expect(webhookFanOut.minIntervalMs('job.progress')).toBe(5_000);
     expect(webhookFanOut.minIntervalMs('job.succeeded')).toBeNull();
+  });
+});
+
+/** The balance alert's policy: endpoints that name gateway.balance_low, and its public body. */
+describe('balanceAlertFanOut', () => {
+  it('goes to endpoints that name it, not to those with an empty list or other events', () => {
+    expect(balanceAlertFanOut.wants(['gateway.balance_low'])).toBe(true);
+    expect(balanceAlertFanOut.wants(['job.failed', 'gateway.balance_low'])).toBe(true);
+    expect(balanceAlertFanOut.wants([])).toBe(false);
+    expect(balanceAlertFanOut.wants(['job.failed'])).toBe(false);
+    expect(balanceAlertFanOut.eventType).toBe('gateway.balance_low');
+  });
+
+  it('sends the balance with its threshold in US$ (500,000 quota units to the dollar)', () => {
+    const takenAt = new Date('2026-12-05T10:00:00.000Z');
+    expect(balanceAlertFanOut.payloadOf({ availableUnits: 250_000, availableUsd: 0.5, thresholdUnits: 1_000_000, takenAt, snapshotId: 'gbs_1' })).toEqual({
+      type: 'gateway.balance_low',
+      timestamp: '2026-12-05T10:00:00.000Z',
+      data: { object: 'gateway_balance', available_units: 250_000, available_usd: 0.5, threshold_usd: 2, taken_at: '2026-12-05T10:00:00.000Z', snapshot_id: 'gbs_1' },
+    });
+    expect(balanceAlertFanOut.newWebhookId()).toMatch(/^msg_/);
   });
 });

@@ -1,13 +1,13 @@
 import { QUOTA_UNITS_PER_USD } from '@genqueue/core';
-import type { CostsRepository, GatewayBalanceSnapshot, NewBalanceSnapshot } from '@genqueue/db';
+import type { BalanceAlert, CostsRepository, GatewayBalanceSnapshot, NewBalanceSnapshot } from '@genqueue/db';
 import type { UpstreamClient } from '@genqueue/upstream';
 import type { Logger } from 'pino';
 
 export type BalanceReaderDeps = {
   costs: CostsRepository;
   account: Pick<UpstreamClient['account'], 'getBalance'>;
-  /** GATEWAY_BALANCE_ALERT_USD in quota units; null: no alert */
-  alertUnits: number | null;
+  /** GATEWAY_BALANCE_ALERT_USD in quota units and who the alert goes to; null: no alert */
+  alert: BalanceAlert | null;
   /** GATEWAY_BALANCE_MIN_GAP_MS: reads for estimates closer than this reuse the last one */
   minGapMs: number;
   /** queues the gateway.balance_low deliveries a crossing wrote (best effort: the sweeper queues the rest) */
@@ -73,10 +73,10 @@ export class BalanceReader {
         reason,
         jobId: jobId ?? null,
       },
-      this.deps.alertUnits,
+      this.deps.alert,
     );
     if (written.crossedBelow) {
-      logger.warn({ availableUnits, alertUnits: this.deps.alertUnits, endpoints: written.deliveryIds.length }, 'gateway.balance_low');
+      logger.warn({ availableUnits, alertUnits: this.deps.alert?.thresholdUnits, endpoints: written.deliveryIds.length }, 'gateway.balance_low');
       await this.deps.enqueueDeliveries(written.deliveryIds).catch((err: unknown) => logger.warn({ err }, 'gateway.balance_low_enqueue_failed'));
     }
     return written.snapshot;

@@ -3,6 +3,7 @@ import { priceCatalogFrom, QUOTA_UNITS_PER_USD } from '@genqueue/core';
 import { AdvisoryLease, CostsRepository, type PrismaClient } from '@genqueue/db';
 import { WebhookDeliveryQueue, type JobEventBus } from '@genqueue/queue';
 import type { UpstreamClient } from '@genqueue/upstream';
+import { balanceAlertFanOut } from '@genqueue/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BalanceReader } from './balance-reader';
@@ -39,7 +40,11 @@ export function startCostLedger(input: CostLedgerInput): CostLedger {
   const reader = new BalanceReader({
     costs,
     account: input.upstream.account,
-    alertUnits: settings.GATEWAY_BALANCE_ALERT_USD === undefined ? null : Math.round(settings.GATEWAY_BALANCE_ALERT_USD * QUOTA_UNITS_PER_USD),
+    // the fan-out (who gets gateway.balance_low, and its body) is @genqueue/webhooks' to decide
+    alert:
+      settings.GATEWAY_BALANCE_ALERT_USD === undefined
+        ? null
+        : { thresholdUnits: Math.round(settings.GATEWAY_BALANCE_ALERT_USD * QUOTA_UNITS_PER_USD), fanOut: balanceAlertFanOut },
     minGapMs: settings.GATEWAY_BALANCE_MIN_GAP_MS,
     enqueueDeliveries: (ids) => deliveries.enqueueNew(ids),
     logger,

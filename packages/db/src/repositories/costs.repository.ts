@@ -5,8 +5,32 @@ import { Prisma, type GatewayBalanceSnapshot, type Job, type JobCost, type Prism
 import { jobFromRow } from './raw-rows';
 import { asJson } from './types';
 
-/** The admin event a balance under GATEWAY_BALANCE_ALERT_USD sends (endpoints must name it in their event types). */
-export const GATEWAY_BALANCE_LOW_EVENT = 'gateway.balance_low';
+/** What a balance alert is about: the snapshot that crossed the threshold. */
+export type BalanceAlertFacts = {
+  availableUnits: number | null;
+  availableUsd: number | null;
+  thresholdUnits: number;
+  takenAt: Date;
+  snapshotId: string;
+};
+
+/**
+ * Who gets a balance alert and what they are sent: decided by @genqueue/webhooks, handed to the
+ * repository by the composition root (the repository only writes the rows, in the snapshot's transaction).
+ */
+export type BalanceAlertFanOut = {
+  /** the delivery rows' event type */
+  eventType: string;
+  /** whether an endpoint with these event types gets the alert */
+  wants(endpointEventTypes: readonly string[]): boolean;
+  /** the delivery's body */
+  payloadOf(alert: BalanceAlertFacts): unknown;
+  /** a new delivery's `webhook-id` */
+  newWebhookId(): string;
+};
+
+/** A balance under `thresholdUnits` sends `fanOut`'s alert once per crossing. */
+export type BalanceAlert = { thresholdUnits: number; fanOut: BalanceAlertFanOut };
 
 /** Serialises balance snapshot inserts, so an alert crossing is seen by exactly one writer. */
 const SNAPSHOT_LOCK_CLASS = 0x67710002;
@@ -206,11 +230,12 @@ export class CostsRepository {
   // ----- balance snapshots -----------------------------------------------------------------------
 
   /**
-   * Inserts a snapshot. With an alert threshold (units), a snapshot under it after one that was not
-   * (or after none) writes one `gateway.balance_low` delivery per endpoint that names the event, in
-   * the same transaction; the lock makes concurrent writers see each other, so a crossing fires once.
+   * Inserts a snapshot. With an alert, a snapshot under its threshold after one that was not (or
+   * after none) writes one delivery per active endpoint the alert's fan-out picks, in the same
+   * transaction; the lock makes concurrent writers see each other, so a crossing fires once.
    */
-  async insertSnapshot(input: NewBalanceSnapshot, alertUnits: number | null, now = new Date()): Promise<SnapshotWrite> {
+  async insertSnapshot(input: NewBalanceSnapshot, alert: BalanceAlert | null, now = new Date()): Promise<SnapshotWrite> {
+    const alertUnits = alert?.thresholdUnits ?? null;
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK_CLASS}::int, 0)`;
       const previous = await tx.gatewayBalanceSnapshot.findFirst({ orderBy: [{ takenAt: 'desc' }, { id: 'desc' }] });
@@ -231,40 +256,36 @@ export class CostsRepository {
         },
       });
       const crossedBelow = isBelow && !(previous?.isBelowAlert ?? false);
-      if (!crossedBelow) return { snapshot, crossedBelow, deliveryIds: [] };
-      const endpoints = await tx.webhookEndpoint.findMany({
-        where: { eventTypes: { has: GATEWAY_BALANCE_LOW_EVENT }, deletedAt: null, disabledAt: null },
-        select: { id: true, projectId: true, url: true },
+      if (!crossedBelow || !alert) return { snapshot, crossedBelow, deliveryIds: [] };
+      const active = await tx.webhookEndpoint.findMany({
+        where: { deletedAt: null, disabledAt: null },
+        select: { id: true, projectId: true, url: true, eventTypes: true },
       });
-      // WARNING: a public webhook body (docs/api.md): {"type", "timestamp", "data": the balance}
-      const payload = {
-        type: GATEWAY_BALANCE_LOW_EVENT,
-        timestamp: input.takenAt.toISOString(),
-        data: {
-          object: 'gateway_balance',
-          available_units: input.availableUnits,
-          available_usd: input.availableUsd,
-          threshold_usd: alertUnits === null ? null : alertUnits / 500_000,
-          taken_at: input.takenAt.toISOString(),
-          snapshot_id: snapshot.id,
-        },
-      };
-      const rows: Prisma.WebhookDeliveryCreateManyInput[] = endpoints.map((endpoint) => ({
-        id: newId('whd'),
-        projectId: endpoint.projectId,
-        // not a job's event: job_id is empty, event_id is the snapshot that crossed the threshold
-        jobId: '',
-        eventId: snapshot.id,
-        endpointId: endpoint.id,
-        webhookId: newId('msg'), // the Standard Webhooks webhook-id, as @genqueue/webhooks makes it
-        eventType: GATEWAY_BALANCE_LOW_EVENT,
-        url: endpoint.url,
-        payload: asJson(payload),
-        status: 'pending',
-        nextAttemptAt: now,
-        createdAt: now,
-        updatedAt: now,
-      }));
+      const payload = alert.fanOut.payloadOf({
+        availableUnits: input.availableUnits,
+        availableUsd: input.availableUsd,
+        thresholdUnits: alert.thresholdUnits,
+        takenAt: input.takenAt,
+        snapshotId: snapshot.id,
+      });
+      const rows: Prisma.WebhookDeliveryCreateManyInput[] = active
+        .filter((endpoint) => alert.fanOut.wants(endpoint.eventTypes))
+        .map((endpoint) => ({
+          id: newId('whd'),
+          projectId: endpoint.projectId,
+          // not a job's event: job_id is empty, event_id is the snapshot that crossed the threshold
+          jobId: '',
+          eventId: snapshot.id,
+          endpointId: endpoint.id,
+          webhookId: alert.fanOut.newWebhookId(),
+          eventType: alert.fanOut.eventType,
+          url: endpoint.url,
+          payload: asJson(payload),
+          status: 'pending',
+          nextAttemptAt: now,
+          createdAt: now,
+          updatedAt: now,
+        }));
       if (rows.length > 0) await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
       return { snapshot, crossedBelow, deliveryIds: rows.map((r) => r.id as string) };
     });
