@@ -22,7 +22,7 @@ import { docsRoutes } from './routes/docs.routes';
 import { artifactsRoutes } from './routes/artifacts.routes';
 import { filesRoutes } from './routes/files.routes';
 import { healthRoutes } from './routes/health.routes';
-import { jobsRoutes } from './routes/jobs.routes';
+import { isSingleSubmission, jobsRoutes } from './routes/jobs.routes';
 import { eventsRoutes } from './routes/events.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
 import { usageRoutes } from './routes/usage.routes';
@@ -58,7 +58,8 @@ export function createApp(deps: ApiDeps): Express {
   // drop-in compatible APIs (docs/compat.md), before the /v1 routers below; errors in their own shapes
   app.use('/v1/videos', openAiVideoRoutes(deps));
   app.use('/mj', mjCompatRoutes(deps));
-  app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters, jobsRoutes(deps));
+  // a single submission's job is taken with its request: one Redis round trip for both windows
+  app.use('/v1/jobs', authenticate(deps.apiKeys, 'any'), projectRateLimit(deps.rateLimits, { submitsOneJob: isSingleSubmission }), json, rejectNulCharacters, jobsRoutes(deps));
   app.use('/v1/files', authenticate(deps.apiKeys, 'any'), rateLimit, rejectNulCharacters, filesRoutes(deps));
   app.use('/v1', webhooksRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit, json, rejectNulCharacters]));
   app.use('/v1', eventsRoutes(deps, [authenticate(deps.apiKeys, 'any'), rateLimit]));

@@ -17,7 +17,7 @@ describe('project rate limits', () => {
   afterAll(() => redis?.disconnect());
 
   const image = (n: number) => ({ type: 'image.generate', input: { prompt: `a rate-limited fox ${n}` } });
-  const counterKey = (projectId: string, what: 'requests' | 'jobs', minute: number) => `{${String(stack.env['QUEUE_PREFIX'])}:ratelimit:${projectId}:${what}}:${minute}`;
+  const counterKey = (projectId: string, what: 'requests' | 'jobs', minute: number) => `{${String(stack.env['QUEUE_PREFIX'])}:ratelimit:${projectId}}:${what}:${minute}`;
 
   /** Runs `body` inside one wall-clock minute (each counter key is one minute; the test reads them). */
   const withinOneMinute = async (needMs: number): Promise<void> => {
@@ -83,6 +83,20 @@ describe('project rate limits', () => {
     const never = await bulk(51, 100);
     expect(expectError(never, 429, 'rate_limited').message).toMatch(/more than this project's limit of 50 jobs per minute/);
     expect(await countJobRows(project.id)).toBe(50);
+  });
+
+  it('counts a single submission once in each window; a job refused leaves its request counted and stores nothing', async () => {
+    const project = await stack.createProject({ requests_per_minute: 100, jobs_per_minute: 3 });
+    await withinOneMinute(10_000);
+    const minute = Math.floor(Date.now() / 60_000);
+    for (let i = 0; i < 3; i += 1) expect((await stack.api.post('/v1/jobs', { key: project.key, body: image(i) })).status).toBe(202);
+    const refused = await stack.api.post('/v1/jobs', { key: project.key, body: image(3) });
+    expect(expectError(refused, 429, 'rate_limited').message).toBe('This project is limited to 3 jobs per minute');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('x-ratelimit-remaining')).toBe('96');
+    expect(await countJobRows(project.id)).toBe(3);
+    expect(await redis.get(counterKey(project.id, 'requests', minute))).toBe('4');
+    expect(await redis.get(counterKey(project.id, 'jobs', minute))).toBe('3');
   });
 
   it('limits jobs to ten times requests_per_minute when jobs_per_minute is unset: one bulk request is not a way around it', async () => {

@@ -11,6 +11,9 @@ import { parseListQuery } from './list-query';
 import { BulkRequestSchema, EventsPageQuerySchema, IdempotencyKeySchema, LastEventIdSchema, WaitQuerySchema } from './schemas';
 import { parseOr400 } from './validation';
 
+/** `POST /v1/jobs` (under the router's mount): one job, whose rate-limit unit the request's own take counts. */
+export const isSingleSubmission = (req: Request): boolean => req.method === 'POST' && req.path === '/';
+
 export function jobsRoutes(deps: ApiDeps): Router {
   const router = Router();
 
