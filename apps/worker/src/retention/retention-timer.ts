@@ -3,7 +3,7 @@ import { AdvisoryLease, DEFAULT_RETENTION_DAYS, RetentionRepository, type Prisma
 import type { ObjectStorage } from '@genqueue/storage';
 import type { Logger } from 'pino';
 import { PeriodicTimer } from '../periodic-timer';
-import type { TickLease } from '../sweep-timer';
+import type { TickLease } from '../leased-timer';
 import { prune, type PrunerDeps, type PruneReport } from './pruner';
 
 /** The pruner's lease (an advisory lock named so in Postgres) and its last run (a system_settings row). */
