@@ -1,4 +1,5 @@
 import { request, type Dispatcher } from 'undici';
+import { cappedBody } from './capped-body';
 import { classifyUpstreamFailure, UpstreamError } from './errors';
 import { errorFromHttpResponse, readResponse, type HttpStream, type UpstreamHttp } from './http';
 
@@ -185,36 +186,8 @@ async function openPublic(dispatcher: Dispatcher, url: URL, call: PublicCall): P
     discard();
     throw tooLarge();
   }
-  let isConsumed = false;
-  async function* iterate(): AsyncGenerator<Buffer> {
-    if (isConsumed) throw new Error('response body already consumed');
-    isConsumed = true;
-    let received = 0;
-    try {
-      for await (const chunk of raw) {
-        const buf = chunk as Buffer;
-        received += buf.length;
-        if (received > call.maxBytes) throw tooLarge();
-        yield buf;
-      }
-    } catch (err) {
-      if (err instanceof UpstreamError) throw err;
-      throw translate(err);
-    } finally {
-      discard();
-    }
-  }
   const head = { status: res.statusCode, headers, url, ...(headers['content-type'] !== undefined ? { contentType: headers['content-type'] } : {}) };
-  return {
-    ...head,
-    body: { [Symbol.asyncIterator]: iterate },
-    readAll: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of iterate()) chunks.push(chunk);
-      return Buffer.concat(chunks);
-    },
-    close: discard,
-  };
+  return { ...head, ...cappedBody(raw, { maxBytes: call.maxBytes, tooLarge, translate, release: discard }) };
 }
 
 async function* oneChunk(bytes: Buffer): AsyncGenerator<Buffer> {

@@ -1,4 +1,5 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { cappedBody } from './capped-body';
 import { UpstreamError, upstreamErrorFromResponse } from './errors';
 import { gatewayLaneOf, type GatewayLane } from './gateway-lanes';
 import { outcomeOfStatus, retryAfterMs, type GateOutcome, type LaneHold, type RequestGate } from './request-gate';
@@ -399,40 +400,11 @@ export class UpstreamHttp {
       throw tooLarge();
     }
 
-    let isConsumed = false;
-    async function* iterate(): AsyncGenerator<Buffer> {
-      if (isConsumed) throw new Error('response body already consumed');
-      isConsumed = true;
-      let received = 0;
-      try {
-        for await (const chunk of raw) {
-          const buf = chunk as Buffer;
-          received += buf.length;
-          if (received > maxBytes) throw tooLarge();
-          yield buf;
-        }
-      } catch (err) {
-        if (err instanceof UpstreamError) throw err;
-        throw translate(err);
-      } finally {
-        cleanup();
-        discard();
-      }
-    }
-
-    return {
-      ...head,
-      body: { [Symbol.asyncIterator]: iterate },
-      readAll: async () => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of iterate()) chunks.push(chunk);
-        return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
-      },
-      close: () => {
-        cleanup();
-        discard();
-      },
+    const release = (): void => {
+      cleanup();
+      discard();
     };
+    return { ...head, ...cappedBody(raw, { maxBytes, tooLarge, translate, release }) };
   }
 }
 
