@@ -10,6 +10,7 @@ import {
 } from '@genqueue/core';
 import type pg from 'pg';
 import { poolOf } from '../client';
+import { isUniqueViolation } from '../prisma-errors';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import { appendEvent } from './job-snapshot';
 import { maxRunningJobsOf } from './projects.repository';
@@ -337,9 +338,13 @@ export class JobsRepository {
     await this.db.job.updateMany({ where: { id: jobId, status: 'running', attempts: { gt: 0 } }, data: { attempts: { decrement: 1 } } });
   }
 
-  /** Inserts the job and its `job.created` event in one transaction. */
+  /**
+   * Inserts the job and its `job.created` event in one transaction. With an idempotency key held by
+   * another job, throws the unique violation (the caller answers that job), unless that job's key is
+   * older than its 24 h window: the key is free again, and moves to the new job.
+   */
   create(input: NewJob, now = new Date()): Promise<Change> {
-    if (this.pool && !input.idempotencyKey) return this.createRaw(this.pool, input, now);
+    if (this.pool) return this.createRawKeyed(this.pool, input, now);
     return this.db.$transaction(async (tx) => {
       if (input.idempotencyKey) {
         // A key older than its 24 h window is free again: detach it from the old job.
@@ -359,9 +364,27 @@ export class JobsRepository {
   }
 
   /**
-   * `create` without an idempotency key, as one statement (the job row and its event; atomic, no
-   * transaction round trips). The row is known before the insert: the defaults are written out here.
-   * `job.created` is no webhook event type: no outbox rows.
+   * `create` on the raw path: the insert first (one round trip for a key never used or still held);
+   * only when the key is taken, a key past its window is detached and the insert tried once more.
+   */
+  private async createRawKeyed(pool: pg.Pool, input: NewJob, now: Date): Promise<Change> {
+    try {
+      return await this.createRaw(pool, input, now);
+    } catch (err) {
+      if (!input.idempotencyKey || !isUniqueViolation(err, ['project_id', 'idempotency_key'])) throw err;
+      const { rowCount } = await pool.query(
+        'UPDATE jobs SET idempotency_key = NULL, updated_at = $4 WHERE project_id = $1 AND idempotency_key = $2 AND created_at < $3',
+        [input.projectId, input.idempotencyKey, new Date(now.getTime() - 86_400_000), now],
+      );
+      if (!rowCount) throw err;
+      return this.createRaw(pool, input, now);
+    }
+  }
+
+  /**
+   * The job row and its event as one statement (atomic, no transaction round trips). The row is
+   * known before the insert: the defaults are written out here. `job.created` is no webhook event
+   * type: no outbox rows.
    */
   private async createRaw(pool: pg.Pool, input: NewJob, now: Date): Promise<Change> {
     const job = newJobRecord(input, now);
@@ -370,15 +393,15 @@ export class JobsRepository {
       `WITH j AS (
          INSERT INTO jobs (id, project_id, type, status, input, metadata, priority, webhook_url, webhook_events,
                            idempotency_hash, parent_id, search_text, event_seq, queue_expires_at, ttl_sec,
-                           inactivity_timeout_sec, deadline_sec, created_at, updated_at)
-         VALUES ($1, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6, $7, $8::text[], $9, $10, $11, 1, $12, $13, $14, $15, $16, $16)
+                           inactivity_timeout_sec, deadline_sec, created_at, updated_at, idempotency_key)
+         VALUES ($1, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6, $7, $8::text[], $9, $10, $11, 1, $12, $13, $14, $15, $16, $16, $19)
          RETURNING id, project_id)
        INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at)
        SELECT $17, j.id, j.project_id, 1, 'job.created', $18::jsonb, $16 FROM j`,
       [
         job.id, job.projectId, job.type, JSON.stringify(job.input), JSON.stringify(job.metadata), job.priority, job.webhookUrl, job.webhookEvents,
         job.idempotencyHash, job.parentId, job.searchText, job.queueExpiresAt, job.ttlSec, job.inactivityTimeoutSec, job.deadlineSec, now,
-        event.id, JSON.stringify(event.data),
+        event.id, JSON.stringify(event.data), job.idempotencyKey,
       ],
     );
     return { job, event, deliveryIds: [] };
@@ -394,8 +417,10 @@ export class JobsRepository {
     return this.db.job.findFirst({ where: { id, projectId } });
   }
 
-  findByIdempotencyKey(projectId: string, key: string): Promise<Job | null> {
-    return this.db.job.findUnique({ where: { projectId_idempotencyKey: { projectId, idempotencyKey: key } } });
+  async findByIdempotencyKey(projectId: string, key: string): Promise<Job | null> {
+    if (!this.pool) return this.db.job.findUnique({ where: { projectId_idempotencyKey: { projectId, idempotencyKey: key } } });
+    const { rows } = await this.pool.query('SELECT * FROM jobs WHERE project_id = $1 AND idempotency_key = $2', [projectId, key]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
   }
 
   /**
