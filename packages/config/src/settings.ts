@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_FAMILIES } from '@genqueue/core';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -11,7 +12,8 @@ const positiveInt = z.coerce.number().int().positive();
  * minute (the most; a lane learns a lower rate from the gateway's 429s). Task lanes (video, mj)
  * also have a budget for status polls of their own, so polls of parked tasks never starve submits.
  */
-export const LANE_NAMES = ['image', 'video', 'mj', 'audio', 'embedding'] as const;
+/** A lane of limits per job family (LANE_<FAMILY>_CONCURRENCY, …). */
+export const LANE_NAMES = JOB_FAMILIES;
 export type LaneName = (typeof LANE_NAMES)[number];
 export type LaneLimits = { concurrency: number; requestsPerMinute: number; pollRequestsPerMinute: number };
 
