@@ -13,6 +13,7 @@ export const EXAMPLE_INPUTS: Record<string, Record<string, unknown>> = {
   'image.gemini': { prompt: 'a lighthouse at dusk', aspect_ratio: '16:9' },
   'media.chat': { model: 'gpt-4o-image', messages: [{ role: 'user', content: 'draw a cat' }] },
   'video.generate': { prompt: 'a red fox running through snow', model: 'sora-2', seconds: '4', size: '720x1280' },
+  'video.remix': { parent_id: EXAMPLE_JOB_ID, prompt: 'the same fox, at night' },
   'mj.imagine': { prompt: 'a castle on a hill', bot_type: 'MID_JOURNEY' },
   'mj.action': { job_id: EXAMPLE_JOB_ID, custom_id: 'MJ::JOB::upsample::1::abc' },
   'mj.modal': { job_id: EXAMPLE_JOB_ID, prompt: 'more clouds' },

@@ -31,7 +31,7 @@ describe('the job catalog', () => {
 
   it('has the gateway tasks of the video and mj families, and only those', () => {
     const tasks = JOB_TYPES.filter((spec) => spec.isGatewayTask).map((spec) => spec.type);
-    expect(tasks.sort()).toEqual(['mj.action', 'mj.blend', 'mj.describe', 'mj.imagine', 'mj.modal', 'video.generate']);
+    expect(tasks.sort()).toEqual(['mj.action', 'mj.blend', 'mj.describe', 'mj.imagine', 'mj.modal', 'video.generate', 'video.remix']);
     for (const spec of JOB_TYPES) expect(spec.isGatewayTask).toBe(spec.family === 'video' || spec.family === 'mj');
     expect(isGatewayTaskType('video.generate')).toBe(true);
     expect(isGatewayTaskType('image.generate')).toBe(false);

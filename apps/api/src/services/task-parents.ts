@@ -1,13 +1,13 @@
-import { AppError, isGatewayTaskType, MJ_IMAGE_JOB_TYPES, MJ_MODAL_STATUS } from '@genqueue/core';
+import { AppError, isGatewayTaskType, MJ_IMAGE_JOB_TYPES, MJ_MODAL_STATUS, VIDEO_REMIXABLE_JOB_TYPES } from '@genqueue/core';
 import type { Job, JobPatch, JobsRepository } from '@genqueue/db';
 
 const invalid = (path: string, message: string): AppError =>
   new AppError('invalid_request', `The input of this job is invalid: ${message}`, [{ path, message }]);
 
 /**
- * `mj.action` and `mj.modal` continue an earlier MJ job. Checked before anything is stored:
- * a job of another project (or none) is 404, a job that cannot be continued is 400.
- * Returns the parent's id, to be stored as the new job's `parent_id`.
+ * `mj.action` and `mj.modal` continue an earlier MJ job, `video.remix` an earlier video job.
+ * Checked before anything is stored: a job of another project (or none) is 404, a job that cannot
+ * be continued is 400. Returns the parent's id, to be stored as the new job's `parent_id`.
  */
 export async function checkTaskParent(
   type: string,
@@ -15,6 +15,7 @@ export async function checkTaskParent(
   projectId: string,
   jobs: Pick<JobsRepository, 'findForProject'>,
 ): Promise<string | null> {
+  if (type === 'video.remix') return checkRemixParent(String(input['parent_id']), projectId, jobs);
   if (type !== 'mj.action' && type !== 'mj.modal') return null;
   const parentId = String(input['job_id']);
   const parent = await jobs.findForProject(projectId, parentId);
@@ -24,6 +25,18 @@ export async function checkTaskParent(
   }
   if (type === 'mj.action') checkActionParent(parent, String(input['custom_id']));
   else checkModalParent(parent);
+  return parent.id;
+}
+
+async function checkRemixParent(parentId: string, projectId: string, jobs: Pick<JobsRepository, 'findForProject'>): Promise<string> {
+  const parent = await jobs.findForProject(projectId, parentId);
+  if (!parent) throw new AppError('not_found', `job ${parentId} not found`);
+  if (!VIDEO_REMIXABLE_JOB_TYPES.includes(parent.type)) {
+    throw invalid('input.parent_id', `job ${parentId} is a ${parent.type} job, not a video job`);
+  }
+  if (parent.status !== 'succeeded' || !parent.upstreamTaskId) {
+    throw invalid('input.parent_id', `job ${parentId} is ${parent.status}; only a succeeded video job can be remixed`);
+  }
   return parent.id;
 }
 

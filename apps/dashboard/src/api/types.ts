@@ -11,6 +11,7 @@ export const JOB_TYPES = [
   'image.gemini',
   'media.chat',
   'video.generate',
+  'video.remix',
   'mj.imagine',
   'mj.action',
   'mj.modal',

@@ -1,5 +1,6 @@
 import {
   isFinalStatus,
+  isGatewayTaskType,
   mjPriceModel,
   unitsFromMjPrice,
   unitsFromUsage,
@@ -11,9 +12,10 @@ import type { CommittedChange } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import type { BalanceReader } from './balance-reader';
 import { CostEntryWriter } from './cost-entry-writer';
+import { videoBillingBasis, type VideoBillingBasis } from './video-billing-basis';
 
-/** Job types whose gateway charge the tasks record at submit (and refund on a failed task). */
-const isTaskType = (type: string): boolean => type === 'video.generate' || type.startsWith('mj.');
+/** Job types whose gateway charge the tasks record at submit (and refund on a failed task): the catalog's gateway tasks. */
+const isTaskType = isGatewayTaskType;
 /** Recordings in flight per process. */
 const MAX_IN_FLIGHT = 4;
 /** Types whose answers carry token usage; they need no balance reads around them. */
@@ -21,8 +23,11 @@ const USAGE_TYPES = new Set(['media.chat', 'embedding.batch']);
 
 /** What a task kind tells the ledger (apps/worker/src/tasks). Never throws: the ledger must not fail a job. */
 export interface TaskCosts {
-  /** a video submit the gateway accepted, with its `X-New-Api-Other-Ratios` (undefined when absent) */
-  videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined): Promise<void>;
+  /**
+   * a video submit the gateway accepted, with its `X-New-Api-Other-Ratios` (undefined when absent);
+   * `basis`: what it is billed by when the job's input does not say (a remix: its original's)
+   */
+  videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined, basis?: VideoBillingBasis): Promise<void>;
   /** an MJ submit the gateway accepted (code 1/21/22); `free` for an action that opened a MODAL window */
   mjCharged(job: Job, taskId: string, kind: 'imagine' | 'action' | 'modal' | 'blend' | 'describe', customId?: string, free?: boolean): Promise<void>;
   /** the gateway reports the task failed: it refunds the task's charge */
@@ -197,11 +202,11 @@ export class CostRecorder implements TaskCosts {
 
   private async recoverCharge(job: Job, taskId: string): Promise<void> {
     const input = asRecord(job.input) ?? {};
-    if (job.type === 'video.generate') {
-      const seconds = Number(input['seconds'] ?? 4);
-      const size = typeof input['size'] === 'string' ? input['size'] : '';
-      const sizeRatio = size === '1792x1024' || size === '1024x1792' ? 1.666667 : 1;
-      await this.charge(job, taskId, 'task_price', inputModel(job) ?? null, unitsFromVideoRatios(this.deps.catalog, inputModel(job) ?? '', { seconds, size: sizeRatio }), { recovered: true }, job.startedAt ?? undefined);
+    if (job.type === 'video.generate' || job.type === 'video.remix') {
+      // a remix is billed on its original's ratios: its chain of parents is read
+      const basis = await videoBillingBasis(job, (id) => this.deps.prisma.job.findUnique({ where: { id } }));
+      const { model, seconds, sizeRatio } = basis ?? { model: '', seconds: 4, sizeRatio: 1 };
+      await this.charge(job, taskId, 'task_price', model || null, unitsFromVideoRatios(this.deps.catalog, model, { seconds, size: sizeRatio }), { recovered: true }, job.startedAt ?? undefined);
       return;
     }
     const kind = job.type.slice('mj.'.length) as Parameters<typeof mjPriceModel>[0];
@@ -232,11 +237,14 @@ export class CostRecorder implements TaskCosts {
     });
   }
 
-  async videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined): Promise<void> {
-    const model = inputModel(job) ?? '';
+  async videoCharged(job: Job, taskId: string, otherRatios: Record<string, number> | undefined, basis?: VideoBillingBasis): Promise<void> {
+    const model = basis?.model ?? inputModel(job) ?? '';
     try {
       if (otherRatios) {
         await this.charge(job, taskId, 'billing_header', model, unitsFromVideoRatios(this.deps.catalog, model, otherRatios));
+      } else if (basis) {
+        const ratios = { seconds: basis.seconds, size: basis.sizeRatio };
+        await this.charge(job, taskId, 'task_price', model, unitsFromVideoRatios(this.deps.catalog, model, ratios), { header_missing: true });
       } else {
         // no header (an older build): the ratios the gateway would have billed, from the input
         const input = asRecord(job.input) ?? {};

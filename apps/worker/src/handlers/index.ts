@@ -42,6 +42,7 @@ export const RUNNERS: JobRunners = {
   'image.gemini': { kind: 'sync', lane: 'image', handle: imageGeminiHandler },
   'media.chat': { kind: 'sync', lane: 'image', handle: mediaChatHandler },
   'video.generate': { kind: 'task', createTask: createVideoTask },
+  'video.remix': { kind: 'task', createTask: createVideoTask },
   'mj.imagine': { kind: 'task', createTask: createMjTask },
   'mj.action': { kind: 'task', createTask: createMjTask },
   'mj.modal': { kind: 'task', createTask: createMjTask },

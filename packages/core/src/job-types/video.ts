@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from '../ids';
 import { MediaSourceSchema } from '../media-source';
 import { modelSchema, promptSchema, type JobClocks, type JobTypeSpec } from './common';
 
@@ -36,6 +37,18 @@ export const VideoGenerateInputSchema = z
   });
 export type VideoGenerateInput = z.infer<typeof VideoGenerateInputSchema>;
 
+export const VideoRemixInputSchema = z.strictObject({
+  /** a succeeded `video.generate` or `video.remix` job of the same project (checked at submission) */
+  parent_id: idSchema('job', 'a job id'),
+  prompt: promptSchema,
+});
+export type VideoRemixInput = z.infer<typeof VideoRemixInputSchema>;
+
+/** Video job types whose result is a gateway video task (a parent for `video.remix`). */
+export const VIDEO_REMIXABLE_JOB_TYPES: readonly string[] = ['video.generate', 'video.remix'];
+
 export const VIDEO_JOB_TYPES = [
   { type: 'video.generate', family: 'video', input: VideoGenerateInputSchema, clocks: VIDEO_CLOCKS, isGatewayTask: true },
+  // POST /v1/videos/{id}/remix (docs/gateway.md §8.4): the parent task's model, seconds and size
+  { type: 'video.remix', family: 'video', input: VideoRemixInputSchema, clocks: VIDEO_CLOCKS, isGatewayTask: true },
 ] as const satisfies readonly JobTypeSpec[];
