@@ -440,6 +440,7 @@ describe('GET /openapi.json', () => {
     const video = await call('POST', '/v1/videos', { key, body: { model: 'sora-2', prompt: 'a kite over the sea', seconds: '4' } });
     expect(video.status).toBe(200);
     await call('GET', `/v1/videos/${finals['video.generate'].id}`, { key });
+    expect((await call('POST', `/v1/videos/${finals['video.generate'].id}/remix`, { key, body: { prompt: 'the kite at night' } })).status).toBe(200);
     check('GET', `/v1/videos/${finals['video.generate'].id}/content`, await stack.api.get(`/v1/videos/${finals['video.generate'].id}/content`, { key }));
     expect((await call('POST', '/v1/videos', { key, body: { model: 'sora-2' } })).status).toBe(400);
 

@@ -13,6 +13,7 @@ import {
   MjTaskSchema,
   OpenAiErrorSchema,
   OpenAiVideoCreateSchema,
+  OpenAiVideoRemixSchema,
   OpenAiVideoSchema,
 } from '../services/compat/compat-schemas';
 
@@ -109,6 +110,15 @@ export function compatOperations(idempotencyKey: z.ZodType): Operation[] {
       headers: [idempotencyHeader(idempotencyKey)],
       body: OpenAiVideoCreateSchema,
       responses: openAi({ 200: { description: 'The Video object (queued)', json: OpenAiVideoSchema } }),
+    },
+    {
+      method: 'post',
+      path: '/v1/videos/{id}/remix',
+      summary: 'OpenAI video API: remix a completed video with a new prompt (a video.remix job; docs/compat.md)',
+      access: 'key',
+      headers: [idempotencyHeader(idempotencyKey)],
+      body: OpenAiVideoRemixSchema,
+      responses: openAi({ 200: { description: 'The new Video object (queued)', json: OpenAiVideoSchema } }),
     },
     { method: 'get', path: '/v1/videos/{id}', summary: 'OpenAI video API: the Video object of a job', access: 'key', responses: openAi({ 200: { description: 'The Video object', json: OpenAiVideoSchema } }) },
     {

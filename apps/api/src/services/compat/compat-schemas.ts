@@ -72,6 +72,7 @@ export const OpenAiVideoCreateSchema = z.object({
   size: z.string().optional().describe('Default: "720x1280"'),
   input_reference: z.union([z.string(), z.object({ image_url: z.string() })]).optional().describe('an http(s) or data URL (multipart: a file part)'),
 });
+export const OpenAiVideoRemixSchema = z.object({ prompt: z.string() });
 export const OpenAiVideoSchema = z.object({
   id: z.string(),
   object: z.literal('video'),
@@ -85,7 +86,7 @@ export const OpenAiVideoSchema = z.object({
   size: z.string(),
   seconds: z.string(),
   quality: z.string(),
-  remixed_from_video_id: z.null(),
+  remixed_from_video_id: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export const OpenAiErrorSchema = z.object({

@@ -7,9 +7,9 @@ import { sniffContentType } from '@genqueue/storage';
 import { COMPAT_METADATA, decodeImageDataUrl, inlineSlot, type CompatJobRequest, type InlineImage } from './compat-submit';
 
 /**
- * OpenAI's video API over `video.generate` jobs (docs/compat.md): `POST /v1/videos` as the OpenAI
- * SDKs send it (JSON, or multipart with an `input_reference` file), the Video object as OpenAI
- * answers it. The video id is the genqueue job id.
+ * OpenAI's video API over `video.generate` and `video.remix` jobs (docs/compat.md): `POST /v1/videos`
+ * as the OpenAI SDKs send it (JSON, or multipart with an `input_reference` file),
+ * `POST /v1/videos/{id}/remix`, the Video object as OpenAI answers it. The video id is the genqueue job id.
  */
 
 export type OpenAiVideo = {
@@ -25,7 +25,7 @@ export type OpenAiVideo = {
   size: string;
   seconds: string;
   quality: string;
-  remixed_from_video_id: null;
+  remixed_from_video_id: string | null;
   error: { code: string; message: string } | null;
 };
 
@@ -34,16 +34,21 @@ const KNOWN_FIELDS = new Set(['model', 'prompt', 'seconds', 'size', 'input_refer
 /** A failing path of the job request (`input.seconds`) as the OpenAI parameter (`seconds`). */
 export const videoFieldOf = (path: string): string => (path.startsWith('input.') ? (path.slice(6).split('.')[0] ?? path) : path);
 
+/** As `videoFieldOf`; the remixed video is the path's `video_id`. */
+export const remixFieldOf = (path: string): string => (path === 'input.parent_id' ? 'video_id' : videoFieldOf(path));
+
 const unixSeconds = (date: Date | null): number | null => (date ? Math.floor(date.getTime() / 1000) : null);
 const asRecord = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
 /**
  * A job as OpenAI's Video object. `expires_at` of a completed video is when retention removes our
  * stored copy (finished + the project's `limits.retention_days`, default 30), as OpenAI's says when
- * its asset goes.
+ * its asset goes. A remix shows the model, size and seconds of `origin`, the `video.generate` its
+ * chain starts from (the remix runs on them).
  */
-export function toOpenAiVideo(job: Job, retentionDays: number): OpenAiVideo {
+export function toOpenAiVideo(job: Job, retentionDays: number, origin: Job = job): OpenAiVideo {
   const input = asRecord(job.input);
+  const originInput = asRecord(origin.input);
   const error = asRecord(job.error);
   const status: OpenAiVideo['status'] =
     job.status === 'queued' ? 'queued' : job.status === 'running' ? 'in_progress' : job.status === 'succeeded' ? 'completed' : 'failed';
@@ -57,17 +62,17 @@ export function toOpenAiVideo(job: Job, retentionDays: number): OpenAiVideo {
   return {
     id: job.id,
     object: 'video',
-    model: String(input['model'] ?? 'sora-2'),
+    model: String(originInput['model'] ?? 'sora-2'),
     status,
     progress: status === 'completed' ? 100 : Math.max(0, Math.min(100, Math.round(job.progress))),
     created_at: Math.floor(job.createdAt.getTime() / 1000),
     completed_at: status === 'completed' ? unixSeconds(job.finishedAt) : null,
     expires_at: status === 'completed' && job.finishedAt ? Math.floor(job.finishedAt.getTime() / 1000) + retentionDays * 86_400 : null,
     prompt: String(input['prompt'] ?? ''),
-    size: String(input['size'] ?? ''),
-    seconds: String(input['seconds'] ?? ''),
+    size: String(originInput['size'] ?? ''),
+    seconds: String(originInput['seconds'] ?? ''),
     quality: 'standard',
-    remixed_from_video_id: null,
+    remixed_from_video_id: job.type === 'video.remix' ? job.parentId : null,
     error: failure,
   };
 }
@@ -103,6 +108,19 @@ function jobRequestOf(create: CreateFields, imageLimit: number): CompatJobReques
   if (input['prompt'] === undefined) throw new AppError('invalid_request', "Missing required parameter: 'prompt'", [{ path: 'prompt', message: 'required' }]);
   if (reference !== undefined) input['input_reference'] = reference;
   return { type: 'video.generate', input, metadata: { [COMPAT_METADATA.api]: 'openai-video' }, images };
+}
+
+/** `POST /v1/videos/{id}/remix` (`{"prompt"}`) as a `video.remix` job request of video `parentId`. */
+export function remixRequestOf(parentId: string, body: unknown): CompatJobRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('invalid_request', 'The request body must be a JSON object', [{ path: '(body)', message: 'expected a JSON object' }]);
+  }
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (key !== 'prompt') throw new AppError('invalid_request', `Unrecognized request argument supplied: ${key}`, [{ path: key, message: 'unknown parameter' }]);
+  }
+  if (fields['prompt'] === undefined || fields['prompt'] === null) throw new AppError('invalid_request', "Missing required parameter: 'prompt'", [{ path: 'prompt', message: 'required' }]);
+  return { type: 'video.remix', input: { parent_id: parentId, prompt: fields['prompt'] }, metadata: { [COMPAT_METADATA.api]: 'openai-video' }, images: [] };
 }
 
 /**
