@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   if (boot.configuredAdminKeyRevoked) logger.warn('api.configured_admin_key_revoked: ADMIN_API_KEY names a revoked key; set a new one');
   if (boot.replacedAdminKeys > 0) logger.info({ revoked: boot.replacedAdminKeys }, 'api.previous_admin_key_revoked');
   const api = await startApi(settings, logger);
+  // other API processes may hold the replaced admin key in their key caches: they forget it now
+  if (boot.replacedAdminKeys > 0) await api.deps.apiKeys.keysChanged();
   logger.info({ url: api.url }, 'api.listening');
   exitOnSignals({ logger, message: 'api.shutting_down', close: () => api.close() });
 }

@@ -73,7 +73,7 @@ describe('active key cache', () => {
     await revokeInTable(record.id);
     // no change was announced: the cached record still answers (the cache is what the test looks at)
     expect((await second.keys.findActiveByKey(key))?.id).toBe(record.id);
-    await second.keys.projectChanged();
+    await second.keys.keysChanged();
     expect(await second.keys.findActiveByKey(key)).toBeNull();
   });
 
@@ -93,7 +93,7 @@ describe('active key cache', () => {
     expect((await second.keys.findActiveByKey(key))?.project?.limits).toEqual({ requests_per_minute: 10 });
     await projects.update(project.id, { limits: { requests_per_minute: 1 } });
     const heard = second.heard();
-    await first.keys.projectChanged();
+    await first.keys.keysChanged();
     await heard;
     expect((await second.keys.findActiveByKey(key))?.project?.limits).toEqual({ requests_per_minute: 1 });
   });
@@ -112,7 +112,7 @@ describe('active key cache', () => {
     const { record, key } = await projectKey();
     const reading = second.keys.findActiveByKey(key);
     // forgets (as a message would) before the read above has answered
-    await second.keys.projectChanged();
+    await second.keys.keysChanged();
     expect((await reading)?.id).toBe(record.id);
     await revokeInTable(record.id);
     expect(await second.keys.findActiveByKey(key)).toBeNull();

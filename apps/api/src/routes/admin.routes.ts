@@ -103,7 +103,7 @@ export function adminRoutes(deps: ApiDeps): Router {
       const project = await deps.projects.update(id, body);
       if (!project) throw new AppError('not_found', `Project ${id} not found`);
       // keys cached with the old limits are read again, on every API process
-      if (body.limits) await deps.apiKeys.projectChanged();
+      if (body.limits) await deps.apiKeys.keysChanged();
       if (body.limits && 'max_running_jobs' in body.limits) await wakeWaiting(deps, project.id, body.limits.max_running_jobs ?? null);
       res.json(publicProject(project));
     } catch (err) {

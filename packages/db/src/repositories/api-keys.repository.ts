@@ -118,8 +118,12 @@ export class ApiKeysRepository {
     this.pool = poolOf(db);
   }
 
-  /** A project's limits changed: keys cached with the old ones are read again, here and elsewhere. */
-  async projectChanged(): Promise<void> {
+  /**
+   * Keys or their projects changed other than through this repository's revocations (a project's
+   * limits, a configured admin key replaced at start): cached keys are read again, here and in every
+   * other API process.
+   */
+  async keysChanged(): Promise<void> {
     await this.cache?.changed();
   }
 
