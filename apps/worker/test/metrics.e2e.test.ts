@@ -172,9 +172,12 @@ describe('metrics of the API and the worker', () => {
     expect(worker.has('genqueue_webhook_endpoints', { state: 'failing' })).toBe(true);
     expect(worker.has('genqueue_sweeper_repairs_total', { kind: 'requeued' })).toBe(true);
     expect(worker.has('genqueue_sweeper_repairs_total', { kind: 'timed_out' })).toBe(true);
-    expect(worker.sum('genqueue_sweeper_runs_total', { result: 'ok' })).toBeGreaterThan(0);
+    // the sweeper's and the balance timer's first ticks come within a second of the worker's start,
+    // on their own timers: wait for them instead of racing them (a fast run scraped before either)
+    const ticked = await until('a sweep and a balance read', scrapeWorker, (s) => s.sum('genqueue_sweeper_runs_total', { result: 'ok' }) > 0 && s.sum('genqueue_gateway_balance_usd') > 0);
+    expect(ticked.sum('genqueue_sweeper_runs_total', { result: 'ok' })).toBeGreaterThan(0);
     // the gateway balance the ledger's timer read (the simulator starts with a positive balance)
-    expect(worker.sum('genqueue_gateway_balance_usd')).toBeGreaterThan(0);
+    expect(ticked.sum('genqueue_gateway_balance_usd')).toBeGreaterThan(0);
     expect(worker.has('genqueue_gateway_balance_low')).toBe(true);
     // no id ever becomes a label value
     for (const sample of worker.samples) {
