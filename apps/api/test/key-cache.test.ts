@@ -101,8 +101,11 @@ describe('active key cache', () => {
   it('caches nothing while it cannot hear changes: every lookup reads the table', async () => {
     const third = startProcess();
     const { record, key } = await projectKey();
-    // never subscribed (its subscriber is down): a revocation made anywhere is seen at once
+    // its subscriber is down: a revocation made anywhere is seen at once. (disconnect() ends the
+    // connection asynchronously; until it has ended the process may still count as listening)
+    const ended = new Promise((resolve) => third.subscriber.once('end', resolve));
     third.subscriber.disconnect();
+    await ended;
     expect((await third.keys.findActiveByKey(key))?.id).toBe(record.id);
     await revokeInTable(record.id);
     expect(await third.keys.findActiveByKey(key)).toBeNull();
