@@ -108,6 +108,9 @@ async function startDeliveryWorker(
       // renewed while an attempt runs; a dead worker's attempt is handed on once it lapses
       lockDuration: settings.WORKER_LOCK_MS,
       stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
+      // as on the job lanes: an attempt goes back to the queue after each death of its worker, up to
+      // WORKER_CRASH_LIMIT of them; past it the row waits for the sweeper (after its claim lease)
+      maxStalledCount: settings.WORKER_CRASH_LIMIT - 1,
     },
   );
   worker.on('error', (err) => logger.warn({ err }, 'worker.error'));
