@@ -165,8 +165,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /** `value` with the mutations applied (a copy). */
 function mutate(value: unknown, mutations: Mutation[]): unknown {
   let root: unknown = structuredClone(value);
-  for (const m of mutations) {
-    if (m.kind === 'none') continue;
+  for (const mutation of mutations) {
+    if (mutation.kind === 'none') continue;
+    // a copy of the value: fc.constantFrom hands out the same [] / {} / [null] every time, and one
+    // inserted by reference would be mutated in place and could end up containing itself
+    const m = 'value' in mutation ? { ...mutation, value: structuredClone(mutation.value) } : mutation;
     const paths = pathsOf(root);
     const target = paths[m.pick % paths.length]!;
     if (target.length === 0) {
