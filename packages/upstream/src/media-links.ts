@@ -12,7 +12,10 @@ export interface MediaLink {
 }
 
 // Alt text is bounded so a text full of '[' cannot make the scan quadratic.
-const MARKDOWN_LINK = /!?\[[^\]\n]{0,2000}\]\(\s*(data:[^)]+|https?:\/\/[^)\s]+)(?:\s+"[^"\n]{0,500}")?\s*\)/g;
+const MARKDOWN_URL_LINK = /!?\[[^\]\n]{0,2000}\]\(\s*(https?:\/\/[^)\s]+)(?:\s+"[^"\n]{0,500}")?\s*\)/g;
+// A data: link's body (megabytes of base64) is found with indexOf, not a regex: a regex loop over
+// it could exhaust the regex engine's backtracking stack.
+const MARKDOWN_DATA_LINK_START = /!?\[[^\]\n]{0,2000}\]\(\s*data:/g;
 const BARE_URL = /https?:\/\/[^\s<>"'()[\]{}]+/g;
 const VIDEO_PATH = /\.(mp4|webm|mov)$/i;
 
@@ -32,11 +35,19 @@ const EXTENSION_TYPES: Readonly<Record<string, string>> = {
 export function extractMediaLinks(text: string): MediaLink[] {
   const found: Array<{ index: number; link: MediaLink }> = [];
 
-  for (const match of text.matchAll(MARKDOWN_LINK)) {
-    const target = match[1];
-    if (target === undefined) continue;
-    const link = target.startsWith('data:') ? dataLink(target) : urlLink(target);
+  for (const match of text.matchAll(MARKDOWN_URL_LINK)) {
+    const link = match[1] === undefined ? undefined : urlLink(match[1]);
     if (link) found.push({ index: match.index, link });
+  }
+
+  MARKDOWN_DATA_LINK_START.lastIndex = 0;
+  for (let start = MARKDOWN_DATA_LINK_START.exec(text); start; start = MARKDOWN_DATA_LINK_START.exec(text)) {
+    const targetAt = start.index + start[0].length - 'data:'.length;
+    const close = text.indexOf(')', targetAt);
+    if (close === -1) break;
+    const link = close > targetAt + 'data:'.length ? dataLink(text.slice(targetAt, close)) : undefined;
+    if (link) found.push({ index: start.index, link });
+    MARKDOWN_DATA_LINK_START.lastIndex = close + 1;
   }
 
   for (const match of text.matchAll(BARE_URL)) {
