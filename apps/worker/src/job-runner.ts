@@ -107,8 +107,10 @@ export class JobRunner {
     }
 
     // Outputs of an interrupted earlier run are not this run's outputs (unless the handler reuses
-    // them itself: a batch finaliser's artifacts are whole once their row exists).
-    if (!REUSES_ITS_ARTIFACTS.has(job.type)) await this.deps.artifacts.detachFromJob(job.id);
+    // them itself: a batch finaliser's artifacts are whole once their row exists). A job's first
+    // start has had no earlier run: nothing to let go, no statement.
+    const isFirstRun = isStart && job.attempts === 1;
+    if (!isFirstRun && !REUSES_ITS_ARTIFACTS.has(job.type)) await this.deps.artifacts.detachFromJob(job.id);
     const endedElsewhere = new AbortController();
     const stopListening = await this.deps.events
       .listen(job.id, (signal) => {

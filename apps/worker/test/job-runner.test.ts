@@ -32,7 +32,7 @@ function blockedCall(): { generate: Generate; started: Promise<void> } {
   return { generate, started };
 }
 
-function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?: Date | null; type?: string; generate?: Generate } = {}) {
+function setup(options: { status?: JobStatus; attempts?: number; queueExpiresAt?: Date; deadlineAt?: Date | null; type?: string; generate?: Generate } = {}) {
   const now = Date.now();
   const job = {
     id: JOB_ID,
@@ -45,7 +45,8 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
     queueExpiresAt: options.queueExpiresAt ?? new Date(now + 60_000),
     deadlineAt: options.deadlineAt === undefined ? null : options.deadlineAt,
     deadlineSec: 600,
-    attempts: 1,
+    // runs counted so far: none for a job never started, one for a running job
+    attempts: options.attempts ?? ((options.status ?? 'queued') === 'queued' ? 0 : 1),
   };
   const events: string[] = [];
   const running: JobPatch[] = [];
@@ -56,6 +57,7 @@ function setup(options: { status?: JobStatus; queueExpiresAt?: Date; deadlineAt?
       if (id !== job.id || !allowed.includes(job.status as JobStatus)) return null;
       const before = job.status as JobStatus;
       job.status = to;
+      if (to === 'running') job.attempts += 1;
       if (to === 'running' && !job.deadlineAt) job.deadlineAt = new Date(Date.now() + job.deadlineSec * 1000);
       if (patch.output !== undefined) job.output = patch.output;
       if (patch.error !== undefined) job.error = patch.error;
@@ -215,7 +217,20 @@ describe('JobRunner', () => {
     expect(t.job.status).toBe('canceled');
     expect(t.job.output).toBeNull();
     expect(t.saved).toHaveLength(1);
-    expect(t.detached.filter((id) => id === JOB_ID)).toHaveLength(2); // at start, and after losing
+    // after losing only: a first start has no earlier run whose outputs it would let go
+    expect(t.detached).toEqual([JOB_ID]);
+  });
+
+  it("lets go of an earlier run's outputs when a job starts again, not when it starts first", async () => {
+    const first = setup();
+    await first.run();
+    expect(first.events).toEqual(['job.started', 'job.succeeded']);
+    expect(first.detached).toEqual([]);
+    // queued again after a run (an operator's retry): that run's outputs are not this run's
+    const again = setup({ attempts: 1 });
+    await again.run();
+    expect(again.events).toEqual(['job.started', 'job.succeeded']);
+    expect(again.detached).toEqual([JOB_ID]);
   });
 
   it('hands the job back untouched when the process shuts down mid-call', async () => {

@@ -50,6 +50,13 @@ const inputModel = (job: Job): string | undefined => {
   return typeof model === 'string' ? model : undefined;
 };
 
+/** The announced job when it is a whole row (what pricing reads of it is there), else undefined. */
+function wholeJobRow(job: CommittedChange['job']): Job | undefined {
+  const row = job as Partial<Job>;
+  const isWhole = row.type !== undefined && row.input !== undefined && row.output !== undefined && row.attempts !== undefined && row.startedAt !== undefined && row.finishedAt !== undefined;
+  return isWhole ? (job as Job) : undefined;
+}
+
 /**
  * The worker side of the cost ledger. It watches the job changes this process announces (the event
  * bus's observers): a finished synchronous job is priced from its output's `usage`, or else
@@ -72,7 +79,8 @@ export class CostRecorder implements TaskCosts {
   observe = (change: CommittedChange): void => {
     if (this.closed) return;
     const { job, event } = change;
-    if (isFinalStatus(job.status)) this.enqueue(() => this.recordFinished(job.id));
+    // the whole row of the change (the writers announce it) prices the job without reading it again
+    if (isFinalStatus(job.status)) this.enqueue(() => this.recordFinished(job.id, wholeJobRow(job)));
     else if (event.type === 'job.started' && job.type !== undefined && !isTaskType(job.type) && !USAGE_TYPES.has(job.type)) {
       // the balance before the gateway call, should the answer show no usage
       this.enqueue(async () => {
@@ -116,10 +124,13 @@ export class CostRecorder implements TaskCosts {
     }
   }
 
-  /** Prices a final job that has no ledger entry yet (the observer, and the timer's catch-up). */
-  async recordFinished(jobId: string): Promise<void> {
+  /**
+   * Prices a final job that has no ledger entry yet (the observer, and the timer's catch-up); `row`:
+   * the job as its final change left it, when the caller holds it (else it is read).
+   */
+  async recordFinished(jobId: string, row?: Job): Promise<void> {
     const { costs, catalog } = this.deps;
-    const job = await costs.jobToPrice(jobId);
+    const job = row ?? (await costs.jobToPrice(jobId));
     if (!job || !isFinalStatus(job.status) || !job.startedAt) return;
     if (isTaskType(job.type)) return this.recoverTaskCharge(job);
     const usage = asRecord(asRecord(job.output)?.['usage']);
