@@ -57,7 +57,14 @@ describe('JobsRepository webhook outbox', () => {
     expect(new Set(rows.map((r) => r.webhookId)).size).toBe(3);
     const body = rows.find((r) => r.endpointId === null)?.payload as { type: string; data: { id: string; status: string } };
     expect(body).toMatchObject({ type: 'job.succeeded', data: { id: created.job.id, status: 'succeeded' } });
-    expect((await secrets.getProjectSecrets(projectId))?.secret).toMatch(/^whsec_/);
+    const secret = (await secrets.getProjectSecrets(projectId))?.secret;
+    expect(secret).toMatch(/^whsec_/);
+
+    // the project's next job URL delivery is signed with the same secret: the first one stays
+    const next = await newJob(projectId, 'https://example.org/hook', ['job.started']);
+    const nextStarted = await jobs.transition(next.job.id, 'running');
+    expect(nextStarted?.deliveryIds).toContain(jobUrlDeliveryId(nextStarted!.event.id));
+    expect((await secrets.getProjectSecrets(projectId))?.secret).toBe(secret);
   });
 
   it('writes job.progress deliveries at most once per 5 s per job', async () => {

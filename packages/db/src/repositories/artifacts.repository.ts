@@ -1,6 +1,7 @@
 import { newId } from '@genqueue/core';
 import type pg from 'pg';
 import { poolOf } from '../client';
+import { GroupCommit } from '../group-commit';
 import type { Artifact, PrismaClient } from '../generated/prisma/client';
 
 export type NewArtifact = {
@@ -15,16 +16,46 @@ export type NewArtifact = {
   sourceUrl?: string | null;
 };
 
+/** Artifact rows asked for while an insert is in flight go together in the next one. */
+function artifactInserts(pool: pg.Pool): GroupCommit<Omit<Artifact, 'createdAt'>, Date> {
+  const insertMany = async (rows: readonly Omit<Artifact, 'createdAt'>[]): Promise<Date[]> => {
+    const records = rows.map((row) => ({
+      id: row.id, project_id: row.projectId, job_id: row.jobId, kind: row.kind, content_type: row.contentType,
+      bytes: String(row.bytes), sha256: row.sha256, storage_key: row.storageKey, source_url: row.sourceUrl,
+    }));
+    const { rows: inserted } = await pool.query<{ id: string; created_at: Date }>(
+      `INSERT INTO artifacts (id, project_id, job_id, kind, content_type, bytes, sha256, storage_key, source_url)
+       SELECT r.id, r.project_id, r.job_id, r.kind, r.content_type, r.bytes::bigint, r.sha256, r.storage_key, r.source_url
+         FROM jsonb_to_recordset($1::jsonb)
+           AS r(id text, project_id text, job_id text, kind text, content_type text, bytes text, sha256 text, storage_key text, source_url text)
+       RETURNING id, created_at`,
+      [JSON.stringify(records)],
+    );
+    const byId = new Map(inserted.map((row) => [row.id, row.created_at]));
+    return rows.map((row) => byId.get(row.id)!);
+  };
+  return new GroupCommit({
+    runBatch: insertMany,
+    runOne: async (row) => (await insertMany([row]))[0]!,
+    maxBatch: 100,
+    keyOf: (row) => row.id,
+  });
+}
+
 export class ArtifactsRepository {
   /** the client's pg pool: a job's artifact insert and detach (on every run) go through it as raw SQL */
   private readonly pool: pg.Pool | undefined;
 
+  /** inserts of new artifacts, grouped across concurrent callers (one per stored output); answer: created_at */
+  private readonly inserts: GroupCommit<Omit<Artifact, 'createdAt'>, Date> | undefined;
+
   constructor(private readonly db: PrismaClient) {
     this.pool = poolOf(db);
+    this.inserts = this.pool ? artifactInserts(this.pool) : undefined;
   }
 
   async create(input: NewArtifact): Promise<Artifact> {
-    if (this.pool) {
+    if (this.inserts) {
       const row: Omit<Artifact, 'createdAt'> = {
         id: input.id ?? newId('art'),
         projectId: input.projectId,
@@ -36,12 +67,7 @@ export class ArtifactsRepository {
         storageKey: input.storageKey,
         sourceUrl: input.sourceUrl ?? null,
       };
-      const { rows } = await this.pool.query<{ created_at: Date }>(
-        `INSERT INTO artifacts (id, project_id, job_id, kind, content_type, bytes, sha256, storage_key, source_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at`,
-        [row.id, row.projectId, row.jobId, row.kind, row.contentType, String(row.bytes), row.sha256, row.storageKey, row.sourceUrl],
-      );
-      return { ...row, createdAt: rows[0]!.created_at };
+      return { ...row, createdAt: await this.inserts.run(row) };
     }
     return this.db.artifact.create({
       data: { ...input, id: input.id ?? newId('art'), bytes: BigInt(input.bytes), sourceUrl: input.sourceUrl ?? null },

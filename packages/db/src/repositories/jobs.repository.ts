@@ -4,19 +4,24 @@ import {
   newId,
   sourcesOf,
   toEventSnapshot,
-  type JobError,
   type JobEventType,
   type JobStatus,
 } from '@genqueue/core';
 import type pg from 'pg';
 import { poolOf } from '../client';
+import { GroupCommit, RUN_ALONE } from '../group-commit';
 import { isUniqueViolation } from '../prisma-errors';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
+import type { JobPatch } from './job-patch';
 import { appendEvent } from './job-snapshot';
+import { OneStatementTransitions, USE_TRANSACTION_PATH } from './one-statement-transitions';
+import { rawAssignments, statusChangeSets } from './status-change-sql';
 import { maxRunningJobsOf } from './projects.repository';
 import { artifactFromJson, jobFromRow } from './raw-rows';
 import { asJson, type Db } from './types';
-import type { WebhookOutbox } from './webhook-outbox';
+import { deliveryIdsFor } from './webhook-deliveries.repository';
+import type { EndpointTarget } from './webhook-endpoints.repository';
+import { NEEDS_RATE_CHECK, type OutboxPlan, type WebhookOutbox } from './webhook-outbox';
 
 export type NewJob = {
   projectId: string;
@@ -39,17 +44,6 @@ export type Change = {
   event: JobEvent;
   /** pending webhook deliveries written in the same transaction (the outbox); queue them after the commit */
   deliveryIds?: string[];
-};
-
-/** Fields a worker may set along with a status change or a running update. */
-export type JobPatch = {
-  output?: unknown;
-  error?: JobError | null;
-  progress?: number;
-  upstreamTaskId?: string | null;
-  upstreamStatus?: string | null;
-  upstreamState?: unknown;
-  lastProgressAt?: Date;
 };
 
 function patchData(patch: JobPatch): Prisma.JobUpdateManyMutationInput {
@@ -174,85 +168,38 @@ export type JobsRepositoryOptions = {
   webhookOutbox: WebhookOutbox | null;
 };
 
-/** Column ← SQL value of a raw status change: JSON goes as text cast to jsonb, SQL NULL for null. */
-type RawSets = Map<string, { sql: string } | { value: unknown; cast?: string }>;
-
-function rawPatchSets(patch: JobPatch, sets: RawSets): void {
-  const json = (v: unknown) => ({ value: JSON.stringify(v), cast: 'jsonb' });
-  if (patch.output !== undefined) sets.set('output', json(patch.output));
-  if (patch.error !== undefined) sets.set('error', patch.error === null ? { sql: 'NULL' } : json(patch.error));
-  if (patch.progress !== undefined) sets.set('progress', { value: patch.progress });
-  if (patch.upstreamTaskId !== undefined) sets.set('upstream_task_id', { value: patch.upstreamTaskId });
-  if (patch.upstreamStatus !== undefined) sets.set('upstream_status', { value: patch.upstreamStatus });
-  if (patch.upstreamState !== undefined) sets.set('upstream_state', patch.upstreamState === null ? { sql: 'NULL' } : json(patch.upstreamState));
-  if (patch.lastProgressAt !== undefined) sets.set('last_progress_at', { value: patch.lastProgressAt });
-}
-
-/**
- * The columns a status change to `to` sets (besides the patch), for the raw paths. `params` gets the
- * values the SQL refers to by number; the caller's own parameters must already be in it.
- */
-function statusChangeSets(to: JobStatus, patch: JobPatch, now: Date, params: unknown[]): RawSets {
-  const sets: RawSets = new Map();
-  rawPatchSets(patch, sets);
-  sets.set('status', { value: to });
-  sets.set('event_seq', { sql: 'j.event_seq + 1' });
-  sets.set('updated_at', { value: now });
-  // a kept result belongs to the run that received it: any status change ends it
-  sets.set('received_output', { sql: 'NULL' });
-  if (to === 'running') {
-    sets.set('started_at', { value: now });
-    sets.set('last_progress_at', { value: now });
-    sets.set('attempts', { sql: 'j.attempts + 1' });
-    sets.set('finished_at', { sql: 'NULL' });
-    params.push(now);
-    sets.set('deadline_at', { sql: `$${params.length}::timestamptz + make_interval(secs => j.deadline_sec)` });
-  }
-  if (to === 'succeeded' || to === 'failed' || to === 'canceled' || to === 'expired') sets.set('finished_at', { value: now });
-  if (to === 'succeeded') sets.set('progress', { value: 100 });
-  return sets;
-}
-
-/** `column = value` for each set, its values appended to `params`. */
-function rawAssignments(sets: RawSets, params: unknown[]): string {
-  return [...sets]
-    .map(([column, v]) => {
-      if ('sql' in v) return `${column} = ${v.sql}`;
-      params.push(v.value);
-      return `${column} = $${params.length}${v.cast ? `::${v.cast}` : ''}`;
-    })
-    .join(', ');
-}
+export type { JobPatch } from './job-patch';
 
 /** Signals the raw path to give the change to the Prisma path (a limited project's start, an outbox to write). */
 const USE_PRISMA_PATH = Symbol('use-prisma-path');
 
 /**
- * Signals the one-statement path to give the change to the two-statement transaction: the job may
- * have webhooks to write (its own URL or its project's endpoints), a start may need its project's
- * running slot, or the job has no earlier event to take the snapshot's input from.
+ * The event row of a change and, in the same statement, its outbox rows (`plan`, or none): the
+ * pending deliveries and the project's first signing secret. Answers the new deliveries' ids.
  */
-const USE_TRANSACTION_PATH = Symbol('use-transaction-path');
-
-/** A timestamptz column as `Date.toISOString()` writes it (the columns hold milliseconds). */
-const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * `toEventSnapshot` (@genqueue/core) of the updated row `u`, built by Postgres. The input is the
- * previous event's: a job's input never changes, and its first event (written at submission by
- * `toEventSnapshot`) holds it already capped. jobs-transition.test.ts keeps the two equal.
- */
-const EVENT_SNAPSHOT_SQL = `jsonb_build_object(
-  'id', u.id, 'object', 'job', 'type', u.type, 'status', u.status, 'progress', u.progress,
-  'input', u.prev_input, 'output', u.output, 'error', u.error,
-  'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'object', 'artifact', 'kind', a.kind,
-      'content_type', a.content_type, 'bytes', a.bytes, 'sha256', a.sha256) ORDER BY a.created_at)
-    FROM artifacts a WHERE a.job_id = u.id), '[]'::jsonb),
-  'metadata', coalesce(u.metadata, '{}'::jsonb), 'webhook_url', u.webhook_url, 'webhook_events', to_jsonb(u.webhook_events),
-  'priority', u.priority, 'attempts', u.attempts,
-  'upstream', jsonb_build_object('task_id', u.upstream_task_id, 'status', u.upstream_status),
-  'parent_id', u.parent_id, 'created_at', ${isoSql('u.created_at')}, 'started_at', ${isoSql('u.started_at')},
-  'finished_at', ${isoSql('u.finished_at')}, 'pruned_at', ${isoSql('u.pruned_at')})`;
+async function insertEventWithOutbox(client: pg.PoolClient, event: JobEvent, plan: OutboxPlan | null): Promise<string[]> {
+  const eventParams = [event.id, event.jobId, event.projectId, event.seq, event.type, JSON.stringify(event.data), event.createdAt];
+  const insertEvent = 'INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)';
+  if (!plan || plan.rows.length === 0) {
+    await client.query(insertEvent, eventParams);
+    return [];
+  }
+  const ids = deliveryIdsFor(event.id, plan.rows);
+  const rows = plan.rows.map((target, i) => ({ id: ids[i], endpoint_id: target.endpointId, webhook_id: target.webhookId, url: target.url }));
+  const { rows: inserted } = await client.query<{ id: string }>(
+    `WITH ev AS (${insertEvent} RETURNING id), secret AS (
+       UPDATE projects SET webhook_secret = $8 WHERE id = $3 AND $8::text IS NOT NULL AND webhook_secret IS NULL
+     )
+     INSERT INTO webhook_deliveries (id, project_id, job_id, event_id, endpoint_id, webhook_id, event_type, url, payload, status, next_attempt_at, created_at, updated_at)
+     SELECT t.id, $3, $2, $1, t.endpoint_id, t.webhook_id, $5, t.url, $10::jsonb, 'pending', $7, $7, $7
+       FROM jsonb_to_recordset($9::jsonb) AS t(id text, endpoint_id text, webhook_id text, url text)
+     ON CONFLICT DO NOTHING
+     RETURNING id`,
+    [...eventParams, plan.projectSecret, JSON.stringify(rows), JSON.stringify(plan.payload)],
+  );
+  const insertedIds = new Set(inserted.map((r) => r.id));
+  return ids.filter((id) => insertedIds.has(id));
+}
 
 /**
  * A bulk insert writes 1,000 jobs and their events (each with indexes and the counts trigger): on a
@@ -260,10 +207,65 @@ const EVENT_SNAPSHOT_SQL = `jsonb_build_object(
  */
 const BULK_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
 
+/** Reads of jobs by id: those asked for while one is in flight go together in the next statement. */
+function jobReadsById(pool: pg.Pool): GroupCommit<string, Job | null> {
+  const readMany = async (ids: readonly string[]): Promise<Array<Job | null>> => {
+    const { rows } = await pool.query('SELECT * FROM jobs WHERE id = ANY($1::text[])', [ids]);
+    const byId = new Map(rows.map((row: Record<string, unknown>) => [row['id'] as string, jobFromRow(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  };
+  return new GroupCommit<string, Job | null>({
+    runBatch: readMany,
+    runOne: async (id) => (await readMany([id]))[0] ?? null,
+    maxBatch: 200,
+    keyOf: (id) => id,
+  });
+}
+
+/**
+ * Kept results (keepReceivedOutput) of many running jobs in one statement. A row another
+ * transaction holds is skipped, and its keep runs alone (it waits for the row, the batch does not).
+ */
+function receivedOutputKeeps(pool: pg.Pool): GroupCommit<{ jobId: string; output: Record<string, unknown> }, boolean> {
+  const keepMany = async (calls: readonly { jobId: string; output: Record<string, unknown> }[], skipLocked: boolean): Promise<Array<boolean | typeof RUN_ALONE>> => {
+    const records = calls.map((call, n) => ({ n, id: call.jobId, output: JSON.stringify(call.output) }));
+    const { rows } = await pool.query<{ n: number; held: boolean; kept: boolean }>(
+      `WITH req AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, id text, output text)
+       ), held AS (
+         SELECT j.id, j.status FROM jobs j JOIN req r ON r.id = j.id ORDER BY j.id FOR UPDATE OF j${skipLocked ? ' SKIP LOCKED' : ''}
+       ), upd AS (
+         UPDATE jobs j SET received_output = r.output::jsonb, updated_at = $2
+           FROM req r JOIN held h ON h.id = r.id
+          WHERE j.id = r.id AND h.status = 'running'
+         RETURNING j.id
+       )
+       SELECT r.n, h.id IS NOT NULL AS held, u.id IS NOT NULL AS kept
+         FROM req r LEFT JOIN held h ON h.id = r.id LEFT JOIN upd u ON u.id = r.id`,
+      [JSON.stringify(records), new Date()],
+    );
+    const byCall = new Map(rows.map((row) => [row.n, row]));
+    // not held: gone, or (skipping locks) held by another transaction: it runs alone
+    return calls.map((_, n) => (byCall.get(n)?.held ? byCall.get(n)!.kept : skipLocked ? RUN_ALONE : false));
+  };
+  return new GroupCommit({
+    runBatch: (calls) => keepMany(calls, true),
+    runOne: async (call) => (await keepMany([call], false))[0] === true,
+    maxBatch: 100,
+    keyOf: (call) => call.jobId,
+  });
+}
+
 export class JobsRepository {
   private readonly webhookOutbox: WebhookOutbox | null;
   /** the client's pg pool: the hottest statements run through it as raw SQL (Prisma for the rest) */
   private readonly pool: pg.Pool | undefined;
+  /** the common status change as one statement, grouped across concurrent callers */
+  private readonly oneStatement: OneStatementTransitions | undefined;
+  /** reads by id, grouped across concurrent callers (every run starts with one) */
+  private readonly byIdReads: GroupCommit<string, Job | null> | undefined;
+  /** kept results, grouped across concurrent callers (every synchronous run ends with one) */
+  private readonly keeps: GroupCommit<{ jobId: string; output: Record<string, unknown> }, boolean> | undefined;
 
   constructor(
     private readonly db: PrismaClient,
@@ -271,6 +273,9 @@ export class JobsRepository {
   ) {
     this.webhookOutbox = options.webhookOutbox;
     this.pool = poolOf(db);
+    this.oneStatement = this.pool ? new OneStatementTransitions(this.pool) : undefined;
+    this.byIdReads = this.pool ? jobReadsById(this.pool) : undefined;
+    this.keeps = this.pool ? receivedOutputKeeps(this.pool) : undefined;
   }
 
   private outbox(tx: Db, job: Job, event: JobEvent): Promise<string[]> {
@@ -407,10 +412,9 @@ export class JobsRepository {
     return { job, event, deliveryIds: [] };
   }
 
-  async findById(id: string): Promise<Job | null> {
-    if (!this.pool) return this.db.job.findUnique({ where: { id } });
-    const { rows } = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [id]);
-    return rows[0] ? jobFromRow(rows[0]) : null;
+  findById(id: string): Promise<Job | null> {
+    if (!this.byIdReads) return this.db.job.findUnique({ where: { id } });
+    return this.byIdReads.run(id);
   }
 
   findForProject(projectId: string, id: string): Promise<Job | null> {
@@ -434,7 +438,7 @@ export class JobsRepository {
     // The common change (a start of a job whose project has no running limit, an end with no
     // webhook to write, no rows alongside) as raw SQL; everything else on the Prisma path below.
     if (this.pool && !alongside && to !== 'queued') {
-      const once = await this.transitionInOneStatement(this.pool, jobId, to, patch, allowed);
+      const once = await this.oneStatement!.run({ jobId, to, patch, allowed });
       if (once !== USE_TRANSACTION_PATH) return once;
       const done = await this.transitionRaw(this.pool, jobId, to, patch, allowed);
       if (done !== USE_PRISMA_PATH) return done;
@@ -480,62 +484,12 @@ export class JobsRepository {
   }
 
   /**
-   * `transition` as one statement, for the common change: no webhook could be wanted (the job has no
-   * URL, its project no active endpoint) and a start needs no running slot. The guarded update and
-   * the event insert, its snapshot built by Postgres (EVENT_SNAPSHOT_SQL), go in one round trip and
-   * one implicit transaction, where the path below takes four. USE_TRANSACTION_PATH when the change
-   * needs more; null when the job is gone or in a status the change does not start from.
-   */
-  private async transitionInOneStatement(
-    pool: pg.Pool,
-    jobId: string,
-    to: JobStatus,
-    patch: JobPatch,
-    allowed: readonly JobStatus[],
-  ): Promise<Change | null | typeof USE_TRANSACTION_PATH> {
-    const now = new Date();
-    const type = eventTypeFor(to);
-    const eventId = newId('evt');
-    const params: unknown[] = [jobId, [...allowed], to === 'running', eventId, type, now];
-    const assignments = rawAssignments(statusChangeSets(to, patch, now, params), params);
-    const { rows } = await pool.query(
-      `WITH cur AS (
-         SELECT j.id, j.status, j.webhook_url, p.limits,
-                EXISTS (SELECT 1 FROM webhook_endpoints e
-                         WHERE e.project_id = j.project_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL) AS has_endpoints,
-                (SELECT e.data -> 'input' FROM job_events e WHERE e.job_id = j.id ORDER BY e.seq DESC LIMIT 1) AS prev_input
-           FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1 FOR UPDATE OF j
-       ), upd AS (
-         UPDATE jobs j SET ${assignments}
-           FROM cur
-          WHERE j.id = cur.id AND cur.status = ANY($2::text[])
-            AND NOT ($3::boolean AND coalesce(jsonb_typeof(cur.limits -> 'max_running_jobs'), '') = 'number')
-            AND cur.webhook_url IS NULL AND NOT cur.has_endpoints AND cur.prev_input IS NOT NULL
-         RETURNING j.*, cur.prev_input
-       ), ev AS (
-         INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at)
-         SELECT $4, u.id, u.project_id, u.event_seq, $5, ${EVENT_SNAPSHOT_SQL}, $6::timestamptz FROM upd u
-         RETURNING data
-       )
-       SELECT cur.status AS "cur$status", (SELECT data FROM ev) AS "ev$data", upd.*
-         FROM cur LEFT JOIN upd ON true`,
-      params,
-    );
-    const row = rows[0] as Record<string, unknown> | undefined;
-    const fromStatus = row?.['cur$status'] as JobStatus | undefined;
-    if (!row || !fromStatus || !allowed.includes(fromStatus)) return null;
-    if (row['id'] == null) return USE_TRANSACTION_PATH;
-    const job = jobFromRow(row);
-    const event: JobEvent = { id: eventId, jobId, projectId: job.projectId, seq: job.eventSeq, type, data: row['ev$data'] as JobEvent['data'], createdAt: now };
-    return { job, event, deliveryIds: [] };
-  }
-
-  /**
    * `transition` in one transaction of two statements: the guarded update (which also reads the
    * status it came from, the project's limits, the job's artifacts for the event's snapshot and
-   * the project's active endpoints), then the event insert. Rolls back and answers USE_PRISMA_PATH
-   * when the change needs more: a start in a project with a running limit (its slot claim), or
-   * webhook deliveries to write.
+   * the project's active endpoints), then the event insert with the change's webhook deliveries
+   * (the outbox rows the fan-out plans from those endpoints, and the project's signing secret when
+   * a job URL gets its first). Rolls back and answers USE_PRISMA_PATH when the change needs more: a
+   * start in a project with a running limit (its slot claim), or a rate-limited webhook type.
    */
   private async transitionRaw(pool: pg.Pool, jobId: string, to: JobStatus, patch: JobPatch, allowed: readonly JobStatus[]): Promise<Change | null | typeof USE_PRISMA_PATH> {
     const now = new Date();
@@ -557,7 +511,8 @@ export class JobsRepository {
          )
          SELECT cur.status AS "cur$status", cur.limits AS "cur$limits",
                 (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM artifacts a WHERE a.job_id = $1) AS "cur$artifacts",
-                (SELECT coalesce(json_agg(e.event_types), '[]'::json) FROM webhook_endpoints e
+                (SELECT coalesce(json_agg(json_build_object('id', e.id, 'url', e.url, 'eventTypes', e.event_types) ORDER BY e.created_at, e.id), '[]'::json)
+                   FROM webhook_endpoints e
                   WHERE e.project_id = upd.project_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL) AS "cur$endpoints",
                 upd.*
            FROM cur LEFT JOIN upd ON true`,
@@ -572,18 +527,16 @@ export class JobsRepository {
       }
       const job = jobFromRow(row);
       const type = eventTypeFor(to, fromStatus);
-      const endpointTypes = row['cur$endpoints'] as string[][];
-      if (this.webhookOutbox?.isWanted(type, job, endpointTypes)) {
+      const artifacts = (row['cur$artifacts'] as Record<string, unknown>[]).map(artifactFromJson);
+      const event: JobEvent = { id: newId('evt'), jobId, projectId: job.projectId, seq: job.eventSeq, type, data: toEventSnapshot(job, artifacts) as JobEvent['data'], createdAt: now };
+      const plan = this.webhookOutbox ? this.webhookOutbox.plan(job, event, row['cur$endpoints'] as EndpointTarget[]) : null;
+      if (plan === NEEDS_RATE_CHECK) {
         await client.query('ROLLBACK');
         return USE_PRISMA_PATH;
       }
-      const artifacts = (row['cur$artifacts'] as Record<string, unknown>[]).map(artifactFromJson);
-      const event: JobEvent = { id: newId('evt'), jobId, projectId: job.projectId, seq: job.eventSeq, type, data: toEventSnapshot(job, artifacts) as JobEvent['data'], createdAt: now };
-      await client.query('INSERT INTO job_events (id, job_id, project_id, seq, type, data, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)', [
-        event.id, jobId, job.projectId, event.seq, type, JSON.stringify(event.data), now,
-      ]);
+      const deliveryIds = await insertEventWithOutbox(client, event, plan);
       await client.query('COMMIT');
-      return { job, event, deliveryIds: [] };
+      return { job, event, deliveryIds };
     } catch (err) {
       failed = true;
       await client.query('ROLLBACK').catch(() => undefined);
@@ -628,10 +581,7 @@ export class JobsRepository {
    * again. False when the job is no longer running.
    */
   async keepReceivedOutput(jobId: string, output: Record<string, unknown>): Promise<boolean> {
-    if (this.pool) {
-      const { rowCount } = await this.pool.query("UPDATE jobs SET received_output = $2::jsonb, updated_at = $3 WHERE id = $1 AND status = 'running'", [jobId, JSON.stringify(output), new Date()]);
-      return rowCount === 1;
-    }
+    if (this.keeps) return this.keeps.run({ jobId, output });
     const { count } = await this.db.job.updateMany({
       where: { id: jobId, status: 'running' },
       data: { receivedOutput: asJson(output), updatedAt: new Date() },

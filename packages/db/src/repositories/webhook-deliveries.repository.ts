@@ -83,6 +83,11 @@ export function jobUrlDeliveryId(eventId: string): string {
   return eventId.startsWith('evt_') ? `whd_${eventId.slice(4)}` : `whd_${eventId}`;
 }
 
+/** The id of each new delivery of an event: deterministic for the job's URL (above), new for an endpoint. */
+export function deliveryIdsFor(eventId: string, targets: readonly Pick<DeliveryTarget, 'endpointId'>[]): string[] {
+  return targets.map((target) => (target.endpointId === null ? jobUrlDeliveryId(eventId) : newId('whd')));
+}
+
 /** The columns of a `webhook_deliveries` row `d`, named as the Prisma model names them. */
 const DELIVERY_COLUMNS = Prisma.raw(
   [
@@ -160,9 +165,10 @@ export class WebhookDeliveriesRepository {
       createdAt: now,
       updatedAt: now,
     } as const;
-    const rows: Prisma.WebhookDeliveryCreateManyInput[] = input.targets.map((target) => ({
+    const ids = deliveryIdsFor(input.eventId, input.targets);
+    const rows: Prisma.WebhookDeliveryCreateManyInput[] = input.targets.map((target, i) => ({
       ...common,
-      id: target.endpointId === null ? jobUrlDeliveryId(input.eventId) : newId('whd'),
+      id: ids[i]!,
       endpointId: target.endpointId,
       url: target.url,
       webhookId: target.webhookId,

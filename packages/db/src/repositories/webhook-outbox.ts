@@ -30,6 +30,17 @@ export interface WebhookFanOut {
 type OutboxJob = Pick<Job, 'id' | 'projectId' | 'webhookUrl' | 'webhookEvents'>;
 type OutboxEvent = Pick<JobEvent, 'id' | 'type' | 'data' | 'createdAt'>;
 
+/** The rows an event's outbox write inserts: its deliveries, their body, and the secret the project gets if it has none. */
+export type OutboxPlan = {
+  rows: DeliveryTarget[];
+  payload: unknown;
+  /** set when a delivery goes to the job's URL: signed with the project's secret, which it gets now if it has none */
+  projectSecret: string | null;
+};
+
+/** `plan` answers this for a rate-limited event type: whether it goes out depends on earlier rows (`write` reads them). */
+export const NEEDS_RATE_CHECK = Symbol('needs-rate-check');
+
 /**
  * The outbox write of a job change: inside the transaction that recorded the event, one pending
  * delivery per target the fan-out policy picks. The rows commit or roll back with the event, so a
@@ -50,13 +61,16 @@ export class WebhookOutbox {
   }
 
   /**
-   * Whether a change needs the outbox at all, from the event types of the project's active
-   * endpoints (read with the change itself): no query of its own.
+   * The outbox rows of a change, from the project's active endpoints read with the change itself (no
+   * query of its own): null when the event goes to no one; NEEDS_RATE_CHECK for a rate-limited type.
+   * The caller inserts the rows in the change's transaction.
    */
-  isWanted(eventType: string, job: FanOutJob, endpointEventTypes: readonly (readonly string[])[]): boolean {
-    if (!this.fanOut.isWebhookEvent(eventType)) return false;
-    const targets = this.fanOut.targetsOf(eventType, job, endpointEventTypes.map((eventTypes) => ({ eventTypes })));
-    return targets.jobUrl !== null || targets.endpoints.length > 0;
+  plan(job: OutboxJob, event: OutboxEvent, active: readonly EndpointTarget[]): OutboxPlan | null | typeof NEEDS_RATE_CHECK {
+    if (!this.fanOut.isWebhookEvent(event.type)) return null;
+    const targets = this.fanOut.targetsOf(event.type, job, active);
+    if (targets.jobUrl === null && targets.endpoints.length === 0) return null;
+    if (this.fanOut.minIntervalMs(event.type) !== null) return NEEDS_RATE_CHECK;
+    return this.planTargets(event, targets);
   }
 
   /**
@@ -91,21 +105,28 @@ export class WebhookOutbox {
     targets: { jobUrl: string | null; endpoints: readonly EndpointTarget[] },
     now: Date,
   ): Promise<WebhookDeliveryRecord[]> {
-    const rows: DeliveryTarget[] = targets.endpoints.map((e) => ({ endpointId: e.id, url: e.url, webhookId: this.fanOut.newWebhookId() }));
-    if (targets.jobUrl !== null) {
-      rows.unshift({ endpointId: null, url: targets.jobUrl, webhookId: this.fanOut.newWebhookId() });
-      // the job URL's deliveries are signed with the project's secret: it gets one with its first
-      await this.secrets.setProjectSecretIfNone(job.projectId, this.fanOut.newProjectSecret(), tx);
-    }
-    if (rows.length === 0) return [];
+    if (targets.jobUrl === null && targets.endpoints.length === 0) return [];
+    const plan = this.planTargets(event, targets);
+    if (plan.projectSecret !== null) await this.secrets.setProjectSecretIfNone(job.projectId, plan.projectSecret, tx);
     return this.deliveries.createForEvent(tx, {
       projectId: job.projectId,
       jobId: job.id,
       eventId: event.id,
       eventType: event.type,
-      payload: this.fanOut.payloadOf(event),
-      targets: rows,
+      payload: plan.payload,
+      targets: plan.rows,
       now,
     });
+  }
+
+  private planTargets(event: OutboxEvent, targets: { jobUrl: string | null; endpoints: readonly EndpointTarget[] }): OutboxPlan {
+    const rows: DeliveryTarget[] = targets.endpoints.map((e) => ({ endpointId: e.id, url: e.url, webhookId: this.fanOut.newWebhookId() }));
+    if (targets.jobUrl !== null) rows.unshift({ endpointId: null, url: targets.jobUrl, webhookId: this.fanOut.newWebhookId() });
+    return {
+      rows,
+      payload: this.fanOut.payloadOf(event),
+      // the job URL's deliveries are signed with the project's secret: it gets one with its first
+      projectSecret: targets.jobUrl !== null ? this.fanOut.newProjectSecret() : null,
+    };
   }
 }

@@ -1,0 +1,99 @@
+/**
+ * Group commit: calls of one kind that arrive while a statement of that kind is in flight go
+ * together in the next statement, so under load many jobs share a round trip, a parse and a commit,
+ * and a lone call runs at once, as a batch of one (no timer, no added wait). Each caller still
+ * awaits its own result.
+ *
+ * - A batch statement of several calls that fails is tried again call by call (`runOne`), so a bad
+ *   call (a refused row, an injected fault) fails only its own caller.
+ * - `runBatch` may answer RUN_ALONE for a call it could not do in the batch (a row another
+ *   transaction holds locked): that call runs on its own, beside the batches, without holding them up.
+ * - Calls with the same key (the same job) never share a statement: the later one waits for the next.
+ */
+
+/** What `runBatch` answers for a call it left to `runOne`. */
+export const RUN_ALONE = Symbol('run-alone');
+
+export type GroupCommitOptions<Req, Res> = {
+  /** one statement for many calls; answers in the order of the calls */
+  runBatch: (calls: readonly Req[]) => Promise<ReadonlyArray<Res | typeof RUN_ALONE>>;
+  /** the call on its own: a call a batch left alone, every call of a failed batch of several */
+  runOne: (call: Req) => Promise<Res>;
+  /** most calls in one statement */
+  maxBatch: number;
+  /** calls with the same key never share a statement */
+  keyOf: (call: Req) => string;
+};
+
+type Waiting<Req, Res> = { call: Req; resolve: (value: Res) => void; reject: (err: unknown) => void };
+
+export class GroupCommit<Req, Res> {
+  private waiting: Waiting<Req, Res>[] = [];
+  private draining = false;
+
+  constructor(private readonly options: GroupCommitOptions<Req, Res>) {}
+
+  run(call: Req): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      this.waiting.push({ call, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        // calls made in the same turn join the first statement too
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        await this.together(this.takeBatch());
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The next calls in order, up to `maxBatch`, one per key (a repeated key stays for a later batch). */
+  private takeBatch(): Waiting<Req, Res>[] {
+    const batch: Waiting<Req, Res>[] = [];
+    const rest: Waiting<Req, Res>[] = [];
+    const keys = new Set<string>();
+    for (const waiting of this.waiting) {
+      const key = this.options.keyOf(waiting.call);
+      if (batch.length < this.options.maxBatch && !keys.has(key)) {
+        keys.add(key);
+        batch.push(waiting);
+      } else {
+        rest.push(waiting);
+      }
+    }
+    this.waiting = rest;
+    return batch;
+  }
+
+  private alone(waiting: Waiting<Req, Res>): Promise<void> {
+    return this.options.runOne(waiting.call).then(waiting.resolve, waiting.reject);
+  }
+
+  private async together(batch: Waiting<Req, Res>[]): Promise<void> {
+    let results: ReadonlyArray<Res | typeof RUN_ALONE>;
+    try {
+      results = await this.options.runBatch(batch.map((w) => w.call));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // which call failed the statement is unknown: each is tried on its own, its error its own
+      await Promise.all(batch.map((w) => this.alone(w)));
+      return;
+    }
+    batch.forEach((waiting, i) => {
+      const result = results[i];
+      // not awaited: a call left alone (its row locked elsewhere) must not hold up the next batch
+      if (result === RUN_ALONE || result === undefined) void this.alone(waiting);
+      else waiting.resolve(result);
+    });
+  }
+}

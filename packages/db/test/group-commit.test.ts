@@ -1,0 +1,94 @@
+import { GroupCommit, RUN_ALONE } from '../src/group-commit';
+
+type Call = { key: string; value: number };
+
+/** A GroupCommit whose statements are recorded; `failBatchWith` fails a batch holding that value. */
+function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBatch?: number; holdOne?: Promise<void> } = {}) {
+  const batches: number[][] = [];
+  const alone: number[] = [];
+  const group = new GroupCommit<Call, string>({
+    runBatch: async (calls) => {
+      batches.push(calls.map((c) => c.value));
+      await Promise.resolve();
+      if (calls.some((c) => c.value === options.failBatchWith)) throw new Error('batch refused');
+      return calls.map((c) => (c.value === options.leaveAlone ? RUN_ALONE : `batch:${c.value}`));
+    },
+    runOne: async (call) => {
+      alone.push(call.value);
+      if (call.value === options.leaveAlone && options.holdOne) await options.holdOne;
+      if (call.value === options.failBatchWith) throw new Error(`call ${call.value} refused`);
+      return `one:${call.value}`;
+    },
+    maxBatch: options.maxBatch ?? 100,
+    keyOf: (call) => call.key,
+  });
+  return { group, batches, alone };
+}
+
+describe('GroupCommit', () => {
+  it('runs a lone call at once, as a batch of one; its failure is its own, not tried again', async () => {
+    const { group, batches, alone } = recorder({ failBatchWith: 2 });
+    expect(await group.run({ key: 'a', value: 1 })).toBe('batch:1');
+    await expect(group.run({ key: 'b', value: 2 })).rejects.toThrow('batch refused');
+    expect(batches).toEqual([[1], [2]]);
+    expect(alone).toEqual([]);
+  });
+
+  it('puts the calls made while a statement is in flight into the next statement, each caller getting its own answer', async () => {
+    const { group, batches, alone } = recorder();
+    const first = group.run({ key: 'a', value: 1 });
+    const second = group.run({ key: 'b', value: 2 });
+    const third = group.run({ key: 'c', value: 3 });
+    expect(await Promise.all([first, second, third])).toEqual(['batch:1', 'batch:2', 'batch:3']);
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(alone).toEqual([]);
+    // a lone call in flight: calls made meanwhile wait for it, then go together
+    const lone = group.run({ key: 'd', value: 4 });
+    await Promise.resolve();
+    const later = [5, 6].map((value) => group.run({ key: `k${value}`, value }));
+    expect(await Promise.all([lone, ...later])).toEqual(['batch:4', 'batch:5', 'batch:6']);
+    expect(batches).toEqual([[1, 2, 3], [4], [5, 6]]);
+  });
+
+  it('keeps two calls of one key out of the same statement, and keeps to the batch size', async () => {
+    const { group, batches } = recorder({ maxBatch: 2 });
+    const answers = await Promise.all([
+      group.run({ key: 'a', value: 1 }),
+      group.run({ key: 'a', value: 2 }),
+      group.run({ key: 'b', value: 3 }),
+      group.run({ key: 'c', value: 4 }),
+    ]);
+    expect(answers).toEqual(['batch:1', 'batch:2', 'batch:3', 'batch:4']);
+    // the second call of key a waits for the next statement; the first is full at two
+    expect(batches).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
+  });
+
+  it('tries a failed batch call by call: only the bad call fails', async () => {
+    const { group, batches, alone } = recorder({ failBatchWith: 2 });
+    const results = await Promise.allSettled([1, 2, 3].map((value) => group.run({ key: `k${value}`, value })));
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(alone.sort()).toEqual([1, 2, 3]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['one:1', 'call 2 refused', 'one:3']);
+  });
+
+  it('runs a call the batch left alone beside the next batches, not in their way', async () => {
+    let release!: () => void;
+    const holdOne = new Promise<void>((resolve) => (release = resolve));
+    const { group, batches, alone } = recorder({ leaveAlone: 2, holdOne });
+    const first = [1, 2, 3].map((value) => group.run({ key: `k${value}`, value }));
+    // 2 was left alone (its row held elsewhere) and waits; the others are answered meanwhile
+    expect(await Promise.all([first[0], first[2]])).toEqual(['batch:1', 'batch:3']);
+    const next = [4, 5].map((value) => group.run({ key: `k${value}`, value }));
+    expect(await Promise.all(next)).toEqual(['batch:4', 'batch:5']);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    release();
+    expect(await first[1]).toBe('one:2');
+    expect(alone).toEqual([2]);
+  });
+});
