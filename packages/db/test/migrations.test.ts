@@ -68,14 +68,15 @@ describe('migrateDatabase', () => {
     expect(await migrationRows(url)).toEqual(first);
   });
 
-  it('keeps the hand-added trigram index of the init migration', async () => {
+  it('keeps the search trigram index, and drops the unused second one over the prompt', async () => {
     const url = databaseUrl(freshDatabase());
     await migrateDatabase(url);
     const indexes = await withPg(url, async (client) => {
       const { rows } = await client.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'");
       return rows.map((row) => row.indexname);
     });
-    expect(indexes).toContain('jobs_input_prompt_trgm_idx');
+    expect(indexes).toContain('jobs_search_text_trgm');
+    expect(indexes).not.toContain('jobs_input_prompt_trgm_idx');
   });
 
   it('lets several processes migrate the same new database at once', async () => {
