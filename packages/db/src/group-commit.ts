@@ -21,8 +21,8 @@ export type GroupCommitOptions<Req, Res> = {
   runOne: (call: Req) => Promise<Res>;
   /** most calls in one statement */
   maxBatch: number;
-  /** calls with the same key never share a statement */
-  keyOf: (call: Req) => string;
+  /** calls with the same key (the same job) never share a statement; without it, any calls may */
+  keyOf?: (call: Req) => string;
 };
 
 type Waiting<Req, Res> = { call: Req; resolve: (value: Res) => void; reject: (err: unknown) => void };
@@ -59,10 +59,11 @@ export class GroupCommit<Req, Res> {
     const batch: Waiting<Req, Res>[] = [];
     const rest: Waiting<Req, Res>[] = [];
     const keys = new Set<string>();
+    const { keyOf, maxBatch } = this.options;
     for (const waiting of this.waiting) {
-      const key = this.options.keyOf(waiting.call);
-      if (batch.length < this.options.maxBatch && !keys.has(key)) {
-        keys.add(key);
+      const key = keyOf?.(waiting.call);
+      if (batch.length < maxBatch && (key === undefined || !keys.has(key))) {
+        if (key !== undefined) keys.add(key);
         batch.push(waiting);
       } else {
         rest.push(waiting);

@@ -128,6 +128,20 @@ describe('JobsRepository status change in one statement', () => {
       for (const change of starts.value) expect(change!.event).toMatchObject({ type: 'job.started', seq: 2 });
     });
 
+    it('creates jobs submitted at once (no idempotency key) in a few statements, each with its row and its job.created event', async () => {
+      const projectId = await newProject();
+      const created = await countingStatements(() => Promise.all(Array.from({ length: 10 }, (_, i) => jobs.create({ ...newJobInput(projectId, null, []), input: { prompt: `batch ${i}` } }))));
+      expect(created.statements).toBeLessThanOrEqual(3);
+      expect(new Set(created.value.map((c) => c.job.id)).size).toBe(10);
+      for (const [i, change] of created.value.entries()) {
+        const row = await prisma.job.findUniqueOrThrow({ where: { id: change.job.id } });
+        expect(row).toEqual(change.job);
+        expect(row.input).toEqual({ prompt: `batch ${i}` });
+        const events = await prisma.jobEvent.findMany({ where: { jobId: change.job.id } });
+        expect(events.map((e) => [e.id, e.type, e.seq])).toEqual([[change.event.id, 'job.created', 1]]);
+      }
+    });
+
     it('answers each change of a batch on its own: a job in the wrong status gets null, a job with a URL goes the transaction path', async () => {
       const projectId = await newProject();
       const plain = await jobs.create(newJobInput(projectId, null, []));

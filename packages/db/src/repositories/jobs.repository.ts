@@ -266,6 +266,8 @@ export class JobsRepository {
   private readonly byIdReads: GroupCommit<string, Job | null> | undefined;
   /** kept results, grouped across concurrent callers (every synchronous run ends with one) */
   private readonly keeps: GroupCommit<{ jobId: string; output: Record<string, unknown> }, boolean> | undefined;
+  /** submissions without an idempotency key, grouped across concurrent requests */
+  private readonly plainCreates: GroupCommit<NewJob, Change> | undefined;
 
   constructor(
     private readonly db: PrismaClient,
@@ -276,6 +278,15 @@ export class JobsRepository {
     this.oneStatement = this.pool ? new OneStatementTransitions(this.pool) : undefined;
     this.byIdReads = this.pool ? jobReadsById(this.pool) : undefined;
     this.keeps = this.pool ? receivedOutputKeeps(this.pool) : undefined;
+    const pool = this.pool;
+    this.plainCreates = pool
+      ? new GroupCommit<NewJob, Change>({
+          // one insert statement for the jobs and their events (createMany's), all created at the statement's time
+          runBatch: (inputs) => this.createManyRaw(pool, inputs, new Date()),
+          runOne: (input) => this.createRaw(pool, input, new Date()),
+          maxBatch: 200,
+        })
+      : undefined;
   }
 
   private outbox(tx: Db, job: Job, event: JobEvent): Promise<string[]> {
@@ -348,8 +359,11 @@ export class JobsRepository {
    * another job, throws the unique violation (the caller answers that job), unless that job's key is
    * older than its 24 h window: the key is free again, and moves to the new job.
    */
-  create(input: NewJob, now = new Date()): Promise<Change> {
-    if (this.pool) return this.createRawKeyed(this.pool, input, now);
+  create(input: NewJob, now?: Date): Promise<Change> {
+    // submissions without a key, made while an insert is in flight, go together in the next one
+    if (this.plainCreates && input.idempotencyKey === null && input.idempotencyHash === null && now === undefined) return this.plainCreates.run(input);
+    if (this.pool) return this.createRawKeyed(this.pool, input, now ?? new Date());
+    now ??= new Date();
     return this.db.$transaction(async (tx) => {
       if (input.idempotencyKey) {
         // A key older than its 24 h window is free again: detach it from the old job.
