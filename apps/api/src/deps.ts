@@ -97,8 +97,7 @@ const COMPACT_COUNTS_EVERY_MS = 10_000;
 /** The API's composition root: every connection is made here and handed down. */
 export async function buildApiDeps(settings: Settings, logger: Logger): Promise<ApiDeps> {
   const prisma = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX, preparedStatements: settings.DATABASE_PREPARED_STATEMENTS });
-  // the commands of concurrent requests issued in the same tick (rate limits, queue adds, signals) share one write
-  const redis = createRedis(settings.REDIS_URL, 'producer', { enableAutoPipelining: true });
+  const redis = createRedis(settings.REDIS_URL, 'producer');
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   redis.on('error', () => undefined);
   subscriber.on('error', () => undefined);
