@@ -78,8 +78,7 @@ export function lanesToRun(settings: Pick<Settings, 'WORKER_QUEUES'>): { familie
 export async function startWorkers(settings: Settings, logger: Logger): Promise<WorkerHost> {
   const prisma: PrismaClient = createPrismaClient(settings.DATABASE_URL, { poolMax: settings.DATABASE_POOL_MAX, preparedStatements: settings.DATABASE_PREPARED_STATEMENTS });
   const connection = createRedis(settings.REDIS_URL, 'worker');
-  // commands of concurrent jobs issued in the same tick (announcements, lane tokens) share one write
-  const publisher = createRedis(settings.REDIS_URL, 'worker', { enableAutoPipelining: true });
+  const publisher = createRedis(settings.REDIS_URL, 'worker');
   // SUBSCRIBE takes a connection for itself: cancels from the API reach running jobs through it.
   const subscriber = createRedis(settings.REDIS_URL, 'worker');
   for (const redis of [connection, publisher, subscriber]) redis.on('error', () => undefined);

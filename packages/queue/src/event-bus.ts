@@ -65,18 +65,15 @@ export class JobEventBus {
   async announce(change: CommittedChange | null): Promise<void> {
     if (!change) return;
     this.observeChange(change);
-    // issued together: on an auto-pipelining connection they go out in one write
-    const steps: Promise<unknown>[] = [];
     if (change.deliveryIds && change.deliveryIds.length > 0 && this.deliveryEnqueuer) {
       // best effort: the sweeper queues pending deliveries that Redis never got
-      steps.push(this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined));
+      await this.deliveryEnqueuer(change.deliveryIds).catch(() => undefined);
     }
     if (this.slotReleaser && isFinalStatus(change.job.status)) {
       // best effort: a waiting job whose wake is lost starts when its backstop delay runs out
-      steps.push(this.slotReleaser(change.job.projectId).catch(() => undefined));
+      await this.slotReleaser(change.job.projectId).catch(() => undefined);
     }
-    steps.push(this.publish(signalOf(change)));
-    await Promise.all(steps);
+    await this.publish(signalOf(change));
   }
 
   /** `announce` for many changes (a bulk submission): their signals go out in one round trip. */
