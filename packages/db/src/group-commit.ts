@@ -1,14 +1,15 @@
 /**
- * Group commit: calls of one kind that arrive while a statement of that kind is in flight go
- * together in the next statement, so under load many jobs share a round trip, a parse and a commit,
- * and a lone call runs at once, as a batch of one (no timer, no added wait). Each caller still
- * awaits its own result.
+ * Group commit: calls of one kind that arrive while `maxInFlight` statements of that kind are in
+ * flight go together in the next statement, so under load many jobs share a round trip, a parse and
+ * a commit, and a call made while there is room runs at once (as a batch of one, or with the calls of
+ * the same turn: no timer, no added wait). Each caller still awaits its own result.
  *
  * - A batch statement of several calls that fails is tried again call by call (`runOne`), so a bad
  *   call (a refused row, an injected fault) fails only its own caller.
  * - `runBatch` may answer RUN_ALONE for a call it could not do in the batch (a row another
  *   transaction holds locked): that call runs on its own, beside the batches, without holding them up.
  * - Calls with the same key (the same job) never share a statement: the later one waits for the next.
+ *   Statements in flight at once may hold the same key; Postgres orders them (their row locks).
  */
 
 /** What `runBatch` answers for a call it left to `runOne`. */
@@ -21,6 +22,11 @@ export type GroupCommitOptions<Req, Res> = {
   runOne: (call: Req) => Promise<Res>;
   /** most calls in one statement */
   maxBatch: number;
+  /**
+   * statements of this kind in flight at once (default 1): a call made while fewer are in flight
+   * goes at once, so grouping adds no wait until the statements, not the calls, are the bottleneck
+   */
+  maxInFlight?: number;
   /** calls with the same key (the same job) never share a statement; without it, any calls may */
   keyOf?: (call: Req) => string;
 };
@@ -29,28 +35,36 @@ type Waiting<Req, Res> = { call: Req; resolve: (value: Res) => void; reject: (er
 
 export class GroupCommit<Req, Res> {
   private waiting: Waiting<Req, Res>[] = [];
-  private draining = false;
+  private inFlight = 0;
+  private scheduled = false;
 
   constructor(private readonly options: GroupCommitOptions<Req, Res>) {}
 
   run(call: Req): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       this.waiting.push({ call, resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        // calls made in the same turn join the first statement too
-        queueMicrotask(() => void this.drain());
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // calls made in the same turn join the same statement
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.waiting.length > 0) {
-        await this.together(this.takeBatch());
-      }
-    } finally {
-      this.draining = false;
+  /** Starts statements for the waiting calls while fewer than `maxInFlight` are in flight. */
+  private pump(): void {
+    const maxInFlight = this.options.maxInFlight ?? 1;
+    while (this.inFlight < maxInFlight && this.waiting.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight += 1;
+      // `together` settles every caller itself and never rejects
+      void this.together(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
     }
   }
 

@@ -3,13 +3,13 @@ import { GroupCommit, RUN_ALONE } from '../src/group-commit';
 type Call = { key: string; value: number };
 
 /** A GroupCommit whose statements are recorded; `failBatchWith` fails a batch holding that value. */
-function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBatch?: number; holdOne?: Promise<void> } = {}) {
+function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBatch?: number; maxInFlight?: number; holdOne?: Promise<void>; holdBatches?: Promise<void> } = {}) {
   const batches: number[][] = [];
   const alone: number[] = [];
   const group = new GroupCommit<Call, string>({
     runBatch: async (calls) => {
       batches.push(calls.map((c) => c.value));
-      await Promise.resolve();
+      await (options.holdBatches ?? Promise.resolve());
       if (calls.some((c) => c.value === options.failBatchWith)) throw new Error('batch refused');
       return calls.map((c) => (c.value === options.leaveAlone ? RUN_ALONE : `batch:${c.value}`));
     },
@@ -20,6 +20,7 @@ function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBat
       return `one:${call.value}`;
     },
     maxBatch: options.maxBatch ?? 100,
+    ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
     keyOf: (call) => call.key,
   });
   return { group, batches, alone };
@@ -90,5 +91,23 @@ describe('GroupCommit', () => {
     release();
     expect(await first[1]).toBe('one:2');
     expect(alone).toEqual([2]);
+  });
+
+  it('starts a statement at once while fewer than maxInFlight are in flight, and groups the calls made once they are', async () => {
+    let release!: () => void;
+    const holdBatches = new Promise<void>((resolve) => (release = resolve));
+    const { group, batches } = recorder({ maxInFlight: 2, holdBatches });
+    const first = group.run({ key: 'a', value: 1 });
+    await Promise.resolve();
+    const second = group.run({ key: 'b', value: 2 });
+    await Promise.resolve();
+    // two statements in flight, each started at once; the calls made now wait for one of them
+    expect(batches).toEqual([[1], [2]]);
+    const later = [3, 4, 5].map((value) => group.run({ key: `k${value}`, value }));
+    await Promise.resolve();
+    expect(batches).toEqual([[1], [2]]);
+    release();
+    expect(await Promise.all([first, second, ...later])).toEqual(['batch:1', 'batch:2', 'batch:3', 'batch:4', 'batch:5']);
+    expect(batches).toEqual([[1], [2], [3, 4, 5]]);
   });
 });

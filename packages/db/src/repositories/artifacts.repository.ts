@@ -38,6 +38,7 @@ function artifactInserts(pool: pg.Pool): GroupCommit<Omit<Artifact, 'createdAt'>
     runBatch: insertMany,
     runOne: async (row) => (await insertMany([row]))[0]!,
     maxBatch: 100,
+    maxInFlight: 2,
     keyOf: (row) => row.id,
   });
 }

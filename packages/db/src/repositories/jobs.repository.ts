@@ -218,6 +218,7 @@ function jobReadsById(pool: pg.Pool): GroupCommit<string, Job | null> {
     runBatch: readMany,
     runOne: async (id) => (await readMany([id]))[0] ?? null,
     maxBatch: 200,
+    maxInFlight: 2,
     keyOf: (id) => id,
   });
 }
@@ -252,6 +253,7 @@ function receivedOutputKeeps(pool: pg.Pool): GroupCommit<{ jobId: string; output
     runBatch: (calls) => keepMany(calls, true),
     runOne: async (call) => (await keepMany([call], false))[0] === true,
     maxBatch: 100,
+    maxInFlight: 2,
     keyOf: (call) => call.jobId,
   });
 }
@@ -285,6 +287,8 @@ export class JobsRepository {
           runBatch: (inputs) => this.createManyRaw(pool, inputs, new Date()),
           runOne: (input) => this.createRaw(pool, input, new Date()),
           maxBatch: 200,
+          // several at once: a submission waits for no other's insert until the inserts are the bottleneck
+          maxInFlight: 4,
         })
       : undefined;
   }

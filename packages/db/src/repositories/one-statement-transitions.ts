@@ -120,6 +120,7 @@ export class OneStatementTransitions {
         runBatch: (calls) => changeInOneStatement(this.pool, calls, true),
         runOne: async (one) => (await changeInOneStatement(this.pool, [one], false))[0] as OneStatementResult,
         maxBatch: MAX_BATCH,
+        maxInFlight: 2,
         keyOf: (one) => one.jobId,
       });
       this.byShape.set(shape, group);
