@@ -139,6 +139,8 @@ describe('JobsRepository status change in one statement', () => {
         expect(row.input).toEqual({ prompt: `batch ${i}` });
         const events = await prisma.jobEvent.findMany({ where: { jobId: change.job.id } });
         expect(events.map((e) => [e.id, e.type, e.seq])).toEqual([[change.event.id, 'job.created', 1]]);
+        // what a single create answers: `job.created` has no webhook deliveries
+        expect(change.deliveryIds).toEqual([]);
       }
     });
 

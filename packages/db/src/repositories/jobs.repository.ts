@@ -347,7 +347,8 @@ export class JobsRepository {
          JOIN j ON j.id = e.job_id`,
       [JSON.stringify(rows), JSON.stringify(eventRows), now],
     );
-    return jobs.map((job, i) => ({ job, event: events[i]! }));
+    // `job.created` is no webhook event type: no outbox rows
+    return jobs.map((job, i) => ({ job, event: events[i]!, deliveryIds: [] }));
   }
 
   /**
