@@ -17,7 +17,6 @@ const UNIT = [
   '<rootDir>/apps/simulator/test/',
   '<rootDir>/scripts/test/',
   '<rootDir>/packages/queue/test/cluster-keys.test.ts',
-  '<rootDir>/packages/db/test/group-commit.test.ts',
   '<rootDir>/packages/storage/test/artifact-links.test.ts',
   '<rootDir>/apps/api/test/artifact-urls.test.ts',
 ];

@@ -8,3 +8,4 @@ export * from './job-request';
 export * from './public-job';
 export * from './job-search-text';
 export * from './costs';
+export * from './group-commit';

@@ -1,7 +1,6 @@
-import { newId } from '@genqueue/core';
+import { GroupCommit, newId } from '@genqueue/core';
 import type pg from 'pg';
 import { poolOf } from '../client';
-import { GroupCommit } from '../group-commit';
 import type { Artifact, PrismaClient } from '../generated/prisma/client';
 
 export type NewArtifact = {

@@ -1,7 +1,9 @@
 import {
   eventTypeFor,
+  GroupCommit,
   jobSearchText,
   newId,
+  RUN_ALONE,
   sourcesOf,
   toEventSnapshot,
   type JobEventType,
@@ -9,7 +11,6 @@ import {
 } from '@genqueue/core';
 import type pg from 'pg';
 import { poolOf } from '../client';
-import { GroupCommit, RUN_ALONE } from '../group-commit';
 import { isUniqueViolation } from '../prisma-errors';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import type { JobPatch } from './job-patch';

@@ -1,7 +1,6 @@
-import { eventTypeFor, newId, type JobStatus } from '@genqueue/core';
+import { eventTypeFor, GroupCommit, newId, RUN_ALONE, type JobStatus } from '@genqueue/core';
 import type pg from 'pg';
 import type { Job, JobEvent } from '../generated/prisma/client';
-import { GroupCommit, RUN_ALONE } from '../group-commit';
 import type { JobPatch } from './job-patch';
 import { jobFromRow } from './raw-rows';
 import { patchRecord, patchRecordColumns, patchShape, rawAssignments, statusChangeSets } from './status-change-sql';

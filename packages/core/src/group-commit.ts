@@ -105,9 +105,9 @@ export class GroupCommit<Req, Res> {
       return;
     }
     batch.forEach((waiting, i) => {
-      const result = results[i];
+      const result = results[i] as Res | typeof RUN_ALONE;
       // not awaited: a call left alone (its row locked elsewhere) must not hold up the next batch
-      if (result === RUN_ALONE || result === undefined) void this.alone(waiting);
+      if (result === RUN_ALONE || i >= results.length) void this.alone(waiting);
       else waiting.resolve(result);
     });
   }

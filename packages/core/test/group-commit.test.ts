@@ -110,4 +110,16 @@ describe('GroupCommit', () => {
     expect(await Promise.all([first, second, ...later])).toEqual(['batch:1', 'batch:2', 'batch:3', 'batch:4', 'batch:5']);
     expect(batches).toEqual([[1], [2], [3, 4, 5]]);
   });
+
+  it('resolves the callers of a batch whose answers are undefined (a void statement), running nothing again', async () => {
+    let batches = 0;
+    let alone = 0;
+    const group = new GroupCommit<number, void>({
+      runBatch: async (calls) => ((batches += 1), calls.map(() => undefined)),
+      runOne: async () => void (alone += 1),
+      maxBatch: 10,
+    });
+    await Promise.all([1, 2, 3].map((n) => group.run(n)));
+    expect({ batches, alone }).toEqual({ batches: 1, alone: 0 });
+  });
 });
