@@ -1,4 +1,4 @@
-import { isFinalStatus } from '@genqueue/core';
+import { GroupCommit, isFinalStatus } from '@genqueue/core';
 import type { Redis } from 'ioredis';
 
 export type JobSignal = { jobId: string; projectId: string; seq: number; status: string; type: string };
@@ -31,13 +31,41 @@ const signalOf = (change: CommittedChange): JobSignal => ({
   type: change.event.type,
 });
 
-/** Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth. */
+/** Most signals in one message. */
+const MAX_SIGNALS_PER_MESSAGE = 500;
+
+/**
+ * WARNING: the channel's message format is read by every API and worker process: one signal as a
+ * JSON object, or several as a JSON array of them (readers take both).
+ */
+function parseSignals(message: string): JobSignal[] {
+  try {
+    const parsed = JSON.parse(message) as JobSignal | JobSignal[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Live notifications of job changes across processes (Redis pub/sub). The event rows stay the truth.
+ * Signals announced while a publish is in flight go out together in the next message (GroupCommit),
+ * so under load one PUBLISH, and one delivery to each subscribed process, carries many changes.
+ */
 export class JobEventBus {
   private readonly listeners = new Map<string, Set<(signal: JobSignal) => void>>();
   private subscribed = false;
   private deliveryEnqueuer: ((deliveryIds: readonly string[]) => Promise<void>) | null = null;
   private slotReleaser: ((projectId: string) => Promise<unknown>) | null = null;
   private readonly observers: Array<(change: CommittedChange) => void> = [];
+  private readonly signals = new GroupCommit<JobSignal, void>({
+    runBatch: async (signals) => {
+      await this.publishMessage(JSON.stringify(signals.length === 1 ? signals[0] : signals));
+      return signals.map(() => undefined);
+    },
+    runOne: (signal) => this.publishMessage(JSON.stringify(signal)),
+    maxBatch: MAX_SIGNALS_PER_MESSAGE,
+  });
 
   constructor(
     private readonly publisher: Redis,
@@ -85,9 +113,7 @@ export class JobEventBus {
       return;
     }
     for (const change of changes) this.observeChange(change);
-    const pipeline = this.publisher.pipeline();
-    for (const change of changes) pipeline.publish(this.channel, JSON.stringify(signalOf(change)));
-    await pipeline.exec().catch(() => undefined);
+    await Promise.all(changes.map((change) => this.publish(signalOf(change))));
   }
 
   private observeChange(change: CommittedChange): void {
@@ -100,10 +126,15 @@ export class JobEventBus {
     }
   }
 
-  async publish(signal: JobSignal): Promise<void> {
+  /** Best effort, grouped with the signals announced meanwhile (a lone one goes at once, as an object). */
+  publish(signal: JobSignal): Promise<void> {
+    return this.signals.run(signal);
+  }
+
+  private async publishMessage(message: string): Promise<void> {
     if (this.publisher.status !== 'ready') return;
     try {
-      await this.publisher.publish(this.channel, JSON.stringify(signal));
+      await this.publisher.publish(this.channel, message);
     } catch {
       // live notification only: waiters fall back to reading Postgres
     }
@@ -129,14 +160,10 @@ export class JobEventBus {
     this.subscribed = true;
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      let signal: JobSignal;
-      try {
-        signal = JSON.parse(message) as JobSignal;
-      } catch {
-        return;
-      }
-      for (const key of [signal.jobId, signal.projectId]) {
-        for (const listener of this.listeners.get(key) ?? []) listener(signal);
+      for (const signal of parseSignals(message)) {
+        for (const key of [signal.jobId, signal.projectId]) {
+          for (const listener of this.listeners.get(key) ?? []) listener(signal);
+        }
       }
     });
     // Not awaited: while Redis is down this would wait for it. ioredis subscribes once connected

@@ -150,4 +150,44 @@ describe('JobEventBus', () => {
       for (const r of [publisher, subscriber, receiverPublisher]) r.disconnect();
     }
   });
+
+  it('sends the signals announced while a publish is in flight in one message, and hands each to its listeners', async () => {
+    const channel = `gqtest-${randomBytes(4).toString('hex')}:job-events`;
+    const publisher = createRedis(testRedisUrl(), 'worker');
+    const subscriber = createRedis(testRedisUrl(), 'worker');
+    const counter = createRedis(testRedisUrl(), 'worker');
+    const receiverPublisher = createRedis(testRedisUrl(), 'worker');
+    const all = [publisher, subscriber, counter, receiverPublisher];
+    await Promise.all(all.map((r) => new Promise<void>((resolve) => (r.status === 'ready' ? resolve() : r.once('ready', () => resolve())))));
+    try {
+      const messages: string[] = [];
+      const twoMessages = new Promise<void>((resolve) => {
+        counter.on('message', (_channel: string, message: string) => {
+          messages.push(message);
+          if (messages.length === 2) resolve();
+        });
+      });
+      await counter.subscribe(channel);
+      const sender = new JobEventBus(publisher, null, channel);
+      const receiver = new JobEventBus(receiverPublisher, subscriber, channel);
+      const seen: JobSignal[] = [];
+      const ids = Array.from({ length: 10 }, (_, i) => `job_${i}`);
+      const got = new Promise<void>((resolve) => {
+        for (const id of [...ids, 'job_alone']) void receiver.listen(id, (s) => (seen.push(s), seen.length === ids.length + 1 && resolve()));
+      });
+      await receiver.listen('warm-up', () => undefined);
+      // the bus subscribes without waiting; subscribing again (a no-op in Redis) waits for it here
+      await subscriber.subscribe(channel);
+      // ten changes announced in one turn (a grouped statement answers many jobs at once), then one alone
+      await Promise.all(ids.map((id, seq) => sender.announce({ job: { id, projectId: 'prj_B', status: 'running' }, event: { seq, type: 'job.started' } })));
+      await sender.announce({ job: { id: 'job_alone', projectId: 'prj_B', status: 'succeeded' }, event: { seq: 3, type: 'job.succeeded' } });
+      await Promise.all([got, twoMessages]);
+      expect(seen.map((s) => s.jobId).sort()).toEqual([...ids, 'job_alone'].sort());
+      expect(seen.find((s) => s.jobId === 'job_3')).toEqual({ jobId: 'job_3', projectId: 'prj_B', seq: 3, status: 'running', type: 'job.started' });
+      // the ten went as one message (an array), the lone one as an object
+      expect(messages.map((m) => (Array.isArray(JSON.parse(m)) ? JSON.parse(m).length : 'object'))).toEqual([10, 'object']);
+    } finally {
+      for (const r of all) r.disconnect();
+    }
+  });
 });
