@@ -18,8 +18,11 @@ export const RUN_ALONE = Symbol('run-alone');
 export type GroupCommitOptions<Req, Res> = {
   /** one statement for many calls; answers in the order of the calls */
   runBatch: (calls: readonly Req[]) => Promise<ReadonlyArray<Res | typeof RUN_ALONE>>;
-  /** the call on its own: a call a batch left alone, every call of a failed batch of several */
-  runOne: (call: Req) => Promise<Res>;
+  /**
+   * the call on its own: a call a batch left alone, every call of a failed batch of several; by
+   * default `runBatch` with that call alone (a statement that may leave calls alone must give its own)
+   */
+  runOne?: (call: Req) => Promise<Res>;
   /** most calls in one statement */
   maxBatch: number;
   /**
@@ -88,7 +91,14 @@ export class GroupCommit<Req, Res> {
   }
 
   private alone(waiting: Waiting<Req, Res>): Promise<void> {
-    return this.options.runOne(waiting.call).then(waiting.resolve, waiting.reject);
+    return this.runOne(waiting.call).then(waiting.resolve, waiting.reject);
+  }
+
+  private async runOne(call: Req): Promise<Res> {
+    if (this.options.runOne) return this.options.runOne(call);
+    const [result] = await this.options.runBatch([call]);
+    if (result === RUN_ALONE) throw new Error('GroupCommit: runBatch left a call alone and no runOne was given');
+    return result as Res;
   }
 
   private async together(batch: Waiting<Req, Res>[]): Promise<void> {

@@ -122,4 +122,19 @@ describe('GroupCommit', () => {
     await Promise.all([1, 2, 3].map((n) => group.run(n)));
     expect({ batches, alone }).toEqual({ batches: 1, alone: 0 });
   });
+
+  it('without a runOne, tries each call of a failed batch as a batch of one', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, string>({
+      runBatch: async (calls) => {
+        batches.push([...calls]);
+        if (calls.includes(2)) throw new Error('refused');
+        return calls.map((n) => `ok:${n}`);
+      },
+      maxBatch: 10,
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => group.run(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual(['ok:1', 'rejected', 'ok:3']);
+    expect(batches).toEqual([[1, 2, 3], [1], [2], [3]]);
+  });
 });

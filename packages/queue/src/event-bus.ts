@@ -63,7 +63,6 @@ export class JobEventBus {
       await this.publishMessage(JSON.stringify(signals.length === 1 ? signals[0] : signals));
       return signals.map(() => undefined);
     },
-    runOne: (signal) => this.publishMessage(JSON.stringify(signal)),
     maxBatch: MAX_SIGNALS_PER_MESSAGE,
   });
 

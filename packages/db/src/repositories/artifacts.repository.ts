@@ -35,7 +35,6 @@ function artifactInserts(pool: pg.Pool): GroupCommit<Omit<Artifact, 'createdAt'>
   };
   return new GroupCommit({
     runBatch: insertMany,
-    runOne: async (row) => (await insertMany([row]))[0]!,
     maxBatch: 100,
     maxInFlight: 2,
     keyOf: (row) => row.id,

@@ -3,7 +3,6 @@ import {
   GroupCommit,
   jobSearchText,
   newId,
-  RUN_ALONE,
   sourcesOf,
   toEventSnapshot,
   type JobEventType,
@@ -14,6 +13,7 @@ import { poolOf } from '../client';
 import { isUniqueViolation } from '../prisma-errors';
 import { Prisma, type Job, type JobEvent, type PrismaClient } from '../generated/prisma/client';
 import type { JobPatch } from './job-patch';
+import { jobReadsById, receivedOutputKeeps, type KeepCall } from './grouped-job-statements';
 import { appendEvent } from './job-snapshot';
 import { OneStatementTransitions, USE_TRANSACTION_PATH } from './one-statement-transitions';
 import { rawAssignments, statusChangeSets } from './status-change-sql';
@@ -208,57 +208,6 @@ async function insertEventWithOutbox(client: pg.PoolClient, event: JobEvent, pla
  */
 const BULK_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
 
-/** Reads of jobs by id: those asked for while one is in flight go together in the next statement. */
-function jobReadsById(pool: pg.Pool): GroupCommit<string, Job | null> {
-  const readMany = async (ids: readonly string[]): Promise<Array<Job | null>> => {
-    const { rows } = await pool.query('SELECT * FROM jobs WHERE id = ANY($1::text[])', [ids]);
-    const byId = new Map(rows.map((row: Record<string, unknown>) => [row['id'] as string, jobFromRow(row)]));
-    return ids.map((id) => byId.get(id) ?? null);
-  };
-  return new GroupCommit<string, Job | null>({
-    runBatch: readMany,
-    runOne: async (id) => (await readMany([id]))[0] ?? null,
-    maxBatch: 200,
-    maxInFlight: 2,
-    keyOf: (id) => id,
-  });
-}
-
-/**
- * Kept results (keepReceivedOutput) of many running jobs in one statement. A row another
- * transaction holds is skipped, and its keep runs alone (it waits for the row, the batch does not).
- */
-function receivedOutputKeeps(pool: pg.Pool): GroupCommit<{ jobId: string; output: Record<string, unknown> }, boolean> {
-  const keepMany = async (calls: readonly { jobId: string; output: Record<string, unknown> }[], skipLocked: boolean): Promise<Array<boolean | typeof RUN_ALONE>> => {
-    const records = calls.map((call, n) => ({ n, id: call.jobId, output: JSON.stringify(call.output) }));
-    const { rows } = await pool.query<{ n: number; held: boolean; kept: boolean }>(
-      `WITH req AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, id text, output text)
-       ), held AS (
-         SELECT j.id, j.status FROM jobs j JOIN req r ON r.id = j.id ORDER BY j.id FOR UPDATE OF j${skipLocked ? ' SKIP LOCKED' : ''}
-       ), upd AS (
-         UPDATE jobs j SET received_output = r.output::jsonb, updated_at = $2
-           FROM req r JOIN held h ON h.id = r.id
-          WHERE j.id = r.id AND h.status = 'running'
-         RETURNING j.id
-       )
-       SELECT r.n, h.id IS NOT NULL AS held, u.id IS NOT NULL AS kept
-         FROM req r LEFT JOIN held h ON h.id = r.id LEFT JOIN upd u ON u.id = r.id`,
-      [JSON.stringify(records), new Date()],
-    );
-    const byCall = new Map(rows.map((row) => [row.n, row]));
-    // not held: gone, or (skipping locks) held by another transaction: it runs alone
-    return calls.map((_, n) => (byCall.get(n)?.held ? byCall.get(n)!.kept : skipLocked ? RUN_ALONE : false));
-  };
-  return new GroupCommit({
-    runBatch: (calls) => keepMany(calls, true),
-    runOne: async (call) => (await keepMany([call], false))[0] === true,
-    maxBatch: 100,
-    maxInFlight: 2,
-    keyOf: (call) => call.jobId,
-  });
-}
-
 export class JobsRepository {
   private readonly webhookOutbox: WebhookOutbox | null;
   /** the client's pg pool: the hottest statements run through it as raw SQL (Prisma for the rest) */
@@ -268,7 +217,7 @@ export class JobsRepository {
   /** reads by id, grouped across concurrent callers (every run starts with one) */
   private readonly byIdReads: GroupCommit<string, Job | null> | undefined;
   /** kept results, grouped across concurrent callers (every synchronous run ends with one) */
-  private readonly keeps: GroupCommit<{ jobId: string; output: Record<string, unknown> }, boolean> | undefined;
+  private readonly keeps: GroupCommit<KeepCall, boolean> | undefined;
   /** submissions without an idempotency key, grouped across concurrent requests */
   private readonly plainCreates: GroupCommit<NewJob, Change> | undefined;
 

@@ -1,6 +1,7 @@
-import { eventTypeFor, GroupCommit, newId, RUN_ALONE, type JobStatus } from '@genqueue/core';
+import { eventTypeFor, newId, RUN_ALONE, type GroupCommit, type JobStatus } from '@genqueue/core';
 import type pg from 'pg';
 import type { Job, JobEvent } from '../generated/prisma/client';
+import { lockingStatementGroup } from './grouped-job-statements';
 import type { JobPatch } from './job-patch';
 import { jobFromRow } from './raw-rows';
 import { patchRecord, patchRecordColumns, patchShape, rawAssignments, statusChangeSets } from './status-change-sql';
@@ -115,9 +116,7 @@ export class OneStatementTransitions {
     const shape = `${call.to}|${call.allowed.join(',')}|${patchShape(call.patch)}`;
     let group = this.byShape.get(shape);
     if (!group) {
-      group = new GroupCommit<TransitionCall, OneStatementResult>({
-        runBatch: (calls) => changeInOneStatement(this.pool, calls, true),
-        runOne: async (one) => (await changeInOneStatement(this.pool, [one], false))[0] as OneStatementResult,
+      group = lockingStatementGroup<TransitionCall, OneStatementResult>((calls, skipLocked) => changeInOneStatement(this.pool, calls, skipLocked), {
         maxBatch: MAX_BATCH,
         maxInFlight: 2,
         keyOf: (one) => one.jobId,
