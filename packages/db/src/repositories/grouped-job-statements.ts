@@ -51,16 +51,17 @@ export function receivedOutputKeeps(pool: pg.Pool): GroupCommit<KeepCall, boolea
         `WITH req AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, id text, output text)
          ), held AS (
-           SELECT j.id, j.status FROM jobs j JOIN req r ON r.id = j.id ORDER BY j.id FOR UPDATE OF j${skipLocked ? ' SKIP LOCKED' : ''}
+           SELECT j.id, j.status FROM jobs j JOIN req r ON r.id = j.id WHERE j.id = ANY($3::text[])
+            ORDER BY j.id FOR UPDATE OF j${skipLocked ? ' SKIP LOCKED' : ''}
          ), upd AS (
            UPDATE jobs j SET received_output = r.output::jsonb, updated_at = $2
              FROM req r JOIN held h ON h.id = r.id
-            WHERE j.id = r.id AND h.status = 'running'
+            WHERE j.id = r.id AND j.id = ANY($3::text[]) AND h.status = 'running'
            RETURNING j.id
          )
          SELECT r.n, h.id IS NOT NULL AS held, u.id IS NOT NULL AS kept
            FROM req r LEFT JOIN held h ON h.id = r.id LEFT JOIN upd u ON u.id = r.id`,
-        [JSON.stringify(records), new Date()],
+        [JSON.stringify(records), new Date(), calls.map((call) => call.jobId)],
       );
       const byCall = new Map(rows.map((row) => [row.n, row]));
       // not held: gone, or (skipping locks) held by another transaction: it runs alone

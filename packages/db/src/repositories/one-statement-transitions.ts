@@ -58,7 +58,8 @@ async function changeInOneStatement(
   const type = eventTypeFor(to);
   const eventIds = calls.map(() => newId('evt'));
   const records = calls.map((call, n) => ({ n, id: call.jobId, event_id: eventIds[n], ...patchRecord(call.patch) }));
-  const params: unknown[] = [JSON.stringify(records), [...allowed], to === 'running', type, now];
+  const jobIds = calls.map((call) => call.jobId);
+  const params: unknown[] = [JSON.stringify(records), [...allowed], to === 'running', type, now, jobIds];
   const assignments = rawAssignments(statusChangeSets(to, patch, now, params, 'r'), params);
   const recordColumns = ['n int', 'id text', 'event_id text', ...patchRecordColumns(patch)].join(', ');
   const { rows } = await pool.query(
@@ -70,12 +71,13 @@ async function changeInOneStatement(
                        WHERE e.project_id = j.project_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL) AS has_endpoints,
               (SELECT e.data -> 'input' FROM job_events e WHERE e.job_id = j.id ORDER BY e.seq DESC LIMIT 1) AS prev_input
          FROM req r JOIN jobs j ON j.id = r.id JOIN projects p ON p.id = j.project_id
+        WHERE j.id = ANY($6::text[])
         ORDER BY j.id
           FOR UPDATE OF j${skipLocked ? ' SKIP LOCKED' : ''}
      ), upd AS (
        UPDATE jobs j SET ${assignments}
          FROM cur JOIN req r ON r.n = cur.n
-        WHERE j.id = cur.id AND cur.status = ANY($2::text[])
+        WHERE j.id = cur.id AND j.id = ANY($6::text[]) AND cur.status = ANY($2::text[])
           AND NOT ($3::boolean AND coalesce(jsonb_typeof(cur.limits -> 'max_running_jobs'), '') = 'number')
           AND cur.webhook_url IS NULL AND NOT cur.has_endpoints AND cur.prev_input IS NOT NULL
        RETURNING j.*, cur.prev_input, r.n AS "upd$n", r.event_id AS "upd$event_id"
