@@ -50,6 +50,32 @@ describe('ProjectWaitingRoom', () => {
     expect(await room.wakeOne(projectId)).toBe(false);
   });
 
+  it('serves slots freed in the same turn with one pop per project, oldest first, each caller its own answer', async () => {
+    const [busy, idle] = [newId('prj'), newId('prj')];
+    const waiting = [await delayed(), await delayed(), await delayed()];
+    for (const id of waiting) await room.wait(busy, 'job-image', id);
+    const pops: unknown[][] = [];
+    const zpopmin = redis.zpopmin.bind(redis);
+    redis.zpopmin = ((...args: unknown[]) => {
+      pops.push(args);
+      return (zpopmin as (...a: unknown[]) => unknown)(...args);
+    }) as typeof redis.zpopmin;
+    try {
+      // four slots of the busy project (three wait) and two of a project where nobody waits
+      const answers = await Promise.all([busy, idle, busy, busy, idle, busy].map((projectId) => room.wakeOne(projectId)));
+      expect(answers).toEqual([true, false, true, true, false, false]);
+    } finally {
+      redis.zpopmin = zpopmin;
+    }
+    for (const id of waiting) expect(await queue.getJobState(id)).toBe('waiting');
+    // one pop of up to four for the busy project, then one that finds it empty; one for the idle one
+    expect(pops.map(([key, count]) => [String(key).endsWith(busy) ? 'busy' : 'idle', count]).sort()).toEqual([
+      ['busy', 1],
+      ['busy', 4],
+      ['idle', 2],
+    ]);
+  });
+
   it('is told of every final status by the event bus, and of nothing else', async () => {
     const released: string[] = [];
     const bus = new JobEventBus(redis, null, `${prefix}:none`);
