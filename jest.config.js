@@ -19,6 +19,7 @@ const UNIT = [
   '<rootDir>/packages/queue/test/cluster-keys.test.ts',
   '<rootDir>/packages/storage/test/artifact-links.test.ts',
   '<rootDir>/apps/api/test/artifact-urls.test.ts',
+  '<rootDir>/apps/worker/test/chunk-planner.test.ts',
 ];
 const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

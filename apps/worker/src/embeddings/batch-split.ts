@@ -39,8 +39,8 @@ export async function splitBatch(job: Job, input: EmbeddingBatchInput, svc: Embe
     groupSize = Math.min(RECORD_GROUP, groupSize * 2);
   };
   const store = async (chunk: PlannedChunk): Promise<void> => {
-    await svc.storage.put(chunkInputKey(job.projectId, job.id, chunk.index), Buffer.from(chunk.lines.join(''), 'utf8'));
-    group.push({ index: chunk.index, firstInput: chunk.firstInput, inputCount: chunk.lines.length });
+    await svc.storage.put(chunkInputKey(job.projectId, job.id, chunk.index), chunk.bytes);
+    group.push({ index: chunk.index, firstInput: chunk.firstInput, inputCount: chunk.inputCount });
     chunks += 1;
     if (group.length >= groupSize) await flush();
   };

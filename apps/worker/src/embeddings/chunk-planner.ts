@@ -3,15 +3,24 @@ import { EMBEDDING_REQUEST_TOKEN_BUDGET, estimateEmbeddingTokens, GEMINI_MAX_BAT
 /** OpenAI's most inputs per request. */
 const OPENAI_MAX_BATCH = 2_048;
 
-export type PlannedChunk = { index: number; firstInput: number; lines: string[] };
+/** A chunk's input file: `inputCount` lines as UTF-8 bytes. */
+export type PlannedChunk = { index: number; firstInput: number; inputCount: number; bytes: Buffer };
+
+/** First size of the buffer a chunk's lines gather in; it doubles as needed and is kept for the next chunk. */
+const INITIAL_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Cuts a stream of inputs into requests: at most `chunkSize` inputs (and the API's own maximum)
- * and at most `tokenBudget` estimated tokens each. Holds one chunk at a time.
+ * and at most `tokenBudget` estimated tokens each. Holds one chunk at a time, as bytes in one reused
+ * buffer: a line's string dies as soon as it is copied in, so a split of a million inputs leaves no
+ * strings for the old generation to collect (holding them as strings until the chunk closed had the
+ * worker's heap peak at four times its live size).
  */
 export class ChunkPlanner {
   private readonly maxInputs: number;
-  private lines: string[] = [];
+  private buffer = Buffer.allocUnsafe(INITIAL_CHUNK_BYTES);
+  private used = 0;
+  private count = 0;
   private tokens = 0;
   private firstInput = 0;
   private nextIndex = 0;
@@ -25,12 +34,13 @@ export class ChunkPlanner {
   push(line: string, text: string): PlannedChunk | null {
     const tokens = estimateEmbeddingTokens(text);
     let closed: PlannedChunk | null = null;
-    if (this.lines.length > 0 && this.tokens + tokens > this.tokenBudget) closed = this.close();
-    if (this.lines.length === 0) this.firstInput = this.seen;
-    this.lines.push(line);
+    if (this.count > 0 && this.tokens + tokens > this.tokenBudget) closed = this.close();
+    if (this.count === 0) this.firstInput = this.seen;
+    this.append(line);
+    this.count += 1;
     this.tokens += tokens;
     this.seen += 1;
-    if (this.lines.length >= this.maxInputs) {
+    if (this.count >= this.maxInputs) {
       if (closed) throw new Error('a chunk closed twice for one input'); // cannot happen: maxInputs >= 1
       closed = this.close();
     }
@@ -39,17 +49,29 @@ export class ChunkPlanner {
 
   /** The last, partial chunk. */
   finish(): PlannedChunk | null {
-    return this.lines.length > 0 ? this.close() : null;
+    return this.count > 0 ? this.close() : null;
   }
 
   get inputCount(): number {
     return this.seen;
   }
 
+  private append(line: string): void {
+    const needed = this.used + Buffer.byteLength(line, 'utf8');
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    this.used += this.buffer.write(line, this.used, 'utf8');
+  }
+
   private close(): PlannedChunk {
-    const chunk = { index: this.nextIndex, firstInput: this.firstInput, lines: this.lines };
+    // a copy: the buffer gathers the next chunk while this one is stored
+    const chunk = { index: this.nextIndex, firstInput: this.firstInput, inputCount: this.count, bytes: Buffer.from(this.buffer.subarray(0, this.used)) };
     this.nextIndex += 1;
-    this.lines = [];
+    this.used = 0;
+    this.count = 0;
     this.tokens = 0;
     return chunk;
   }
