@@ -3,6 +3,7 @@ import { JobFailure } from '../handlers/job-failure';
 import { parkBeforeAssembly } from './assembly-start';
 import { finaliseBatch } from './batch-finaliser';
 import { splitBatch } from './batch-split';
+import { withBoundedHeapGrowth } from './bounded-heap-growth';
 
 /** `upstreamStatus` of a batch whose chunks are all recorded and enqueued. WARNING: persisted. */
 export const CHUNKED = 'chunked';
@@ -20,7 +21,7 @@ export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) 
   if (job.upstreamStatus !== CHUNKED) {
     // A retry runs the chunks that did not succeed again; succeeded ones keep their results.
     await svc.chunks.reopenUnsucceeded(job.id);
-    const split = await splitBatch(job, input, svc);
+    const split = await withBoundedHeapGrowth(() => splitBatch(job, input, svc));
     if (split.inputs === 0) throw new JobFailure('invalid_input', 'The batch has no inputs');
     await svc.jobs.updateRunning(job.id, { upstreamStatus: CHUNKED, upstreamState: split, lastProgressAt: new Date() });
     ctx.logger.info({ chunks: split.chunks, inputs: split.inputs }, 'embedding.batch_split');
@@ -35,5 +36,5 @@ export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) 
   // Parked until its last chunks run; then it assembles the finished ones while those run.
   const parkMs = parkBeforeAssembly(await svc.chunks.counts(job.id), svc);
   if (parkMs > 0) return { park: { delayMs: parkMs } };
-  return { output: await finaliseBatch(job, svc, { signal: ctx.signal }) };
+  return { output: await withBoundedHeapGrowth(() => finaliseBatch(job, svc, { signal: ctx.signal })) };
 };
