@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import { GroupCommit, JOB_FAMILIES, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
 import { assignFairPriorities } from './fair-share';
 import { JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queueOptions, queuePrefix } from './catalog';
@@ -33,9 +33,20 @@ export type FairSharing = {
   weightOf: (projectId: string) => Promise<number>;
 };
 
-/** Producer side of the job queues: one BullMQ Queue per family, sharing one connection. */
+type QueuedJob = { jobId: string; options: EnqueueOptions };
+
+/** Most jobs one grouped add carries (one fair-share call and one addBulk). */
+const MAX_JOBS_PER_ADD = 500;
+
+/**
+ * Producer side of the job queues: one BullMQ Queue per family, sharing one connection. Jobs
+ * enqueued one by one while an add of their family is in flight go together in the next one
+ * (GroupCommit): under concurrent submissions one fair-share call and one addBulk carry many jobs,
+ * where each job alone cost two round trips.
+ */
 export class JobQueues {
   private readonly queues = new Map<JobFamily, Queue>();
+  private readonly adds = new Map<JobFamily, GroupCommit<QueuedJob, void>>();
   readonly maintenance: Queue;
 
   constructor(
@@ -63,13 +74,31 @@ export class JobQueues {
   /** Adds the job under its row id; adding an id that is still in Redis does nothing. */
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
     assertRedisReady(this.connection);
-    const data = JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) });
-    const [fair] = await this.fairOptions(family, [options]);
-    await this.queue(family).add(family, data, jobOptions(jobId, fair!));
+    // a payload that is no job reference fails here, alone, before it joins an add
+    JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) });
+    await this.addsOf(family).run({ jobId, options });
+  }
+
+  private addsOf(family: JobFamily): GroupCommit<QueuedJob, void> {
+    let adds = this.adds.get(family);
+    if (!adds) {
+      adds = new GroupCommit<QueuedJob, void>({
+        runBatch: async (jobs) => {
+          await this.enqueueMany(family, jobs);
+          return jobs.map(() => undefined);
+        },
+        maxBatch: MAX_JOBS_PER_ADD,
+        maxInFlight: 2,
+        // the same job twice in one add would advance its project's fair share twice
+        keyOf: (job) => job.jobId,
+      });
+      this.adds.set(family, adds);
+    }
+    return adds;
   }
 
   /** `enqueue` for many jobs of one family in one round trip. */
-  async enqueueMany(family: JobFamily, jobs: ReadonlyArray<{ jobId: string; options: EnqueueOptions }>): Promise<void> {
+  async enqueueMany(family: JobFamily, jobs: readonly QueuedJob[]): Promise<void> {
     if (jobs.length === 0) return;
     assertRedisReady(this.connection);
     const data = jobs.map(({ jobId, options }) => JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) }));

@@ -58,6 +58,37 @@ describe('JobQueues', () => {
     expect(QUEUE_EVENTS_MAX_LEN).toBeLessThan(10_000);
   });
 
+  it('adds jobs enqueued in the same turn together (one fair-share script, one pipeline), a bad one failing alone', async () => {
+    const ids = Array.from({ length: 6 }, () => newId('job'));
+    const scripts: string[] = [];
+    const batches: string[] = [];
+    const { sendCommand, multi, pipeline } = redis;
+    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      if (command.name === 'evalsha' || command.name === 'eval') scripts.push(command.name);
+      return (sendCommand as (...a: unknown[]) => unknown).call(redis, command, ...rest);
+    }) as typeof redis.sendCommand;
+    redis.multi = ((...args: unknown[]) => {
+      batches.push('multi');
+      return (multi as (...a: unknown[]) => unknown).apply(redis, args);
+    }) as typeof redis.multi;
+    redis.pipeline = ((...args: unknown[]) => {
+      batches.push('pipeline');
+      return (pipeline as (...a: unknown[]) => unknown).apply(redis, args);
+    }) as typeof redis.pipeline;
+    let results: PromiseSettledResult<void>[];
+    try {
+      results = await Promise.allSettled([...ids, 'not-a-job-id'].map((jobId) => queues.enqueue('video', jobId, { ...options, projectId: `prj_${jobId.slice(-4)}` })));
+    } finally {
+      Object.assign(redis, { sendCommand, multi, pipeline });
+    }
+    expect(results.map((r) => r.status)).toEqual([...ids.map(() => 'fulfilled'), 'rejected']);
+    for (const jobId of ids) expect((await queues.queue('video').getJob(jobId))?.data).toEqual({ jobId });
+    // alone, each job is a fair-share script and an add of its own (12 scripts, 6 round trips for
+    // the adds); together, one fair-share script and the six adds in one pipeline
+    expect(scripts).toHaveLength(1 + ids.length);
+    expect(batches).toHaveLength(1);
+  });
+
   it('refuses payloads that are not job ids', async () => {
     await expect(queues.enqueue('image', 'not-a-job-id', options)).rejects.toThrow();
   });
