@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { GroupCommit } from '@genqueue/core';
 import type { Redis } from 'ioredis';
 
 /**
@@ -94,29 +95,34 @@ local function accepted()
 end
 `;
 
+// ARGV[7]: how many places are asked for at once. Answers {granted, waitMs for the rest, 1 when the
+// one granted is a probe, why the rest are held}: the first `granted` askers go.
 const ACQUIRE_LUA = `${LUA_COMMON}
+local wanted = tonumber(ARGV[7]) or 1
 local openUntil = num('open_until', 0)
+local holdReason = s['reason'] or 'outage'
 if openUntil > 0 then
-  if now < openUntil then return {0, openUntil - now, s['reason'] or 'outage'} end
-  if num('probe_until', 0) > now then return {0, math.min(num('probe_until', 0) - now, 1000), s['reason'] or 'outage'} end
+  if now < openUntil then return {0, openUntil - now, 0, holdReason} end
+  if num('probe_until', 0) > now then return {0, math.min(num('probe_until', 0) - now, 1000), 0, holdReason} end
   redis.call('HSET', key, 'probe_until', now + tonumber(ARGV[6]))
-  return {1, 0, 'probe'}
+  return {1, math.min(tonumber(ARGV[6]), 1000), 1, holdReason}
 end
 local pausedUntil = num('paused_until', 0)
-if pausedUntil > now then return {0, pausedUntil - now, 'rate_limited'} end
+if pausedUntil > now then return {0, pausedUntil - now, 0, 'rate_limited'} end
 local tokens = num('tokens', burst())
 local ts = num('ts', now)
 if now > ts then tokens = math.min(burst(), tokens + (now - ts) * rate / 60000) end
-if tokens >= 1 then
-  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', now, 'rate', tostring(rate))
-  return {1, 0, ''}
-end
+local granted = math.max(0, math.min(wanted, math.floor(tokens)))
+tokens = tokens - granted
 redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now, 'rate', tostring(rate))
-return {0, math.ceil((1 - tokens) * 60000 / rate), 'rate'}
+if granted == wanted then return {granted, 0, 0, ''} end
+return {granted, math.ceil((1 - tokens) * 60000 / rate), 0, 'rate'}
 `;
 
+// ARGV[12]: how many answers of this outcome it records (accepted answers are reported together)
 const REPORT_LUA = `${LUA_COMMON}
 local outcome = ARGV[1]
+local count = tonumber(ARGV[12]) or 1
 local retryAfterMs = tonumber(ARGV[6])
 local threshold = tonumber(ARGV[7])
 local outageOpenMs = tonumber(ARGV[8])
@@ -136,9 +142,9 @@ if outcome == 'ok' then
   local sec = math.floor(now / 1000)
   local slot = sec % 64
   if tonumber(s['e' .. slot]) == sec then
-    redis.call('HINCRBY', key, 'c' .. slot, 1)
+    redis.call('HINCRBY', key, 'c' .. slot, count)
   else
-    redis.call('HSET', key, 'e' .. slot, sec, 'c' .. slot, 1)
+    redis.call('HSET', key, 'e' .. slot, sec, 'c' .. slot, count)
   end
   -- additive increase per minute of accepted requests: 5 % of the configured rate while no limit
   -- was learnt, 1 % of the learnt limit after one (so the next probe past it is minutes away)
@@ -146,7 +152,7 @@ if outcome == 'ok' then
   local perMinute = math.max(1, maxRate * 0.05)
   if learntLimit > 0 then perMinute = math.max(0.5, learntLimit * 0.01) end
   local step = perMinute / math.max(1, rate)
-  redis.call('HSET', key, 'rate', tostring(math.min(maxRate, rate + step)), 'limited_run', 0)
+  redis.call('HSET', key, 'rate', tostring(math.min(maxRate, rate + step * count)), 'limited_run', 0)
   return {0, 0, ''}
 end
 if outcome == 'rate_limited' then
@@ -229,7 +235,7 @@ return {tostring(rate), acceptedLastMinute, num('open_until', 0), num('probe_unt
 `;
 
 type GovernedRedis = Redis & {
-  gqLaneAcquire(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  gqLaneAcquire(key: string, ...args: (string | number)[]): Promise<[number, number, number, string]>;
   gqLaneReport(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
   gqLaneStatus(key: string, ...args: (string | number)[]): Promise<[string, number, number, number, number, string, number]>;
   gqLaneRefund(key: string, ...args: (string | number)[]): Promise<number>;
@@ -259,10 +265,18 @@ function defineScripts(redis: Redis): GovernedRedis {
  * - a breaker opens after consecutive outage answers (5xx, timeouts) or at once on a refused key
  *   or quota, lets one probe through when its period is over, and closes on any real answer.
  * Callers pass the clock (`nowMs`), so tests drive it exactly.
+ *
+ * A lane's places asked for while its acquire is in flight are asked for together in the next one,
+ * and so are its accepted answers (GroupCommit): under load one script call serves many jobs, where
+ * each job alone cost two (its place and its answer).
  */
 export class GatewayLaneGovernor {
   private readonly redis: GovernedRedis;
   private readonly options: Required<GovernorOptions>;
+  /** per lane: places asked for (each call's clock) */
+  private readonly acquires = new Map<string, GroupCommit<number, LaneGrant>>();
+  /** per lane: accepted answers to record (each call's clock) */
+  private readonly accepted = new Map<string, GroupCommit<number, LaneVerdict>>();
 
   constructor(
     redis: Redis,
@@ -290,10 +304,24 @@ export class GatewayLaneGovernor {
       reserved.used = true;
       return { ok: true, probe: reserved.probe };
     }
-    const args = this.common(lane, 'acquire', nowMs);
-    const [ok, waitMs, reason] = await this.redis.gqLaneAcquire(gatewayLaneKey(this.prefix, lane), ...args, this.options.probeLeaseMs);
-    if (ok === 1) return { ok: true, probe: reason === 'probe' };
-    return { ok: false, waitMs: Math.max(1, waitMs), reason: reason as LaneHoldReason };
+    return this.perLane(this.acquires, lane, (clocks) => this.acquireMany(lane, clocks)).run(nowMs);
+  }
+
+  /** Places for several askers at once: the first `granted` go (one of them a probe, when the lane is half open). */
+  private async acquireMany(lane: string, clocks: readonly number[]): Promise<LaneGrant[]> {
+    const args = this.common(lane, 'acquire', Math.max(...clocks));
+    const [granted, waitMs, probe, reason] = await this.redis.gqLaneAcquire(gatewayLaneKey(this.prefix, lane), ...args, this.options.probeLeaseMs, clocks.length);
+    return clocks.map((_, i): LaneGrant => (i < granted ? { ok: true, probe: probe === 1 } : { ok: false, waitMs: Math.max(1, waitMs), reason: reason as LaneHoldReason }));
+  }
+
+  /** The lane's group in `groups` (GroupCommit: one script call for the calls that wait together). */
+  private perLane<Res>(groups: Map<string, GroupCommit<number, Res>>, lane: string, runBatch: (clocks: readonly number[]) => Promise<Res[]>): GroupCommit<number, Res> {
+    let group = groups.get(lane);
+    if (!group) {
+      group = new GroupCommit<number, Res>({ runBatch, maxBatch: 1_000 });
+      groups.set(lane, group);
+    }
+    return group;
   }
 
   /**
@@ -318,6 +346,17 @@ export class GatewayLaneGovernor {
 
   /** Records how the gateway answered; says whether the lane holds requests back now. */
   async report(lane: string, outcome: LaneOutcome, nowMs = Date.now(), retryAfterMs?: number): Promise<LaneVerdict> {
+    if (outcome === 'ok') {
+      return this.perLane(this.accepted, lane, async (clocks) => {
+        const verdict = await this.record(lane, 'ok', Math.max(...clocks), undefined, clocks.length);
+        return clocks.map(() => verdict);
+      }).run(nowMs);
+    }
+    return this.record(lane, outcome, nowMs, retryAfterMs, 1);
+  }
+
+  /** `count` answers of one outcome, in one script call. */
+  private async record(lane: string, outcome: LaneOutcome, nowMs: number, retryAfterMs: number | undefined, count: number): Promise<LaneVerdict> {
     const o = this.options;
     const args = this.common(lane, outcome, nowMs);
     const [held, waitMs, reason] = await this.redis.gqLaneReport(
@@ -329,6 +368,7 @@ export class GatewayLaneGovernor {
       o.maxOpenMs,
       o.refusedOpenMs,
       o.minPauseMs,
+      count,
     );
     return held === 1 ? { held: true, waitMs, reason: reason as LaneHoldReason } : { held: false };
   }

@@ -162,6 +162,54 @@ describe('GatewayLaneGovernor', () => {
     expect((await g.acquire(lane, T0 + 15_600)).ok).toBe(true);
   });
 
+  /** Counts the governor's script calls (EVALSHA/EVAL) on the shared connection while `work` runs. */
+  async function scriptCalls<T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> {
+    let calls = 0;
+    const sendCommand = redis.sendCommand;
+    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      if (command.name === 'evalsha' || command.name === 'eval') calls += 1;
+      return (sendCommand as (...a: unknown[]) => unknown).call(redis, command, ...rest);
+    }) as typeof redis.sendCommand;
+    try {
+      return { result: await work(), calls };
+    } finally {
+      redis.sendCommand = sendCommand;
+    }
+  }
+
+  it('grants places asked for in the same turn in one script call: as many as the bucket holds, the rest told to wait', async () => {
+    const g = governor(180, { burstSec: 1 }); // three a second, three in the bucket
+    const { result, calls } = await scriptCalls(() => Promise.all([0, 1, 2, 3, 4].map(() => g.acquire(lane, T0))));
+    expect(calls).toBe(1);
+    expect(result.slice(0, 3)).toEqual([0, 1, 2].map(() => ({ ok: true, probe: false })));
+    for (const held of result.slice(3)) {
+      expect(held).toMatchObject({ ok: false, reason: 'rate' });
+      // the bucket is empty: the next place comes in a third of a second
+      expect(held.ok === false && held.waitMs).toBe(334);
+    }
+    expect((await g.acquire(lane, T0 + 334)).ok).toBe(true);
+  });
+
+  it('lets one probe of a half-open lane through when several ask at once; the others wait for it', async () => {
+    const g = governor(600, { outageThreshold: 1, outageOpenMs: 5_000 });
+    await g.report(lane, 'outage', T0);
+    const { result, calls } = await scriptCalls(() => Promise.all([0, 1, 2].map(() => g.acquire(lane, T0 + 5_100))));
+    expect(calls).toBe(1);
+    expect(result).toEqual([
+      { ok: true, probe: true },
+      { ok: false, waitMs: 1_000, reason: 'outage' },
+      { ok: false, waitMs: 1_000, reason: 'outage' },
+    ]);
+  });
+
+  it('records accepted answers reported in the same turn in one script call, each counted', async () => {
+    const g = governor(600);
+    const { result, calls } = await scriptCalls(() => Promise.all(Array.from({ length: 7 }, () => g.report(lane, 'ok', T0))));
+    expect(calls).toBe(1);
+    expect(result).toEqual(Array.from({ length: 7 }, () => ({ held: false })));
+    expect((await g.status(lane, T0)).acceptedLastMinute).toBe(7);
+  });
+
   it('a success between outage answers resets the count', async () => {
     const g = governor(600, { outageThreshold: 2 });
     await g.report(lane, 'outage', T0);
