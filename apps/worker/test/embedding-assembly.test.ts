@@ -64,6 +64,26 @@ describe('embedding.batch assembly', () => {
       expect(rows.looks).toBe(5);
     });
 
+    it('runs its check while it waits on a chunk (a lost chunk put back), and not while rows come', async () => {
+      // chunk 1 stays running until the check has run twice (the check put its lost job back, say)
+      let checks = 0;
+      const rows = {
+        listPage: async (_jobId: string, afterIndex: number): Promise<EmbeddingChunk[]> =>
+          [row(0, 'succeeded'), row(1, checks >= 2 ? 'succeeded' : 'running'), row(2, 'succeeded')].filter((r) => r.index > afterIndex),
+      };
+      const seen: number[] = [];
+      const whileWaiting = { everyMs: 0, check: async () => void (checks += 1) };
+      for await (const chunk of settledChunks('job_x', rows, { pollMs: 1, whileWaiting })) seen.push(chunk.index);
+      expect(seen).toEqual([0, 1, 2]);
+      expect(checks).toBe(2);
+
+      // rows final at every look: no wait, no check
+      const quiet = { everyMs: 0, check: jest.fn(async () => undefined) };
+      const done = { listPage: async (_jobId: string, afterIndex: number) => [row(0, 'succeeded'), row(1, 'failed')].filter((r) => r.index > afterIndex) };
+      for await (const chunk of settledChunks('job_x', done, { pollMs: 1, whileWaiting: quiet })) void chunk;
+      expect(quiet.check).not.toHaveBeenCalled();
+    });
+
     it('stops waiting when its signal aborts', async () => {
       const rows = movingRows([['succeeded', 'running']]);
       const controller = new AbortController();

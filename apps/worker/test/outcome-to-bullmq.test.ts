@@ -92,6 +92,7 @@ describe('BullMQ edge', () => {
       requestsPerMinute: 6_000,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
+      workerCrashLimit: 2,
       rateLimitPauseMs: 400,
       shutdownSignal: shutdown.signal,
       backoff: () => 50,

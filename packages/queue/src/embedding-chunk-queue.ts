@@ -49,19 +49,29 @@ export class EmbeddingChunkQueue {
 
   /**
    * Puts back chunks whose rows are still open. A chunk job that ended in Redis (its attempts spent
-   * while Postgres was unreachable, or completed when the row's final write failed) would keep its
-   * id and make a plain re-add a no-op, leaving the batch parked until its deadline: such a job is
-   * stale (the row is the truth), so it is removed first. Waiting, delayed and active ones stay.
+   * while Postgres was unreachable, completed when the row's final write failed, or failed by BullMQ
+   * after its worker died under it) would keep its id and make a plain re-add a no-op, leaving the
+   * batch waiting until its deadline: such a job is stale (the row is the truth), so it is removed
+   * first. Waiting, delayed and active ones stay. A job failed for stalling `crashLimit` times (its
+   * worker died under it that often: WORKER_CRASH_LIMIT) is not put back; its index is answered in
+   * `crashed`, for the caller to fail the chunk.
    */
-  async requeue(jobId: string, indexes: readonly number[], options: ChunkEnqueueOptions): Promise<void> {
+  async requeue(jobId: string, indexes: readonly number[], options: ChunkEnqueueOptions, crashLimit = Number.POSITIVE_INFINITY): Promise<{ crashed: number[] }> {
     assertRedisReady(this.connection);
+    const crashed: number[] = [];
     for (const index of indexes) {
       const job = await this.queue.getJob(chunkQueueJobId(jobId, index));
       if (!job) continue;
       const state = await job.getState();
-      if (state === 'failed' || state === 'completed') await job.remove().catch(() => undefined);
+      if (state === 'failed' && job.stalledCounter >= crashLimit) crashed.push(index);
+      else if (state === 'failed' || state === 'completed') await job.remove().catch(() => undefined);
     }
-    await this.enqueue(jobId, indexes, options);
+    await this.enqueue(
+      jobId,
+      indexes.filter((index) => !crashed.includes(index)),
+      options,
+    );
+    return { crashed };
   }
 
   /** Best effort: takes waiting chunk jobs out (a worker that holds one sees the canceled parent and stops). */

@@ -4,6 +4,13 @@ import { parkBeforeAssembly } from './assembly-start';
 import { finaliseBatch } from './batch-finaliser';
 import { splitBatch } from './batch-split';
 import { withBoundedHeapGrowth } from './bounded-heap-growth';
+import { recoverOpenChunks } from './open-chunks';
+
+/**
+ * How often an assembly waiting on a chunk looks for open chunks whose queue jobs were lost or
+ * ended (a chunk job BullMQ failed after its worker died, say): the park interval, as a parked batch would.
+ */
+const CHUNK_RECHECK_MS = 30_000;
 
 /** `upstreamStatus` of a batch whose chunks are all recorded and enqueued. WARNING: persisted. */
 export const CHUNKED = 'chunked';
@@ -28,13 +35,12 @@ export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) 
   } else {
     // Woken by the last chunk, or the park timer ran out: put back chunks Redis lost or ended while
     // their rows stayed open (live ids are left alone).
-    const open = await svc.chunks.openIndexes(job.id);
-    if (open.length > 0) {
-      await svc.chunkQueue.requeue(job.id, open, { priority: job.priority, maxAttempts: svc.retry.maxAttempts, backoffDelayMs: svc.retry.baseDelayMs });
-    }
+    await recoverOpenChunks(job, svc);
   }
   // Parked until its last chunks run; then it assembles the finished ones while those run.
   const parkMs = parkBeforeAssembly(await svc.chunks.counts(job.id), svc);
   if (parkMs > 0) return { park: { delayMs: parkMs } };
-  return { output: await withBoundedHeapGrowth(() => finaliseBatch(job, svc, { signal: ctx.signal })) };
+  // while it waits on a chunk, it looks again now and then for chunks whose queue jobs were lost
+  const whileWaiting = { everyMs: CHUNK_RECHECK_MS, check: () => recoverOpenChunks(job, svc).then(() => undefined) };
+  return { output: await withBoundedHeapGrowth(() => finaliseBatch(job, svc, { signal: ctx.signal, whileWaiting })) };
 };

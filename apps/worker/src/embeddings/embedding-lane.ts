@@ -39,6 +39,7 @@ export function createEmbeddingLane(deps: EmbeddingLaneDeps) {
     chunkQueue,
     events: deps.events,
     retry: { maxAttempts: settings.JOB_MAX_ATTEMPTS, baseDelayMs: settings.RETRY_BASE_DELAY_MS },
+    workerCrashLimit: settings.WORKER_CRASH_LIMIT,
     parkMs: PARK_MS,
     requestsPerMinute: settings.lanes.embedding.requestsPerMinute,
   };
@@ -54,6 +55,7 @@ export function createEmbeddingLane(deps: EmbeddingLaneDeps) {
         requestsPerMinute: lane.requestsPerMinute,
         lockDurationMs: settings.WORKER_LOCK_MS,
         stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
+        workerCrashLimit: settings.WORKER_CRASH_LIMIT,
         rateLimitPauseMs: settings.RATE_LIMIT_PAUSE_MS,
         shutdownSignal: options.shutdownSignal,
         backoff: options.backoff,

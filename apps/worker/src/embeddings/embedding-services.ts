@@ -12,6 +12,8 @@ export type EmbeddingServices = {
   chunkQueue: EmbeddingChunkQueue;
   events: JobEventBus;
   retry: { maxAttempts: number; baseDelayMs: number };
+  /** WORKER_CRASH_LIMIT: a chunk whose worker died under it this often is failed, not run again */
+  workerCrashLimit: number;
   /** how long a batch sleeps between checks while its chunks run (the last chunk wakes it earlier) */
   parkMs: number;
   /** the lane's request limit: one chunk is one request, so it tells when a batch's last chunks start */

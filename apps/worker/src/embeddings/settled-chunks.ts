@@ -10,6 +10,8 @@ export type SettledChunksOptions = {
   /** ends the wait for a chunk still running (shutdown, cancel, deadline) */
   signal?: AbortSignal;
   pollMs?: number;
+  /** run every `everyMs` while the wait lasts (a check for chunks whose queue jobs were lost) */
+  whileWaiting?: { everyMs: number; check: () => Promise<void> };
 };
 
 const isFinal = (status: string): boolean => (FINAL_CHUNK_STATUSES as readonly string[]).includes(status);
@@ -25,10 +27,12 @@ export async function* settledChunks(
   options: SettledChunksOptions = {},
 ): AsyncGenerator<EmbeddingChunk> {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  let waitingSince: number | null = null;
   for (let after = -1; ; ) {
     const rows = await chunks.listPage(jobId, after, PAGE);
     if (rows.length === 0) return;
     let isWaiting = false;
+    let progressed = false;
     for (const row of rows) {
       if (!isFinal(row.status)) {
         isWaiting = true;
@@ -36,7 +40,15 @@ export async function* settledChunks(
       }
       yield row;
       after = row.index;
+      progressed = true;
     }
-    if (isWaiting) await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {});
+    if (progressed) waitingSince = null;
+    if (!isWaiting) continue;
+    waitingSince ??= Date.now();
+    if (options.whileWaiting && Date.now() - waitingSince >= options.whileWaiting.everyMs) {
+      await options.whileWaiting.check();
+      waitingSince = Date.now();
+    }
+    await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {});
   }
 }

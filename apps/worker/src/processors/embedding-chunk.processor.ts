@@ -45,6 +45,8 @@ export type ChunkWorkerOptions = {
   requestsPerMinute: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** a chunk goes back to the queue after each death of its worker, up to this many of them (WORKER_CRASH_LIMIT) */
+  workerCrashLimit: number;
   rateLimitPauseMs: number;
   shutdownSignal: AbortSignal;
   backoff: (attemptsMade: number) => number;
@@ -66,6 +68,9 @@ export function createEmbeddingChunkWorker(options: ChunkWorkerOptions): Worker 
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
+      // BullMQ's default (one stall) failed a chunk on the second death of its worker, with the
+      // chunk's row left open: the batch then waited on it for good
+      maxStalledCount: options.workerCrashLimit - 1,
       limiter: paceLimiter(options.requestsPerMinute),
       ...FINISHED_RETENTION,
       settings: {
