@@ -14,7 +14,7 @@ const MODEL_RATIOS: Readonly<Record<string, { ratio: number; completionRatio: nu
 const DEFAULT_RATIO = { ratio: 1, completionRatio: 1 };
 
 export function tokenCostQuota(model: string, promptTokens: number, completionTokens: number): number {
-  const { ratio, completionRatio } = MODEL_RATIOS[model] ?? DEFAULT_RATIO;
+  const { ratio, completionRatio } = (Object.hasOwn(MODEL_RATIOS, model) ? MODEL_RATIOS[model] : undefined) ?? DEFAULT_RATIO;
   return Math.round((promptTokens + completionTokens * completionRatio) * ratio);
 }
 

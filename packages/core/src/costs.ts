@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownValue } from './own-value';
 
 /** new-api `QuotaPerUnit`: quota units per US$1 (docs/gateway.md §2.3). */
 export const QUOTA_UNITS_PER_USD = 500_000;
@@ -83,7 +84,7 @@ export function unitsFromUsage(catalog: PriceCatalog, model: string | undefined,
   if (promptTokens === undefined && completionTokens === undefined && totalTokens === undefined) return null;
   const prompt = promptTokens ?? (totalTokens !== undefined ? totalTokens - (completionTokens ?? 0) : 0);
   completionTokens ??= totalTokens !== undefined && promptTokens !== undefined ? Math.max(0, totalTokens - promptTokens) : 0;
-  const price = model ? catalog.models[model] : undefined;
+  const price = model ? ownValue(catalog.models, model) : undefined;
   const ratio = price?.ratio ?? catalog.defaults.token_ratio;
   const completionRatio = price?.completion_ratio ?? catalog.defaults.completion_ratio;
   const units = Math.round((prompt + completionTokens * completionRatio) * ratio * catalog.group_ratio);
@@ -95,7 +96,7 @@ export function unitsFromUsage(catalog: PriceCatalog, model: string | undefined,
 
 /** A video task: price_usd (per second) × 500 000 × group ratio × every ratio of `X-New-Api-Other-Ratios`. */
 export function unitsFromVideoRatios(catalog: PriceCatalog, model: string, otherRatios: Record<string, number>): CostDerivation {
-  const priceUsd = catalog.models[model]?.price_usd ?? catalog.defaults.video_usd_per_second;
+  const priceUsd = ownValue(catalog.models, model)?.price_usd ?? catalog.defaults.video_usd_per_second;
   const product = Object.values(otherRatios).reduce((acc, r) => (Number.isFinite(r) ? acc * r : acc), 1);
   return {
     units: Math.round(priceUsd * QUOTA_UNITS_PER_USD * catalog.group_ratio * product),
@@ -122,6 +123,6 @@ export function mjPriceModel(kind: 'imagine' | 'action' | 'modal' | 'blend' | 'd
 
 /** An MJ task's price: price_usd of its pseudo-model × 500 000 × group ratio. */
 export function unitsFromMjPrice(catalog: PriceCatalog, priceModel: string): CostDerivation {
-  const priceUsd = catalog.models[priceModel]?.price_usd ?? catalog.defaults.mj_usd;
+  const priceUsd = ownValue(catalog.models, priceModel)?.price_usd ?? catalog.defaults.mj_usd;
   return { units: Math.round(priceUsd * QUOTA_UNITS_PER_USD * catalog.group_ratio), detail: { price_model: priceModel, price_usd: priceUsd, group_ratio: catalog.group_ratio } };
 }

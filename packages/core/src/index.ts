@@ -9,3 +9,4 @@ export * from './public-job';
 export * from './job-search-text';
 export * from './costs';
 export * from './group-commit';
+export * from './own-value';

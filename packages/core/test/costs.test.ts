@@ -25,6 +25,13 @@ describe('price catalog (new-api billing)', () => {
     expect(unitsToUsd(467_285)).toBe(0.93457);
   });
 
+  it('takes a model named like an Object property ("constructor", "toString") for an unknown model, not for the prototype', () => {
+    for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(unitsFromUsage(DEFAULT_PRICE_CATALOG, model, { prompt_tokens: 10, completion_tokens: 5 })?.units).toBe(15);
+      expect(unitsFromVideoRatios(DEFAULT_PRICE_CATALOG, model, { seconds: 4 }).units).toBe(unitsFromVideoRatios(DEFAULT_PRICE_CATALOG, 'no-such-model', { seconds: 4 }).units);
+    }
+  });
+
   it('refuses a malformed GATEWAY_PRICES', () => {
     expect(() => priceCatalogFrom('{"models":{"m":{}}}')).toThrow();
     expect(() => priceCatalogFrom('{"unknown":1}')).toThrow();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema } from '../ids';
 import { MediaSourceSchema } from '../media-source';
+import { ownValue } from '../own-value';
 import { modelSchema, promptSchema, type JobClocks, type JobTypeSpec } from './common';
 
 /** Video tasks run minutes upstream; the gateway shows progress only every ~15 s. */
@@ -23,7 +24,7 @@ export const VideoGenerateInputSchema = z
     input_reference: MediaSourceSchema.optional(),
   })
   .superRefine((input, ctx) => {
-    const limits = VIDEO_MODEL_LIMITS[input.model];
+    const limits = ownValue(VIDEO_MODEL_LIMITS, input.model);
     if (limits) {
       if (!limits.seconds.includes(input.seconds)) {
         ctx.addIssue({ code: 'custom', path: ['seconds'], message: `${input.model} takes seconds ${limits.seconds.map((s) => `"${s}"`).join(', ')}` });
