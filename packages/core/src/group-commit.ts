@@ -122,3 +122,22 @@ export class GroupCommit<Req, Res> {
     });
   }
 }
+
+/**
+ * One GroupCommit per key (a statement shape, a queue, a lane), made on the key's first call: calls
+ * of different keys never share a statement.
+ */
+export class KeyedGroupCommits<Req, Res> {
+  private readonly groups = new Map<string, GroupCommit<Req, Res>>();
+
+  constructor(private readonly make: (key: string) => GroupCommit<Req, Res>) {}
+
+  run(key: string, call: Req): Promise<Res> {
+    let group = this.groups.get(key);
+    if (!group) {
+      group = this.make(key);
+      this.groups.set(key, group);
+    }
+    return group.run(call);
+  }
+}

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { GroupCommit } from '@genqueue/core';
+import { GroupCommit, KeyedGroupCommits } from '@genqueue/core';
 import type { Redis } from 'ioredis';
 
 /**
@@ -234,6 +234,9 @@ local acceptedLastMinute = accepted()
 return {tostring(rate), acceptedLastMinute, num('open_until', 0), num('probe_until', 0), num('paused_until', 0), s['reason'] or '', num('fails', 0)}
 `;
 
+/** Most calls of a lane one script call serves. */
+const MAX_GROUPED_CALLS = 1_000;
+
 type GovernedRedis = Redis & {
   gqLaneAcquire(key: string, ...args: (string | number)[]): Promise<[number, number, number, string]>;
   gqLaneReport(key: string, ...args: (string | number)[]): Promise<[number, number, string]>;
@@ -274,9 +277,20 @@ export class GatewayLaneGovernor {
   private readonly redis: GovernedRedis;
   private readonly options: Required<GovernorOptions>;
   /** per lane: places asked for (each call's clock) */
-  private readonly acquires = new Map<string, GroupCommit<number, LaneGrant>>();
-  /** per lane: accepted answers to record (each call's clock) */
-  private readonly accepted = new Map<string, GroupCommit<number, LaneVerdict>>();
+  private readonly acquires = new KeyedGroupCommits<number, LaneGrant>(
+    (lane) => new GroupCommit({ runBatch: (clocks) => this.acquireMany(lane, clocks), maxBatch: MAX_GROUPED_CALLS }),
+  );
+  /** per lane: accepted answers to record (each call's clock); a lane's `ok` answers one verdict for all */
+  private readonly accepted = new KeyedGroupCommits<number, LaneVerdict>(
+    (lane) =>
+      new GroupCommit({
+        runBatch: async (clocks) => {
+          const verdict = await this.record(lane, 'ok', Math.max(...clocks), undefined, clocks.length);
+          return clocks.map(() => verdict);
+        },
+        maxBatch: MAX_GROUPED_CALLS,
+      }),
+  );
 
   constructor(
     redis: Redis,
@@ -304,7 +318,7 @@ export class GatewayLaneGovernor {
       reserved.used = true;
       return { ok: true, probe: reserved.probe };
     }
-    return this.perLane(this.acquires, lane, (clocks) => this.acquireMany(lane, clocks)).run(nowMs);
+    return this.acquires.run(lane, nowMs);
   }
 
   /** Places for several askers at once: the first `granted` go (one of them a probe, when the lane is half open). */
@@ -312,16 +326,6 @@ export class GatewayLaneGovernor {
     const args = this.common(lane, 'acquire', Math.max(...clocks));
     const [granted, waitMs, probe, reason] = await this.redis.gqLaneAcquire(gatewayLaneKey(this.prefix, lane), ...args, this.options.probeLeaseMs, clocks.length);
     return clocks.map((_, i): LaneGrant => (i < granted ? { ok: true, probe: probe === 1 } : { ok: false, waitMs: Math.max(1, waitMs), reason: reason as LaneHoldReason }));
-  }
-
-  /** The lane's group in `groups` (GroupCommit: one script call for the calls that wait together). */
-  private perLane<Res>(groups: Map<string, GroupCommit<number, Res>>, lane: string, runBatch: (clocks: readonly number[]) => Promise<Res[]>): GroupCommit<number, Res> {
-    let group = groups.get(lane);
-    if (!group) {
-      group = new GroupCommit<number, Res>({ runBatch, maxBatch: 1_000 });
-      groups.set(lane, group);
-    }
-    return group;
   }
 
   /**
@@ -346,12 +350,7 @@ export class GatewayLaneGovernor {
 
   /** Records how the gateway answered; says whether the lane holds requests back now. */
   async report(lane: string, outcome: LaneOutcome, nowMs = Date.now(), retryAfterMs?: number): Promise<LaneVerdict> {
-    if (outcome === 'ok') {
-      return this.perLane(this.accepted, lane, async (clocks) => {
-        const verdict = await this.record(lane, 'ok', Math.max(...clocks), undefined, clocks.length);
-        return clocks.map(() => verdict);
-      }).run(nowMs);
-    }
+    if (outcome === 'ok') return this.accepted.run(lane, nowMs);
     return this.record(lane, outcome, nowMs, retryAfterMs, 1);
   }
 

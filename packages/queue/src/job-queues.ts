@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GroupCommit, JOB_FAMILIES, type JobFamily } from '@genqueue/core';
+import { GroupCommit, JOB_FAMILIES, KeyedGroupCommits, type JobFamily } from '@genqueue/core';
 import { assertRedisReady } from './redis';
 import { assignFairPriorities } from './fair-share';
 import { JITTER_BACKOFF, JobRefSchema, MAINTENANCE_QUEUE, queueNameFor, queueOptions, queuePrefix } from './catalog';
@@ -34,6 +34,11 @@ export type FairSharing = {
 };
 
 type QueuedJob = { jobId: string; options: EnqueueOptions };
+/** A job to add, its payload already checked (JobRefSchema). */
+type CheckedJob = QueuedJob & { data: unknown };
+
+/** The job's queue payload; throws for a payload that is no job reference. */
+const payloadOf = ({ jobId, options }: QueuedJob): unknown => JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) });
 
 /** Most jobs one grouped add carries (one fair-share call and one addBulk). */
 const MAX_JOBS_PER_ADD = 500;
@@ -46,7 +51,7 @@ const MAX_JOBS_PER_ADD = 500;
  */
 export class JobQueues {
   private readonly queues = new Map<JobFamily, Queue>();
-  private readonly adds = new Map<JobFamily, GroupCommit<QueuedJob, void>>();
+  private readonly adds: KeyedGroupCommits<CheckedJob, void>;
   readonly maintenance: Queue;
 
   constructor(
@@ -63,6 +68,19 @@ export class JobQueues {
     }
     this.maintenance = new Queue(MAINTENANCE_QUEUE, queueOptions(connection, prefix, MAINTENANCE_QUEUE));
     for (const queue of [...this.queues.values(), this.maintenance]) queue.on('error', onError);
+    this.adds = new KeyedGroupCommits(
+      (family) =>
+        new GroupCommit<CheckedJob, void>({
+          runBatch: async (jobs) => {
+            await this.addChecked(family as JobFamily, jobs);
+            return jobs.map(() => undefined);
+          },
+          maxBatch: MAX_JOBS_PER_ADD,
+          maxInFlight: 2,
+          // the same job twice in one add would advance its project's fair share twice
+          keyOf: (job) => job.jobId,
+        }),
+    );
   }
 
   queue(family: JobFamily): Queue {
@@ -75,35 +93,24 @@ export class JobQueues {
   async enqueue(family: JobFamily, jobId: string, options: EnqueueOptions): Promise<void> {
     assertRedisReady(this.connection);
     // a payload that is no job reference fails here, alone, before it joins an add
-    JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) });
-    await this.addsOf(family).run({ jobId, options });
-  }
-
-  private addsOf(family: JobFamily): GroupCommit<QueuedJob, void> {
-    let adds = this.adds.get(family);
-    if (!adds) {
-      adds = new GroupCommit<QueuedJob, void>({
-        runBatch: async (jobs) => {
-          await this.enqueueMany(family, jobs);
-          return jobs.map(() => undefined);
-        },
-        maxBatch: MAX_JOBS_PER_ADD,
-        maxInFlight: 2,
-        // the same job twice in one add would advance its project's fair share twice
-        keyOf: (job) => job.jobId,
-      });
-      this.adds.set(family, adds);
-    }
-    return adds;
+    const data = payloadOf({ jobId, options });
+    await this.adds.run(family, { jobId, options, data });
   }
 
   /** `enqueue` for many jobs of one family in one round trip. */
   async enqueueMany(family: JobFamily, jobs: readonly QueuedJob[]): Promise<void> {
     if (jobs.length === 0) return;
     assertRedisReady(this.connection);
-    const data = jobs.map(({ jobId, options }) => JobRefSchema.parse({ jobId, ...(options.requestId ? { requestId: options.requestId } : {}) }));
+    await this.addChecked(
+      family,
+      jobs.map((job) => ({ ...job, data: payloadOf(job) })),
+    );
+  }
+
+  /** One fair-share call and one addBulk for jobs whose payloads are checked. */
+  private async addChecked(family: JobFamily, jobs: readonly CheckedJob[]): Promise<void> {
     const fair = await this.fairOptions(family, jobs.map((j) => j.options));
-    await this.queue(family).addBulk(jobs.map(({ jobId }, i) => ({ name: family, data: data[i]!, opts: jobOptions(jobId, fair[i]!) })));
+    await this.queue(family).addBulk(jobs.map(({ jobId, data }, i) => ({ name: family, data, opts: jobOptions(jobId, fair[i]!) })));
   }
 
   /**

@@ -6,12 +6,6 @@ import { splitBatch } from './batch-split';
 import { withBoundedHeapGrowth } from './bounded-heap-growth';
 import { recoverOpenChunks } from './open-chunks';
 
-/**
- * How often an assembly waiting on a chunk looks for open chunks whose queue jobs were lost or
- * ended (a chunk job BullMQ failed after its worker died, say): the park interval, as a parked batch would.
- */
-const CHUNK_RECHECK_MS = 30_000;
-
 /** `upstreamStatus` of a batch whose chunks are all recorded and enqueued. WARNING: persisted. */
 export const CHUNKED = 'chunked';
 
@@ -40,7 +34,8 @@ export const embeddingBatchHandler: JobHandler<'embedding.batch'> = async (ctx) 
   // Parked until its last chunks run; then it assembles the finished ones while those run.
   const parkMs = parkBeforeAssembly(await svc.chunks.counts(job.id), svc);
   if (parkMs > 0) return { park: { delayMs: parkMs } };
-  // while it waits on a chunk, it looks again now and then for chunks whose queue jobs were lost
-  const whileWaiting = { everyMs: CHUNK_RECHECK_MS, check: () => recoverOpenChunks(job, svc).then(() => undefined) };
+  // while it waits on a chunk, it looks for chunks whose queue jobs were lost or ended (a chunk job
+  // BullMQ failed after its worker died, say) as often as a parked batch would
+  const whileWaiting = { everyMs: svc.parkMs, check: () => recoverOpenChunks(job, svc).then(() => undefined) };
   return { output: await withBoundedHeapGrowth(() => finaliseBatch(job, svc, { signal: ctx.signal, whileWaiting })) };
 };

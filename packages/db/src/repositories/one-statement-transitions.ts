@@ -1,4 +1,4 @@
-import { eventTypeFor, newId, RUN_ALONE, type GroupCommit, type JobStatus } from '@genqueue/core';
+import { eventTypeFor, KeyedGroupCommits, newId, RUN_ALONE, type JobStatus } from '@genqueue/core';
 import type pg from 'pg';
 import type { Job, JobEvent } from '../generated/prisma/client';
 import { lockingStatementGroup } from './grouped-job-statements';
@@ -110,21 +110,19 @@ async function changeInOneStatement(
  * starts, or ends, share a round trip, a parse and a commit. A lone change runs at once.
  */
 export class OneStatementTransitions {
-  private readonly byShape = new Map<string, GroupCommit<TransitionCall, OneStatementResult>>();
+  private readonly byShape: KeyedGroupCommits<TransitionCall, OneStatementResult>;
 
-  constructor(private readonly pool: pg.Pool) {}
-
-  run(call: TransitionCall): Promise<OneStatementResult> {
-    const shape = `${call.to}|${call.allowed.join(',')}|${patchShape(call.patch)}`;
-    let group = this.byShape.get(shape);
-    if (!group) {
-      group = lockingStatementGroup<TransitionCall, OneStatementResult>((calls, skipLocked) => changeInOneStatement(this.pool, calls, skipLocked), {
+  constructor(pool: pg.Pool) {
+    this.byShape = new KeyedGroupCommits(() =>
+      lockingStatementGroup<TransitionCall, OneStatementResult>((calls, skipLocked) => changeInOneStatement(pool, calls, skipLocked), {
         maxBatch: MAX_BATCH,
         maxInFlight: 2,
         keyOf: (one) => one.jobId,
-      });
-      this.byShape.set(shape, group);
-    }
-    return group.run(call);
+      }),
+    );
+  }
+
+  run(call: TransitionCall): Promise<OneStatementResult> {
+    return this.byShape.run(`${call.to}|${call.allowed.join(',')}|${patchShape(call.patch)}`, call);
   }
 }
