@@ -132,6 +132,8 @@ test('jobs filter by status and type, kept in the URL (back button included)', a
   await page.locator('[data-status-filter="succeeded"]').click();
   await page.waitForURL((url) => url.searchParams.get('status') === 'succeeded,failed');
   await waitRows((s) => s.length === 4 && s.filter((x) => x === 'succeeded').length === 3, '3 succeeded + 1 failed images');
+  // the rows and the count are separate requests: the count says "Counting…" until its own answer
+  await page.waitForFunction(() => !document.querySelector('[data-testid="jobs-count"]')?.textContent?.includes('Counting'));
   expect((await page.locator('[data-testid="jobs-count"]').innerText()).trim()).toBe('4 jobs match');
 
   await page.getByLabel('Job type').selectOption('audio.speech');

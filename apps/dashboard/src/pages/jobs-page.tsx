@@ -78,7 +78,9 @@ export function JobsPage() {
   const live = useLiveJobs();
 
   const jobs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
-  const total = count.data?.count;
+  // a count kept from the previous filter is not this filter's: "Counting…" until the new one comes
+  // (it also sizes "select everything matching")
+  const total = count.isPlaceholderData ? undefined : count.data?.count;
   const anyFilter = Object.values(search).some(Boolean);
   const selectionSize = allMatching ? (total ?? 0) : selected.size;
 
