@@ -37,6 +37,13 @@ describe('ids', () => {
     for (const id of ids) expect(id.slice(0, 10)).toBe(ids[0]!.slice(0, 10));
   });
 
+  it('draw a fresh random part for each new millisecond, across refills of the random pool', () => {
+    // 4 KiB of random bytes serve 256 milliseconds: 1,000 of them refill the pool three times
+    const randomParts = Array.from({ length: 1_000 }, (_, i) => ulid(Date.UTC(2031, 0, 1) + i).slice(10));
+    expect(new Set(randomParts).size).toBe(randomParts.length);
+    for (const part of randomParts) expect(part).toMatch(/^[0-9A-HJKMNP-TV-Z]{16}$/);
+  });
+
   it('sort in creation order when made back to back', () => {
     const ids = Array.from({ length: 5_000 }, () => newId('job'));
     expect(new Set(ids).size).toBe(ids.length);
