@@ -35,6 +35,32 @@ describe('CostEntryWriter', () => {
     expect(ledger.statements).toHaveLength(3);
   });
 
+  it('with a linger, waits for the entries of later turns and sends them in one statement', async () => {
+    jest.useFakeTimers();
+    try {
+      const ledger = fakeLedger();
+      const writer = new CostEntryWriter(ledger, { lingerMs: 20 });
+      const a = writer.record(entry('job_a'));
+      await jest.advanceTimersByTimeAsync(5);
+      const b = writer.record(entry('job_b'));
+      await jest.advanceTimersByTimeAsync(10);
+      // still waiting for company: nothing sent yet
+      expect(ledger.statements).toEqual([]);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(await Promise.all([a, b])).toEqual([true, true]);
+      expect(ledger.statements).toEqual([['job_a', 'job_b']]);
+      // the next entry waits its own linger
+      const c = writer.record(entry('job_c'));
+      await jest.advanceTimersByTimeAsync(19);
+      expect(ledger.statements).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(5);
+      expect(await c).toBe(true);
+      expect(ledger.statements).toEqual([['job_a', 'job_b'], ['job_c']]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('fails the callers of a failed statement only, and refuses an entry without a number of units alone', async () => {
     const ledger = fakeLedger('job_bad');
     const writer = new CostEntryWriter(ledger);

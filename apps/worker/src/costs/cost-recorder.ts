@@ -7,7 +7,7 @@ import {
   unitsFromVideoRatios,
   type PriceCatalog,
 } from '@genqueue/core';
-import type { CostsRepository, Job, PrismaClient } from '@genqueue/db';
+import type { CostsRepository, Job, NewCostEntry, PrismaClient } from '@genqueue/db';
 import type { CommittedChange } from '@genqueue/queue';
 import type { Logger } from 'pino';
 import type { BalanceReader } from './balance-reader';
@@ -16,8 +16,10 @@ import { videoBillingBasis, type VideoBillingBasis } from './video-billing-basis
 
 /** Job types whose gateway charge the tasks record at submit (and refund on a failed task): the catalog's gateway tasks. */
 const isTaskType = isGatewayTaskType;
-/** Recordings in flight per process. */
+/** Recordings in flight per process (those that read balances; a job priced from its own usage is one insert, not counted). */
 const MAX_IN_FLIGHT = 4;
+/** How long a ledger insert waits for the entries of other jobs before it goes (see CostEntryWriter). */
+const LEDGER_LINGER_MS = 25;
 /** Types whose answers carry token usage; they need no balance reads around them. */
 const USAGE_TYPES = new Set(['media.chat', 'embedding.batch']);
 
@@ -67,12 +69,14 @@ export class CostRecorder implements TaskCosts {
   /** recordings waiting for a slot, and those in flight (a few at a time: two statements each, off the job's path) */
   private readonly waiting: Array<() => Promise<void>> = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** usage entries handed to the writer straight from the observer */
+  private readonly direct = new Set<Promise<unknown>>();
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private closed = false;
   private readonly entries: CostEntryWriter;
 
   constructor(private readonly deps: CostRecorderDeps) {
-    this.entries = new CostEntryWriter(deps.costs);
+    this.entries = new CostEntryWriter(deps.costs, { lingerMs: LEDGER_LINGER_MS });
   }
 
   /** The event bus observer (synchronous, never throws): the work runs a few jobs at a time. */
@@ -80,8 +84,13 @@ export class CostRecorder implements TaskCosts {
     if (this.closed) return;
     const { job, event } = change;
     // the whole row of the change (the writers announce it) prices the job without reading it again
-    if (isFinalStatus(job.status)) this.enqueue(() => this.recordFinished(job.id, wholeJobRow(job)));
-    else if (event.type === 'job.started' && job.type !== undefined && !isTaskType(job.type) && !USAGE_TYPES.has(job.type)) {
+    if (isFinalStatus(job.status)) {
+      const row = wholeJobRow(job);
+      const entry = row && this.usageEntry(row);
+      // priced from its own answer: no reads, straight to the grouped insert
+      if (entry) this.recordDirect(entry);
+      else this.enqueue(() => this.recordFinished(job.id, row));
+    } else if (event.type === 'job.started' && job.type !== undefined && !isTaskType(job.type) && !USAGE_TYPES.has(job.type)) {
       // the balance before the gateway call, should the answer show no usage
       this.enqueue(async () => {
         await this.deps.balance.readForEstimate('job_start', job.id);
@@ -91,13 +100,21 @@ export class CostRecorder implements TaskCosts {
 
   /** Resolves when the work so far is done (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0 || this.waiting.length > 0) await Promise.all([...this.inFlight]);
+    while (this.inFlight.size > 0 || this.waiting.length > 0 || this.direct.size > 0) await Promise.all([...this.inFlight, ...this.direct]);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.pendingTimers) clearTimeout(timer);
     await this.idle();
+  }
+
+  private recordDirect(entry: NewCostEntry): void {
+    const recorded: Promise<unknown> = this.entries
+      .record(entry)
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'costs.record_failed'))
+      .finally(() => this.direct.delete(recorded));
+    this.direct.add(recorded);
   }
 
   private enqueue(work: () => Promise<void>, isQueued = true): void {
@@ -129,30 +146,34 @@ export class CostRecorder implements TaskCosts {
    * the job as its final change left it, when the caller holds it (else it is read).
    */
   async recordFinished(jobId: string, row?: Job): Promise<void> {
-    const { costs, catalog } = this.deps;
+    const { costs } = this.deps;
     const job = row ?? (await costs.jobToPrice(jobId));
     if (!job || !isFinalStatus(job.status) || !job.startedAt) return;
     if (isTaskType(job.type)) return this.recoverTaskCharge(job);
+    const entry = this.usageEntry(job);
+    if (entry) await this.entries.record(entry);
+    else await this.recordEstimate(job);
+  }
+
+  /** The entry of a finished synchronous job whose answer carried a usage the catalog prices; else null. */
+  private usageEntry(job: Job): NewCostEntry | null {
+    if (!isFinalStatus(job.status) || !job.startedAt || isTaskType(job.type) || job.status !== 'succeeded') return null;
     const usage = asRecord(asRecord(job.output)?.['usage']);
+    if (!usage) return null;
     const model = inputModel(job);
-    if (job.status === 'succeeded' && usage) {
-      const derived = unitsFromUsage(catalog, model, usage);
-      if (derived) {
-        await this.entries.record({
-          jobId: job.id,
-          projectId: job.projectId,
-          jobType: job.type,
-          entryKey: `usage:${job.attempts}`,
-          source: 'usage',
-          units: derived.units,
-          model: model ?? null,
-          detail: derived.detail,
-          chargedAt: job.finishedAt ?? new Date(),
-        });
-        return;
-      }
-    }
-    await this.recordEstimate(job);
+    const derived = unitsFromUsage(this.deps.catalog, model, usage);
+    if (!derived) return null;
+    return {
+      jobId: job.id,
+      projectId: job.projectId,
+      jobType: job.type,
+      entryKey: `usage:${job.attempts}`,
+      source: 'usage',
+      units: derived.units,
+      model: model ?? null,
+      detail: derived.detail,
+      chargedAt: job.finishedAt ?? new Date(),
+    };
   }
 
   /** before − after balance, less what other jobs were charged in between; marked estimated. */
