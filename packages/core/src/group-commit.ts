@@ -32,6 +32,11 @@ export type GroupCommitOptions<Req, Res> = {
   maxInFlight?: number;
   /** calls with the same key (the same job) never share a statement; without it, any calls may */
   keyOf?: (call: Req) => string;
+  /**
+   * for calls off any caller's path (a ledger entry of a job that has ended): each statement short of
+   * `maxBatch` first waits this long for company, so under load one statement carries many calls
+   */
+  lingerMs?: number;
 };
 
 type Waiting<Req, Res> = { call: Req; resolve: (value: Res) => void; reject: (err: unknown) => void };
@@ -40,21 +45,39 @@ export class GroupCommit<Req, Res> {
   private waiting: Waiting<Req, Res>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: GroupCommitOptions<Req, Res>) {}
 
   run(call: Req): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       this.waiting.push({ call, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // calls made in the same turn join the same statement
-        queueMicrotask(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
+      this.schedule();
     });
+  }
+
+  /** Pumps once the calls made in this turn are in (with `lingerMs`: once the linger has passed). */
+  private schedule(): void {
+    if (this.lingerTimer && !this.lingers()) {
+      // the calls waiting fill a batch: it goes without waiting out the linger
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.scheduled = false;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const go = () => {
+      this.scheduled = false;
+      this.lingerTimer = undefined;
+      this.pump();
+    };
+    // calls made in the same turn join the same statement
+    if (this.lingers()) this.lingerTimer = setTimeout(go, this.options.lingerMs);
+    else queueMicrotask(go);
+  }
+
+  private lingers(): boolean {
+    return (this.options.lingerMs ?? 0) > 0 && this.waiting.length < this.options.maxBatch;
   }
 
   /** Starts statements for the waiting calls while fewer than `maxInFlight` are in flight. */
@@ -66,7 +89,9 @@ export class GroupCommit<Req, Res> {
       // `together` settles every caller itself and never rejects
       void this.together(batch).finally(() => {
         this.inFlight -= 1;
-        this.pump();
+        // calls left waiting short of a full batch wait for company again
+        if (this.waiting.length > 0 && this.lingers()) this.schedule();
+        else this.pump();
       });
     }
   }

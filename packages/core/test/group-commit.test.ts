@@ -3,7 +3,9 @@ import { GroupCommit, RUN_ALONE } from '../src/group-commit';
 type Call = { key: string; value: number };
 
 /** A GroupCommit whose statements are recorded; `failBatchWith` fails a batch holding that value. */
-function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBatch?: number; maxInFlight?: number; holdOne?: Promise<void>; holdBatches?: Promise<void> } = {}) {
+function recorder(
+  options: { failBatchWith?: number; leaveAlone?: number; maxBatch?: number; maxInFlight?: number; lingerMs?: number; holdOne?: Promise<void>; holdBatches?: Promise<void> } = {},
+) {
   const batches: number[][] = [];
   const alone: number[] = [];
   const group = new GroupCommit<Call, string>({
@@ -21,12 +23,35 @@ function recorder(options: { failBatchWith?: number; leaveAlone?: number; maxBat
     },
     maxBatch: options.maxBatch ?? 100,
     ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+    ...(options.lingerMs ? { lingerMs: options.lingerMs } : {}),
     keyOf: (call) => call.key,
   });
   return { group, batches, alone };
 }
 
 describe('GroupCommit', () => {
+  it('with a linger, holds a partial batch for the calls of later turns, and sends a full one at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const { group, batches } = recorder({ lingerMs: 20, maxBatch: 3 });
+      const early = group.run({ key: 'a', value: 1 });
+      await jest.advanceTimersByTimeAsync(10);
+      const later = group.run({ key: 'b', value: 2 });
+      await jest.advanceTimersByTimeAsync(5);
+      expect(batches).toEqual([]);
+      await jest.advanceTimersByTimeAsync(5);
+      expect(await Promise.all([early, later])).toEqual(['batch:1', 'batch:2']);
+      expect(batches).toEqual([[1, 2]]);
+      // three calls fill a batch: it does not wait
+      const full = [3, 4, 5].map((value) => group.run({ key: `k${value}`, value }));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+      await Promise.all(full);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('runs a lone call at once, as a batch of one; its failure is its own, not tried again', async () => {
     const { group, batches, alone } = recorder({ failBatchWith: 2 });
     expect(await group.run({ key: 'a', value: 1 })).toBe('batch:1');
